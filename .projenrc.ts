@@ -1,0 +1,96 @@
+import { awscdk, javascript } from 'projen';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-signed-images',
+  description: 'Only container images signed by people you trust run on Amazon ECS: AWS Signer + ECR managed signing + a pure-TypeScript Notary Project verifier as an ECS admission hook.',
+  author: 'cdk-signed-images maintainers',
+  authorAddress: 'maintainers@cdk-signed-images.dev',
+  repositoryUrl: 'https://github.com/cdk-signed-images/cdk-signed-images.git',
+  license: 'Apache-2.0',
+  keywords: ['aws-cdk', 'ecs', 'ecr', 'signer', 'notation', 'notary', 'supply-chain', 'admission'],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  // Peer floor: CfnSigningConfiguration first appears in aws-cdk-lib 2.230.0.
+  cdkVersion: '2.230.0',
+  cdkVersionPinning: false,
+  constructsVersion: '10.0.5',
+  jsiiVersion: '~6.0.0',
+  peerDependencyOptions: { pinnedDevDependency: false },
+  // Develop and test against the latest aws-cdk-lib.
+  devDeps: [
+    'aws-cdk-lib@2.276.0',
+    'constructs@10.8.1',
+    'esbuild',
+    'fast-check',
+    'cdk-nag',
+    '@aws-sdk/client-ecs',
+    '@aws-sdk/client-ecr',
+    '@aws-sdk/client-signer',
+    '@types/node@^20',
+  ],
+  lambdaAutoDiscover: false,
+  github: false,
+  release: false,
+  publishToPypi: { distName: 'cdk-signed-images', module: 'cdk_signed_images' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdksignedimages',
+    mavenGroupId: 'io.github.cdk-signed-images',
+    mavenArtifactId: 'cdk-signed-images',
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  bin: { 'cdk-signed-images': 'assets/cli/cli.js' },
+  jestOptions: {
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
+    jestConfig: {
+      testTimeout: 60_000,
+      testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
+    },
+  },
+  gitignore: ['/assets/', '/bench/tmp/', '/.demo/', '/test-reports/', 'cdk.out/', '/dist/'],
+});
+
+// npm 11 drops unrs-resolver's 404 bindings from the lock and then rejects its own lock.
+project.package.addField('overrides', { 'unrs-resolver': '1.12.2' });
+
+// Lambda handlers and the CLI are bundled (minified) before compile, so jsii consumers need no
+// bundler at synth. scripts/bundle.mjs discovers src/handlers/*.lambda.ts and src/cli/main.ts.
+const bundle = project.addTask('bundle', { description: 'Bundle Lambda handlers and the CLI', exec: 'node scripts/bundle.mjs' });
+project.preCompileTask.spawn(bundle);
+
+// Tests run the bundled handlers and a real docker-registry; write jest JSON for .ci/run's count.
+const testTask = project.testTask;
+testTask.reset();
+testTask.exec('bash scripts/ensure-tools.sh');
+testTask.spawn(bundle);
+testTask.exec('jest --passWithNoTests --ci --json --outputFile=test-reports/jest-results.json', { receiveArgs: true });
+testTask.spawn(project.tasks.tryFind('eslint')!);
+
+project.addTask('demo', {
+  description: 'Offline demo: sign and verify images, run the bundled hook handler, synthesize the example stack',
+  steps: [{ exec: 'bash scripts/ensure-tools.sh' }, { spawn: 'bundle' }, { exec: 'ts-node --project tsconfig.dev.json examples/demo.ts' }],
+});
+project.addTask('bench', {
+  description: 'Benchmarks: prints JSON and writes bench/results.json',
+  steps: [{ exec: 'bash scripts/ensure-tools.sh' }, { spawn: 'bundle' }, { exec: 'ts-node --project tsconfig.dev.json bench/run.ts' }],
+});
+project.addTask('fuzz', {
+  description: 'Long fuzz run (100,000+ inputs per parser)',
+  exec: 'FUZZ_RUNS=100000 jest --runInBand test/fuzz',
+});
+
+// Python: jsii-pacmak's generated task pins setuptools from PyPI (unreachable here). Generate code
+// only, then build wheel + sdist with Debian's python3-build and check them with twine.
+const py = project.tasks.tryFind('package:python')!;
+py.reset('rm -rf dist/python dist/.python-src');
+py.exec('jsii-pacmak -v --target python --code-only -o dist/.python-src');
+py.exec('/usr/bin/python3 -m build --no-isolation --skip-dependency-check --outdir dist/python dist/.python-src/python');
+py.exec('/usr/bin/python3 -m twine check dist/python/*');
+py.exec('rm -rf dist/.python-src');
+
+// Java: Maven Central is unreachable, so generate the sources only (dist/java-src).
+const java = project.tasks.tryFind('package:java')!;
+java.reset('rm -rf dist/java-src');
+java.exec('jsii-pacmak -v --target java --code-only -o dist/java-src');
+
+project.synth();
