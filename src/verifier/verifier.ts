@@ -1,0 +1,468 @@
+/**
+ * The verification pipeline: reference -> policy statement -> resolve -> discover signatures ->
+ * per signature (integrity, authenticity + trusted identity, expiry, authentic timestamp,
+ * revocation, target match) -> verdict. Mirrors notation-go's order (notary-verification.md §1).
+ *
+ * Each step is a small private method that throws typed errors; `verify()` never throws for a
+ * per-image problem: it returns a {@link Verdict} whose `status` is verified / failed /
+ * inconclusive / skipped.
+ */
+import { VerdictCache } from './cache/verdict-cache';
+import { verifyEnvelopeIntegrity, KNOWN_CRITICAL_ATTRIBUTES } from './envelope';
+import {
+  ConfigurationError,
+  VerificationFailedError,
+  VerificationInconclusiveError,
+  VerifierError,
+  toVerifierError,
+} from './errors';
+import { checkActions, parseTrustPolicy, policyFingerprint, selectStatement, TrustPolicyDocument, TrustPolicyStatement } from './policy/trust-policy';
+import { formatReference, parseReference, repositoryScope } from './reference';
+import { ArtifactSource } from './registry/source';
+import { AWS_SIGNER_PLUGIN_ID, AWS_SIGNER_PLUGIN_VERSION, checkSignerRevocation, matchSignerIdentity, SIGNER_PROFILE_VERSION_ATTRIBUTE, SignerRevocationClient, validateSignerEnvelope } from './signer';
+import {
+  CheckAction,
+  CheckName,
+  CheckResult,
+  Descriptor,
+  ImageReference,
+  MEDIA_TYPE,
+  SignatureOutcome,
+  Verdict,
+  VerdictStatus,
+  VerifiedEnvelope,
+} from './types';
+import { CertificateInfo, parseCertificate } from './x509/certificate';
+import { checkValidityAt } from './x509/chain';
+import { isDnSubset, parseDistinguishedName } from './x509/dn';
+import { TrustStoreProvider } from './x509/truststore';
+
+export interface Logger {
+  warn(message: string, data?: Record<string, unknown>): void;
+  info?(message: string, data?: Record<string, unknown>): void;
+}
+
+export interface ImageVerifierOptions {
+  /** The notation trust policy document (object or JSON text); validated on construction. */
+  readonly trustPolicy: unknown;
+  /** Where the trust policy's `type:name` stores are read from. */
+  readonly trustStores: TrustStoreProvider;
+  /** Creates the source (remote registry, OCI layout) for an image reference. */
+  readonly sourceFor: (ref: ImageReference) => ArtifactSource;
+  /** AWS Signer revocation client; without one, Signer revocation fails (inconclusive). */
+  readonly signerClient?: SignerRevocationClient;
+  /** Revocation checker for plain X.509 chains (OCSP/CRL). @default - chains without OCSP/CRL endpoints pass; others are checked when provided */
+  readonly x509Revocation?: X509RevocationChecker;
+  /** Maximum signatures tried per image. @default 100 */
+  readonly maxSignatures?: number;
+  /** Also require every platform manifest of an image index to be signed. @default false */
+  readonly requirePlatformSignatures?: boolean;
+  /** Verdict cache TTL in milliseconds; 0 disables the cache. @default 300000 */
+  readonly cacheTtlMs?: number;
+  /** Maximum cached verdicts. @default 10000 */
+  readonly cacheMaxEntries?: number;
+  /** User metadata that must be present in the payload annotations (`notation verify --user-metadata`). */
+  readonly userMetadata?: Record<string, string>;
+  /** Clock. @default Date.now */
+  readonly now?: () => Date;
+  readonly logger?: Logger;
+}
+
+/** Checks OCSP/CRL revocation of a non-AWS chain. */
+export type X509RevocationChecker = (
+  chain: readonly CertificateInfo[],
+  opts: { signingTime?: Date },
+) => Promise<{ status: 'good' | 'revoked' | 'unknown' | 'nonRevokable'; reason?: string }>;
+
+interface SignatureContext {
+  readonly statement: TrustPolicyStatement;
+  readonly actions: Record<CheckName, CheckAction>;
+  readonly target: Descriptor;
+}
+
+const NOOP_LOGGER: Logger = { warn: () => undefined };
+
+export class ImageVerifier {
+  public readonly policy: TrustPolicyDocument;
+  public readonly fingerprint: string;
+  private readonly cache?: VerdictCache<Verdict>;
+  private readonly maxSignatures: number;
+  private readonly now: () => Date;
+  private readonly logger: Logger;
+
+  public constructor(private readonly options: ImageVerifierOptions) {
+    this.policy = parseTrustPolicy(options.trustPolicy);
+    const maxSignatures = options.maxSignatures ?? 100;
+    if (!Number.isInteger(maxSignatures) || maxSignatures < 1) {
+      throw new ConfigurationError('INVALID_OPTIONS', `maxSignatures must be a positive integer, got ${maxSignatures}`);
+    }
+    this.maxSignatures = maxSignatures;
+    this.fingerprint = policyFingerprint(this.policy) + (options.requirePlatformSignatures ? '+platforms' : '')
+      + (options.userMetadata ? '+md:' + JSON.stringify(Object.entries(options.userMetadata).sort()) : '');
+    const ttl = options.cacheTtlMs ?? 300_000;
+    if (ttl > 0) this.cache = new VerdictCache<Verdict>({ ttlMs: ttl, maxEntries: options.cacheMaxEntries ?? 10_000, now: () => (options.now ?? (() => new Date()))().getTime() });
+    this.now = options.now ?? (() => new Date());
+    this.logger = options.logger ?? NOOP_LOGGER;
+  }
+
+  public get cacheStats() {
+    return this.cache?.stats;
+  }
+
+  /** Verifies one image. Never throws for per-image problems; returns a typed verdict. */
+  public async verify(reference: string): Promise<Verdict> {
+    const started = performance.now();
+    let ref: ImageReference;
+    try {
+      ref = parseReference(reference);
+    } catch (e) {
+      return errorVerdict(reference, toVerifierError(e), started);
+    }
+    let statement: TrustPolicyStatement;
+    try {
+      statement = selectStatement(this.policy, repositoryScope(ref));
+    } catch (e) {
+      return errorVerdict(reference, toVerifierError(e), started);
+    }
+    const level = statement.signatureVerification.level;
+    if (level === 'skip') {
+      return { reference, digest: ref.digest, status: 'skipped', verified: true, policyStatement: statement.name, level, signatures: [], reasons: [], durationMs: elapsed(started) };
+    }
+    if (!ref.digest) {
+      this.logger.warn('reference uses a tag; it is resolved to a digest now and the digest is verified', { reference });
+    }
+    let source: ArtifactSource;
+    let target: Descriptor;
+    let manifest: Uint8Array;
+    try {
+      source = this.options.sourceFor(ref);
+      const resolved = await source.resolve(ref);
+      target = resolved.descriptor;
+      manifest = resolved.bytes;
+    } catch (e) {
+      return { ...errorVerdict(reference, toVerifierError(e), started), policyStatement: statement.name, level };
+    }
+    const compute = async (): Promise<{ value: Verdict; cacheable: boolean }> => {
+      const v = await this.verifyResolved(reference, source, target, manifest, statement, started);
+      return { value: v, cacheable: v.status === 'verified' || v.status === 'failed' };
+    };
+    if (!this.cache) return compute().then((r) => r.value);
+    const key = `${target.digest}|${this.fingerprint}|${repositoryScope(ref)}`;
+    const { value, fromCache } = await this.cache.getOrCompute(key, compute);
+    if (fromCache) return { ...value, reference, cached: true, durationMs: elapsed(started) };
+    return { ...value, reference };
+  }
+
+  private async verifyResolved(
+    reference: string, source: ArtifactSource, target: Descriptor, manifest: Uint8Array,
+    statement: TrustPolicyStatement, started: number,
+  ): Promise<Verdict> {
+    const level = statement.signatureVerification.level;
+    const ctx: SignatureContext = { statement, actions: checkActions(statement), target };
+    const base = { reference, digest: target.digest, mediaType: target.mediaType, policyStatement: statement.name, level };
+    const signatures: SignatureOutcome[] = [];
+    let inconclusive: VerifierError | undefined;
+    let winner: SignatureOutcome | undefined;
+    try {
+      let tried = 0;
+      for await (const sigDesc of source.listSignatures(target)) {
+        if (tried >= this.maxSignatures) {
+          this.logger.warn(`stopped after ${this.maxSignatures} signatures (maxSignatures)`, { reference });
+          break;
+        }
+        tried++;
+        const outcome = await this.verifySignature(source, sigDesc, ctx);
+        signatures.push(outcome);
+        if (outcome.verified) {
+          winner = outcome;
+          break;
+        }
+        if (outcome.error?.kind === 'inconclusive' && !inconclusive) {
+          inconclusive = new VerificationInconclusiveError(outcome.error.code as any, outcome.error.message);
+        }
+      }
+    } catch (e) {
+      const err = toVerifierError(e);
+      if (err.kind !== 'failed') inconclusive = inconclusive ?? err;
+      else return { ...base, status: 'failed', verified: false, signatures, reasons: [err.message], error: err.toJSON(), durationMs: elapsed(started) };
+    }
+
+    let platforms: Verdict[] | undefined;
+    if (winner && this.options.requirePlatformSignatures && isIndex(target.mediaType)) {
+      platforms = await this.verifyPlatforms(reference, source, manifest, statement, started);
+    }
+
+    if (winner) {
+      const failedPlatforms = (platforms ?? []).filter((p) => !p.verified);
+      if (failedPlatforms.length > 0) {
+        const status: VerdictStatus = failedPlatforms.some((p) => p.status === 'inconclusive') ? 'inconclusive' : 'failed';
+        return {
+          ...base, status, verified: false, signer: winner.signer, signatureDigest: winner.signatureDigest, signatures, platforms,
+          reasons: failedPlatforms.map((p) => `platform manifest ${p.digest}: ${p.reasons.join('; ')}`), durationMs: elapsed(started),
+        };
+      }
+      return { ...base, status: 'verified', verified: true, signer: winner.signer, signatureDigest: winner.signatureDigest, signatures, platforms, reasons: [], durationMs: elapsed(started) };
+    }
+    if (inconclusive) {
+      return { ...base, status: 'inconclusive', verified: false, signatures, reasons: reasonsOf(signatures, inconclusive), error: inconclusive.toJSON(), durationMs: elapsed(started) };
+    }
+    if (signatures.length === 0) {
+      const err = new VerificationFailedError('NO_SIGNATURE', `no signature is associated with "${reference}", make sure the artifact was signed successfully`);
+      return { ...base, status: 'failed', verified: false, signatures, reasons: [err.message], error: err.toJSON(), durationMs: elapsed(started) };
+    }
+    const first = signatures.find((s) => s.error)?.error;
+    return { ...base, status: 'failed', verified: false, signatures, reasons: reasonsOf(signatures), error: first, durationMs: elapsed(started) };
+  }
+
+  private async verifyPlatforms(reference: string, source: ArtifactSource, indexBytes: Uint8Array, statement: TrustPolicyStatement, started: number): Promise<Verdict[]> {
+    let manifests: Descriptor[];
+    try {
+      const index = JSON.parse(Buffer.from(indexBytes).toString('utf8'));
+      manifests = Array.isArray(index?.manifests) ? index.manifests : [];
+    } catch {
+      manifests = [];
+    }
+    const out: Verdict[] = [];
+    for (const m of manifests) {
+      const ref = `${reference.split('@')[0]}@${m.digest}`;
+      try {
+        const bytes = await source.fetchManifest(m);
+        out.push(await this.verifyResolved(ref, source, { mediaType: m.mediaType, digest: m.digest, size: m.size }, bytes, statement, started));
+      } catch (e) {
+        out.push(errorVerdict(ref, toVerifierError(e), started));
+      }
+    }
+    return out;
+  }
+
+  /** Runs every check on one signature; returns its outcome (never throws). */
+  private async verifySignature(source: ArtifactSource, sigDesc: Descriptor, ctx: SignatureContext): Promise<SignatureOutcome> {
+    const checks: CheckResult[] = [];
+    let envelope: VerifiedEnvelope | undefined;
+    let mediaType: string | undefined;
+    try {
+      const artifact = await source.fetchSignature(sigDesc);
+      mediaType = artifact.envelopeMediaType;
+      envelope = verifyEnvelopeIntegrity(artifact.envelopeMediaType, artifact.envelope);
+      this.checkCriticalAttributes(envelope);
+      this.checkPlugin(envelope);
+      checks.push({ check: 'integrity', action: 'enforce', passed: true });
+    } catch (e) {
+      const err = toVerifierError(e);
+      if (err.kind === 'failed') checks.push({ check: 'integrity', action: 'enforce', passed: false, reason: err.message, code: err.code });
+      return { signatureDigest: sigDesc.digest, envelopeMediaType: mediaType, verified: false, checks, error: err.toJSON() };
+    }
+
+    const isSigner = envelope.verificationPlugin === AWS_SIGNER_PLUGIN_ID;
+    const signer = isSigner ? attr(envelope, SIGNER_PROFILE_VERSION_ATTRIBUTE) : leafSubject(envelope);
+    const outcomeBase = {
+      signatureDigest: sigDesc.digest, envelopeMediaType: mediaType, signer, signingScheme: envelope.signingScheme,
+      signingTime: (envelope.authenticSigningTime ?? envelope.signingTime)?.toISOString(),
+    };
+    const steps: Array<[CheckName, () => Promise<void> | void]> = [
+      ['authenticity', () => this.checkAuthenticity(envelope!, ctx, isSigner)],
+      ['expiry', () => this.checkExpiry(envelope!)],
+      ['authenticTimestamp', () => this.checkTimestamp(envelope!)],
+      ['revocation', () => this.checkRevocation(envelope!, isSigner)],
+    ];
+    for (const [check, run] of steps) {
+      const action = ctx.actions[check];
+      if (action === 'skip') continue;
+      try {
+        await run();
+        checks.push({ check, action, passed: true });
+      } catch (e) {
+        const err = toVerifierError(e);
+        if (err.kind === 'configuration' && ctx.statement.signatureVerification.level !== 'audit') {
+          checks.push({ check, action, passed: false, reason: err.message, code: err.code });
+          return { ...outcomeBase, verified: false, checks, error: err.toJSON() };
+        }
+        checks.push({ check, action, passed: false, reason: err.message, code: err.code });
+        if (action === 'enforce') return { ...outcomeBase, verified: false, checks, error: err.toJSON() };
+        this.logger.warn(`${check} check failed (logged only): ${err.message}`, { signature: sigDesc.digest });
+      }
+    }
+    try {
+      this.checkTarget(envelope, ctx.target);
+    } catch (e) {
+      const err = toVerifierError(e);
+      checks.push({ check: 'integrity', action: 'enforce', passed: false, reason: err.message, code: err.code });
+      return { ...outcomeBase, verified: false, checks, error: err.toJSON() };
+    }
+    return { ...outcomeBase, verified: true, checks };
+  }
+
+  /** Critical extended attributes the engine does not process are rejected (spec MUST; stricter than notation-go). */
+  private checkCriticalAttributes(env: VerifiedEnvelope): void {
+    const isSigner = env.verificationPlugin === AWS_SIGNER_PLUGIN_ID;
+    for (const a of env.extendedAttributes) {
+      if (a.critical && !(isSigner && KNOWN_CRITICAL_ATTRIBUTES.includes(a.key))) {
+        throw new VerificationFailedError('INVALID_ENVELOPE', `signature has an unknown critical attribute "${a.key}" that this verifier does not process`);
+      }
+    }
+  }
+
+  /** Only the AWS Signer plugin is implemented in-process; any other plugin cannot be located. */
+  private checkPlugin(env: VerifiedEnvelope): void {
+    if (env.verificationPlugin === undefined) return;
+    if (env.verificationPlugin !== AWS_SIGNER_PLUGIN_ID) {
+      throw new VerificationFailedError('PLUGIN_UNSUPPORTED', `error while locating the verification plugin "${env.verificationPlugin}", make sure the plugin is installed successfully before verifying the signature. error: plugin not found`);
+    }
+    const min = env.verificationPluginMinVersion;
+    if (min !== undefined && compareSemver(AWS_SIGNER_PLUGIN_VERSION, min) < 0) {
+      throw new VerificationFailedError('PLUGIN_UNSUPPORTED', `found plugin ${env.verificationPlugin} with version ${AWS_SIGNER_PLUGIN_VERSION} but signature verification needs plugin version greater than or equal to ${min}`);
+    }
+    validateSignerEnvelope(env);
+  }
+
+  private async checkAuthenticity(env: VerifiedEnvelope, ctx: SignatureContext, isSigner: boolean): Promise<void> {
+    const wantedType = env.signingScheme === 'notary.x509' ? 'ca' : 'signingAuthority';
+    const stores = (ctx.statement.trustStores ?? [])
+      .map((s) => { const i = s.indexOf(':'); return { type: s.slice(0, i), name: s.slice(i + 1) }; })
+      .filter((s) => s.type === wantedType);
+    const trusted = new Set<string>();
+    for (const s of stores) {
+      for (const c of await this.options.trustStores.getCertificates(s.type as any, s.name)) trusted.add(Buffer.from(c.raw).toString('hex'));
+    }
+    if (!env.certificateChain.some((c) => trusted.has(Buffer.from(c).toString('hex')))) {
+      throw new VerificationFailedError('UNTRUSTED_CERTIFICATE', "the signature's certificate chain does not contain any trusted certificate");
+    }
+    const identities = ctx.statement.trustedIdentities ?? [];
+    if (isSigner) {
+      const arn = attr(env, SIGNER_PROFILE_VERSION_ATTRIBUTE) ?? '';
+      if (!matchSignerIdentity(arn, identities)) {
+        throw new VerificationFailedError('UNTRUSTED_IDENTITY', "Signature publisher doesn't match any trusted identities.");
+      }
+      return;
+    }
+    if (identities.includes('*')) return;
+    const x509 = identities.filter((i) => i.startsWith('x509.subject:')).map((i) => i.slice('x509.subject:'.length).trim());
+    if (x509.length === 0) throw new VerificationFailedError('UNTRUSTED_IDENTITY', 'no x509 trusted identities are configured in the trust policy');
+    const leaf = parseCertificate(env.certificateChain[0]);
+    let leafDn: Map<string, string> | undefined;
+    try {
+      leafDn = parseDistinguishedName(leaf.subjectString);
+    } catch {
+      leafDn = undefined;
+    }
+    if (!leafDn || !x509.some((dn) => isDnSubset(parseDistinguishedName(dn), leafDn!))) {
+      throw new VerificationFailedError('UNTRUSTED_IDENTITY', `signing certificate from the digital signature does not match the X.509 trusted identities ${JSON.stringify(x509)} defined in the trust policy "${ctx.statement.name}"`);
+    }
+  }
+
+  private checkExpiry(env: VerifiedEnvelope): void {
+    if (env.expiry && this.now().getTime() >= env.expiry.getTime()) {
+      throw new VerificationFailedError('SIGNATURE_EXPIRED', `digital signature has expired on "${rfc1123z(env.expiry)}"`);
+    }
+  }
+
+  private checkTimestamp(env: VerifiedEnvelope): void {
+    const chain = env.certificateChain.map((c) => parseCertificate(c));
+    if (env.signingScheme === 'notary.x509.signingAuthority') {
+      checkValidityAt(chain, env.authenticSigningTime!, 'signing');
+      return;
+    }
+    // notary.x509 without a configured TSA store: every certificate must be valid now.
+    checkValidityAt(chain, this.now(), 'now');
+  }
+
+  private async checkRevocation(env: VerifiedEnvelope, isSigner: boolean): Promise<void> {
+    if (isSigner) {
+      if (!this.options.signerClient) {
+        throw new VerificationInconclusiveError('AWS_API', 'GetRevocationStatus call failed with error: no AWS Signer client is configured');
+      }
+      const r = await checkSignerRevocation(this.options.signerClient, env);
+      if (!r.passed) {
+        if (r.inconclusive) throw new VerificationInconclusiveError('AWS_API', r.reason ?? 'revocation status unknown');
+        throw new VerificationFailedError('REVOKED', r.reason ?? 'revoked');
+      }
+      return;
+    }
+    if (!this.options.x509Revocation) return;
+    const chain = env.certificateChain.map((c) => parseCertificate(c));
+    const r = await this.options.x509Revocation(chain, { signingTime: env.authenticSigningTime });
+    if (r.status === 'revoked') throw new VerificationFailedError('REVOKED', r.reason ?? 'signing certificate is revoked');
+    if (r.status === 'unknown') throw new VerificationInconclusiveError('REVOCATION_UNKNOWN' as any, r.reason ?? 'revocation status is unknown');
+  }
+
+  private checkTarget(env: VerifiedEnvelope, target: Descriptor): void {
+    const t = env.targetArtifact;
+    if (t.mediaType !== target.mediaType || t.digest !== target.digest || t.size !== target.size) {
+      throw new VerificationFailedError('TARGET_MISMATCH', 'integrity check failed. signature does not match the given artifact: content descriptor mismatch');
+    }
+    for (const [k, v] of Object.entries(this.options.userMetadata ?? {})) {
+      if (t.annotations?.[k] !== v) {
+        throw new VerificationFailedError('USER_METADATA_MISMATCH', `unable to find specified metadata in the signature: ${k}=${v}`);
+      }
+    }
+  }
+}
+
+function attr(env: VerifiedEnvelope, key: string): string | undefined {
+  const v = env.extendedAttributes.find((a) => a.key === key)?.value;
+  return typeof v === 'string' ? v : undefined;
+}
+
+function leafSubject(env: VerifiedEnvelope): string | undefined {
+  try {
+    return parseCertificate(env.certificateChain[0]).subjectString;
+  } catch {
+    return undefined;
+  }
+}
+
+function isIndex(mediaType: string): boolean {
+  return mediaType === MEDIA_TYPE.OCI_INDEX || mediaType === MEDIA_TYPE.DOCKER_MANIFEST_LIST;
+}
+
+function reasonsOf(sigs: readonly SignatureOutcome[], extra?: VerifierError): string[] {
+  const out = sigs.filter((s) => s.error).map((s) => `signature ${s.signatureDigest}: ${s.error!.message}`);
+  if (extra && !out.some((r) => r.endsWith(extra.message))) out.push(extra.message);
+  return out;
+}
+
+function errorVerdict(reference: string, err: VerifierError, started: number): Verdict {
+  const status: VerdictStatus = err.kind === 'inconclusive' ? 'inconclusive' : 'failed';
+  return { reference, status, verified: false, signatures: [], reasons: [err.message], error: err.toJSON(), durationMs: elapsed(started) };
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
+
+/** RFC 1123 with numeric zone, as Go's time.RFC1123Z prints in UTC: `Fri, 29 Jul 2022 23:59:00 +0000`. */
+export function rfc1123z(d: Date): string {
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+}
+
+/** SemVer 2.0 precedence (pre-release < release). Returns <0, 0, >0. */
+export function compareSemver(a: string, b: string): number {
+  const parse = (v: string) => {
+    const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v.trim());
+    if (!m) throw new VerificationFailedError('PLUGIN_UNSUPPORTED', `"${v}" is not a valid semantic version`);
+    return { core: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4]?.split('.') };
+  };
+  const x = parse(a);
+  const y = parse(b);
+  for (let i = 0; i < 3; i++) if (x.core[i] !== y.core[i]) return x.core[i] - y.core[i];
+  if (!x.pre && !y.pre) return 0;
+  if (!x.pre) return 1;
+  if (!y.pre) return -1;
+  for (let i = 0; i < Math.max(x.pre.length, y.pre.length); i++) {
+    const p = x.pre[i];
+    const q = y.pre[i];
+    if (p === undefined) return -1;
+    if (q === undefined) return 1;
+    const pn = /^\d+$/.test(p);
+    const qn = /^\d+$/.test(q);
+    if (pn && qn && Number(p) !== Number(q)) return Number(p) - Number(q);
+    if (pn !== qn) return pn ? -1 : 1;
+    if (p !== q) return p < q ? -1 : 1;
+  }
+  return 0;
+}
+
+export { formatReference };
