@@ -365,7 +365,7 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
   };
 
   /** Writes a successful response, applying a body-altering fault if one is active. */
-  const send = async (res: http.ServerResponse, status: number, headers: Record<string, string | number>, body: Buffer, head: boolean, fault: Fault | undefined) => {
+  const send = async (res: http.ServerResponse, status: number, headers: Record<string, string | number>, body: Buffer, head: boolean, fault: Fault | undefined): Promise<void> => {
     let payload = body;
     if (fault?.wrongBytes && payload.length > 0) {
       payload = Buffer.from(payload);
@@ -373,7 +373,10 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
     }
     if (fault?.extraBytes) payload = Buffer.concat([payload, Buffer.alloc(fault.extraBytes, 0x20)]);
     res.writeHead(status, { ...headers, 'Content-Length': payload.length });
-    if (head) return res.end();
+    if (head) {
+      res.end();
+      return;
+    }
     if (fault?.truncateAt !== undefined) {
       res.write(payload.subarray(0, fault.truncateAt));
       setTimeout(() => res.destroy(), 5);
@@ -385,7 +388,8 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
         res.write(payload.subarray(i, i + 1));
         await new Promise((r) => setTimeout(r, fault.trickleMs));
       }
-      return res.end();
+      res.end();
+      return;
     }
     res.end(payload);
   };

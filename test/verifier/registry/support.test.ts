@@ -47,7 +47,7 @@ describe('test support: referrers server', () => {
       const res = await fetch(`${srv.url}/v2/app/referrers/${img.digest}`);
       expect(res.headers.get('content-type')).toBe('application/vnd.oci.image.index.v1+json');
       expect(res.headers.get('link')).toMatch(/rel="next"/);
-      expect((await res.json()).manifests).toHaveLength(1);
+      expect(((await res.json()) as any).manifests).toHaveLength(1);
     } finally {
       await srv.stop();
     }
