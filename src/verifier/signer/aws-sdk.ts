@@ -1,0 +1,75 @@
+/**
+ * Adapters over the AWS SDK for JavaScript v3. The SDK modules are loaded lazily on first use, so a
+ * Lambda cold start that never calls AWS Signer / ECR does not pay for loading them.
+ */
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { SignerClient } from '@aws-sdk/client-signer';
+import { VerificationInconclusiveError } from '../errors';
+import { SignerRevocationClient, SignerRevocationRequest } from './signer';
+
+/**
+ * `GetRevocationStatus` through `@aws-sdk/client-signer` (HTTP `GET /revocations` on
+ * `data-signer.<region>.amazonaws.com`). Errors propagate unchanged; {@link checkSignerRevocation}
+ * turns them into a failed, inconclusive result.
+ * @param region AWS region; default: the SDK's default (AWS_REGION in Lambda)
+ * @param endpoint endpoint override (the plugin's `aws-signer-endpoint-url`)
+ */
+export function sdkSignerRevocationClient(region?: string, endpoint?: string): SignerRevocationClient {
+  let client: Promise<{ client: SignerClient; Command: typeof import('@aws-sdk/client-signer').GetRevocationStatusCommand }> | undefined;
+  const load = () => {
+    client ??= import('@aws-sdk/client-signer').then((sdk) => ({
+      client: new sdk.SignerClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) }),
+      Command: sdk.GetRevocationStatusCommand,
+    }));
+    return client;
+  };
+  return {
+    async getRevocationStatus(input: SignerRevocationRequest) {
+      const { client: c, Command } = await load();
+      const out = await c.send(new Command({
+        signatureTimestamp: input.signatureTimestamp,
+        platformId: input.platformId,
+        profileVersionArn: input.profileVersionArn,
+        jobArn: input.jobArn,
+        certificateHashes: [...input.certificateHashes],
+      }));
+      return { revokedEntities: out.revokedEntities };
+    },
+  };
+}
+
+export interface EcrAuthorizationToken {
+  /** base64(`AWS:<password>`), usable as HTTP Basic credentials for the registry. */
+  readonly authorizationToken: string;
+  readonly expiresAt: Date;
+}
+
+export type EcrTokenProvider = (registryId: string, region: string) => Promise<EcrAuthorizationToken>;
+
+/**
+ * `ecr:GetAuthorizationToken` through `@aws-sdk/client-ecr`, one client per region.
+ * @throws VerificationInconclusiveError `AUTHENTICATION` when ECR returns no token; SDK errors propagate
+ */
+export function sdkEcrTokenProvider(options: { endpoint?: string } = {}): EcrTokenProvider {
+  const clients = new Map<string, Promise<{ client: ECRClient; Command: typeof import('@aws-sdk/client-ecr').GetAuthorizationTokenCommand }>>();
+  return async (registryId: string, region: string) => {
+    let entry = clients.get(region);
+    if (!entry) {
+      entry = import('@aws-sdk/client-ecr').then((sdk) => ({
+        client: new sdk.ECRClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }),
+        Command: sdk.GetAuthorizationTokenCommand,
+      }));
+      clients.set(region, entry);
+    }
+    const { client, Command } = await entry;
+    const out = await client.send(new Command({ registryIds: [registryId] }));
+    const data = out.authorizationData?.[0];
+    if (!data?.authorizationToken) {
+      throw new VerificationInconclusiveError('AUTHENTICATION', `ECR GetAuthorizationToken returned no token for registry ${registryId} in ${region}`);
+    }
+    return {
+      authorizationToken: data.authorizationToken,
+      expiresAt: data.expiresAt ?? new Date(Date.now() + 12 * 3600 * 1000),
+    };
+  };
+}

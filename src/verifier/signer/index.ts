@@ -1,0 +1,3 @@
+export * from './signer';
+export * from './roots';
+export * from './aws-sdk';

@@ -1,0 +1,323 @@
+/**
+ * AWS Signer signatures verified in-process, reproducing the AWS Signer Notation plugin's
+ * `SIGNATURE_VERIFIER.TRUSTED_IDENTITY` and `SIGNATURE_VERIFIER.REVOCATION_CHECK` logic
+ * (aws/aws-signer-notation-plugin @ 762e710b `internal/verifier/verifier.go`; notary-verification.md §2.1).
+ * Messages are the plugin's.
+ */
+import { createHash, X509Certificate } from 'crypto';
+import { VerificationFailedError } from '../errors';
+import { VerifiedEnvelope } from '../types';
+
+/** `io.cncf.notary.verificationPlugin` value of AWS Signer signatures. */
+export const AWS_SIGNER_PLUGIN_ID = 'com.amazonaws.signer.notation.plugin';
+/** Plugin version this in-process implementation reproduces (`internal/version/version.go`). */
+export const AWS_SIGNER_PLUGIN_VERSION = '1.0.350';
+export const SIGNER_PROFILE_VERSION_ATTRIBUTE = 'com.amazonaws.signer.signingProfileVersion';
+export const SIGNER_JOB_ATTRIBUTE = 'com.amazonaws.signer.signingJob';
+/** Signer platform id of Notation container-image signing. */
+export const SIGNER_PLATFORM_ID = 'Notation-OCI-SHA384-ECDSA';
+
+export const SIGNER_MESSAGES = {
+  WILDCARD_IDENTITY: 'The AWSSigner plugin does not support wildcard identity in the trust policy.',
+  CERTIFICATE_PARSE: 'unable to parse certificates in certificate chain.',
+  MISSING_AUTHENTIC_SIGNING_TIME: 'missing authenticSigningTime',
+  TRUSTED_IDENTITY_FAILURE: "Signature publisher doesn't match any trusted identities.",
+  NOT_REVOKED: 'Signature is not revoked.',
+  REVOKED_CERTIFICATE: 'Certificate(s) have been revoked.',
+} as const;
+
+/** `unable to parse attribute "<key>".` */
+export function attributeParseMessage(key: string): string {
+  return `unable to parse attribute ${JSON.stringify(key)}.`;
+}
+
+/** `Signature publisher matched "<identity>" trusted identity.` */
+export function trustedIdentitySuccessMessage(identity: string): string {
+  return `Signature publisher matched ${JSON.stringify(identity)} trusted identity.`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ARNs and identities
+// ---------------------------------------------------------------------------------------------
+
+export interface Arn {
+  readonly partition: string;
+  readonly service: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly resource: string;
+}
+
+/**
+ * Parses an ARN like aws-sdk-go-v2 `arn.Parse`: prefix `arn:` and six `:`-separated sections (the
+ * resource keeps any further colons). Returns undefined when not an ARN.
+ */
+export function parseArn(s: string): Arn | undefined {
+  if (typeof s !== 'string' || !s.startsWith('arn:')) return undefined;
+  const parts: string[] = [];
+  let rest = s;
+  for (let i = 0; i < 5; i++) {
+    const idx = rest.indexOf(':');
+    if (idx < 0) return undefined;
+    parts.push(rest.slice(0, idx));
+    rest = rest.slice(idx + 1);
+  }
+  return { partition: parts[1], service: parts[2], region: parts[3], accountId: parts[4], resource: rest };
+}
+
+/** An ARN of service `signer` whose resource starts with `/signing-profiles/`. */
+export function parseSigningProfileArn(s: string): Arn | undefined {
+  const arn = parseArn(s);
+  if (!arn || arn.service !== 'signer' || !arn.resource.startsWith('/signing-profiles/')) return undefined;
+  return arn;
+}
+
+function foldChar(c: string): string {
+  const lower = c.toLowerCase();
+  return [...lower].length === 1 ? lower : c;
+}
+
+/** Go `strings.EqualFold` (simple Unicode case folding, per code point). */
+export function equalFold(a: string, b: string): boolean {
+  if (a === b) return true;
+  const ca = [...a];
+  const cb = [...b];
+  if (ca.length !== cb.length) return false;
+  for (let i = 0; i < ca.length; i++) {
+    if (ca[i] === cb[i]) continue;
+    if (foldChar(ca[i]) === foldChar(cb[i])) continue;
+    const ua = ca[i].toUpperCase();
+    const ub = cb[i].toUpperCase();
+    if ([...ua].length === 1 && ua === ub) continue;
+    return false;
+  }
+  return true;
+}
+
+/**
+ * The plugin's TRUSTED_IDENTITY check. Only trusted identities that are signing-profile ARNs count:
+ * a profile ARN (`/signing-profiles/<name>`, 3 resource segments) matches any version of that
+ * profile; a profile-version ARN (4 segments) matches exactly. Comparison is case-insensitive over
+ * the whole ARN (partition, region and account included). Other identities are ignored.
+ * @throws VerificationFailedError `UNTRUSTED_IDENTITY` when `*` is among the identities (the plugin
+ *   rejects the request: "The AWSSigner plugin does not support wildcard identity in the trust policy.")
+ */
+export function matchSignerIdentity(profileVersionArn: string, trustedIdentities: readonly string[]): boolean {
+  return findSignerIdentity(profileVersionArn, trustedIdentities) !== undefined;
+}
+
+/** Like {@link matchSignerIdentity} but returns the identity that matched. */
+export function findSignerIdentity(profileVersionArn: string, trustedIdentities: readonly string[]): string | undefined {
+  if (trustedIdentities.includes('*')) {
+    throw new VerificationFailedError('UNTRUSTED_IDENTITY', SIGNER_MESSAGES.WILDCARD_IDENTITY);
+  }
+  const sig = typeof profileVersionArn === 'string' ? profileVersionArn : '';
+  for (const identity of trustedIdentities) {
+    const arn = typeof identity === 'string' ? parseSigningProfileArn(identity) : undefined;
+    if (!arn) continue;
+    const segments = arn.resource.split('/').length;
+    if (segments === 3) {
+      const last = sig.lastIndexOf('/');
+      if (last !== -1 && equalFold(sig.slice(0, last), identity)) return identity;
+    } else if (segments === 4) {
+      if (equalFold(sig, identity)) return identity;
+    }
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Envelope validation
+// ---------------------------------------------------------------------------------------------
+
+export interface SignerEnvelopeInfo {
+  readonly profileVersionArn: string;
+  /** Absent only when not required (revocation not checked). */
+  readonly jobArn?: string;
+  readonly authenticSigningTime: Date;
+}
+
+/** Go's zero `time.Time` (0001-01-01T00:00:00Z), which the plugin treats as missing. */
+const GO_ZERO_TIME_MS = Date.parse('0001-01-01T00:00:00Z');
+
+function attributeValue(env: VerifiedEnvelope, key: string): unknown {
+  const found = (env.extendedAttributes ?? []).find((a) => a.key === key);
+  return found ? found.value : undefined;
+}
+
+function stringAttribute(env: VerifiedEnvelope, key: string): string {
+  const v = attributeValue(env, key);
+  if (typeof v !== 'string') {
+    throw new VerificationFailedError('INVALID_ENVELOPE', attributeParseMessage(key));
+  }
+  return v;
+}
+
+/**
+ * The plugin's request validation for an AWS Signer envelope: `authenticSigningTime` present and
+ * non-zero, signing scheme `notary.x509.signingAuthority` (case-insensitive), the profile-version
+ * attribute a string that parses as an ARN, and the job attribute a string when `requireJob` is set
+ * (the plugin only reads it for REVOCATION_CHECK; {@link revocationRequest} always requires it).
+ * @throws VerificationFailedError `INVALID_ENVELOPE` with the plugin's message
+ */
+export function validateSignerEnvelope(env: VerifiedEnvelope, options: { requireJob?: boolean } = {}): SignerEnvelopeInfo {
+  const ast = env.authenticSigningTime;
+  if (!(ast instanceof Date) || Number.isNaN(ast.getTime()) || ast.getTime() === GO_ZERO_TIME_MS) {
+    throw new VerificationFailedError('INVALID_ENVELOPE', SIGNER_MESSAGES.MISSING_AUTHENTIC_SIGNING_TIME);
+  }
+  if (!equalFold(String(env.signingScheme ?? ''), 'notary.x509.signingAuthority')) {
+    throw new VerificationFailedError('INVALID_ENVELOPE', `'${String(env.signingScheme ?? '')}' signing scheme is not supported`);
+  }
+  const profileVersionArn = stringAttribute(env, SIGNER_PROFILE_VERSION_ATTRIBUTE);
+  if (!parseArn(profileVersionArn)) {
+    throw new VerificationFailedError('INVALID_ENVELOPE', attributeParseMessage(SIGNER_PROFILE_VERSION_ATTRIBUTE));
+  }
+  let jobArn: string | undefined;
+  const job = attributeValue(env, SIGNER_JOB_ATTRIBUTE);
+  if (options.requireJob || job !== undefined) {
+    jobArn = stringAttribute(env, SIGNER_JOB_ATTRIBUTE);
+  }
+  return { profileVersionArn, jobArn, authenticSigningTime: ast };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Certificate hashes
+// ---------------------------------------------------------------------------------------------
+
+/** Reads one DER TLV header at `offset`; returns [contentStart, contentEnd]. Definite lengths only. */
+function readTlv(buf: Uint8Array, offset: number, end: number): { tag: number; start: number; end: number } {
+  if (offset + 2 > end) throw new Error('truncated');
+  const tag = buf[offset];
+  if ((tag & 0x1f) === 0x1f) throw new Error('high tag');
+  let len = buf[offset + 1];
+  let pos = offset + 2;
+  if (len & 0x80) {
+    const n = len & 0x7f;
+    if (n === 0 || n > 4) throw new Error('bad length');
+    if (pos + n > end) throw new Error('truncated');
+    len = 0;
+    for (let i = 0; i < n; i++) len = len * 256 + buf[pos + i];
+    if (len < 0x80 || (n > 1 && buf[pos] === 0)) throw new Error('non-minimal length');
+    pos += n;
+  }
+  if (pos + len > end) throw new Error('truncated');
+  return { tag, start: pos, end: pos + len };
+}
+
+/**
+ * The DER `tbsCertificate` (Go `RawTBSCertificate`) of a certificate: the first child of the outer
+ * SEQUENCE, tag and length included. The certificate must also parse as an X.509 certificate.
+ * @throws VerificationFailedError `INVALID_CERTIFICATE_CHAIN` "unable to parse certificates in certificate chain."
+ */
+export function tbsCertificate(der: Uint8Array): Uint8Array {
+  try {
+    const outer = readTlv(der, 0, der.length);
+    if (outer.tag !== 0x30 || outer.end !== der.length) throw new Error('not a single SEQUENCE');
+    const tbs = readTlv(der, outer.start, outer.end);
+    if (tbs.tag !== 0x30) throw new Error('tbsCertificate is not a SEQUENCE');
+    // a full parse, so that garbage wrapped in a SEQUENCE is rejected like Go's x509.ParseCertificate
+    new X509Certificate(der);
+    return der.subarray(outer.start, tbs.end);
+  } catch (e) {
+    throw new VerificationFailedError('INVALID_CERTIFICATE_CHAIN', SIGNER_MESSAGES.CERTIFICATE_PARSE, { cause: e });
+  }
+}
+
+/**
+ * The plugin's `hashCertificates`: `hex(SHA-384(TBS(cert_i))) + hex(SHA-384(TBS(cert_{i+1})))` for
+ * a leaf-first chain; the last entry is its own hash twice. Lowercase hex, 192 characters each.
+ */
+export function certificateHashes(chainDer: readonly Uint8Array[]): string[] {
+  const hashes = chainDer.map((der) => createHash('sha384').update(tbsCertificate(der)).digest('hex'));
+  return hashes.map((h, i) => h + (i === hashes.length - 1 ? h : hashes[i + 1]));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Revocation
+// ---------------------------------------------------------------------------------------------
+
+/** `signer:GetRevocationStatus` input (client-signer `GetRevocationStatusRequest`). */
+export interface SignerRevocationRequest {
+  readonly signatureTimestamp: Date;
+  readonly platformId: string;
+  readonly profileVersionArn: string;
+  readonly jobArn: string;
+  readonly certificateHashes: string[];
+}
+
+export interface SignerRevocationClient {
+  getRevocationStatus(input: SignerRevocationRequest): Promise<{ revokedEntities?: string[] }>;
+}
+
+export interface SignerRevocationResult {
+  readonly passed: boolean;
+  readonly reason?: string;
+  /** True when the call itself failed (network, throttling, 5xx, access denied...). */
+  readonly inconclusive?: boolean;
+  /** The revoked entities reported by AWS Signer. */
+  readonly revokedEntities?: readonly string[];
+}
+
+/**
+ * The exact `GetRevocationStatus` input the plugin sends for an envelope.
+ * @throws VerificationFailedError (`INVALID_ENVELOPE` / `INVALID_CERTIFICATE_CHAIN`) with the plugin's messages
+ */
+export function revocationRequest(env: VerifiedEnvelope): SignerRevocationRequest {
+  const info = validateSignerEnvelope(env, { requireJob: true });
+  return {
+    signatureTimestamp: info.authenticSigningTime,
+    platformId: SIGNER_PLATFORM_ID,
+    profileVersionArn: info.profileVersionArn,
+    jobArn: info.jobArn!,
+    certificateHashes: certificateHashes(env.certificateChain),
+  };
+}
+
+/** The plugin's reason for a non-empty `revokedEntities` list. */
+export function revocationReason(revokedEntities: readonly string[]): string {
+  const arns = revokedEntities.filter((e) => e.startsWith('arn'));
+  const certRevoked = revokedEntities.some((e) => !e.startsWith('arn'));
+  let reason = arns.length > 0 ? `Resource(s) ${arns.join(', ')} have been revoked.` : '';
+  if (certRevoked) reason += SIGNER_MESSAGES.REVOKED_CERTIFICATE;
+  return reason;
+}
+
+/** Renders an SDK error like smithy-go's `api error <Code>: <Message>` where a code is known. */
+export function describeApiError(e: unknown): string {
+  if (e instanceof Error) {
+    const anyErr = e as Error & { $metadata?: unknown; $fault?: unknown; Code?: string; code?: string };
+    const code = anyErr.Code ?? (anyErr.$metadata !== undefined || anyErr.$fault !== undefined ? anyErr.name : undefined) ?? anyErr.code;
+    if (code && code !== 'Error') return `api error ${code}: ${e.message}`;
+    return e.message;
+  }
+  if (typeof e === 'object' && e !== null) {
+    try {
+      return JSON.stringify(e);
+    } catch {
+      return String(e);
+    }
+  }
+  return String(e);
+}
+
+/**
+ * The plugin's REVOCATION_CHECK: calls `GetRevocationStatus`. Any revoked entity => not passed with
+ * "Resource(s) … have been revoked." and/or "Certificate(s) have been revoked.". A failed call is a
+ * failed result too ("GetRevocationStatus call failed with error: …"), marked `inconclusive` so callers
+ * can report it (`strict` still fails closed on it).
+ * @throws VerificationFailedError only for invalid envelopes (missing attributes, unparsable certificates)
+ */
+export async function checkSignerRevocation(client: SignerRevocationClient, env: VerifiedEnvelope): Promise<SignerRevocationResult> {
+  const input = revocationRequest(env);
+  let output: { revokedEntities?: string[] } | undefined;
+  try {
+    output = await client.getRevocationStatus(input);
+  } catch (e) {
+    return { passed: false, inconclusive: true, reason: `GetRevocationStatus call failed with error: ${describeApiError(e)}` };
+  }
+  const revoked = Array.isArray(output?.revokedEntities) ? output!.revokedEntities.map((x) => String(x)) : [];
+  if (revoked.length > 0) {
+    return { passed: false, reason: revocationReason(revoked), revokedEntities: revoked };
+  }
+  return { passed: true, reason: SIGNER_MESSAGES.NOT_REVOKED };
+}
