@@ -1,0 +1,89 @@
+/**
+ * The contract between the constructs (which write it at synth time) and the Lambda handlers (which
+ * read it at cold start). Plain types only: the constructs import this file type-only.
+ *
+ * Where it lives: `config.json` next to the bundled `index.js` in the function's asset directory.
+ * Values that are deploy-time tokens cannot go in a file, so they travel in environment variables:
+ *  - the trust policy, when it holds tokens: `TRUST_POLICY` (see {@link ENV});
+ *  - the SNS topic ARN of the task-launch audit: `SNS_TOPIC_ARN`.
+ * Trust-store certificates always go in the file, so their size is not bounded by the 4 KB
+ * environment limit.
+ */
+
+/** Current version of the config file format. */
+export const CONFIG_VERSION = 1;
+
+/** File name of the config next to `index.js`. */
+export const CONFIG_FILE = 'config.json';
+
+/** Environment variables the handlers read. */
+export const ENV = {
+  /** Trust policy JSON (used when the policy holds deploy-time tokens; overrides `trustPolicy` in the file). */
+  TRUST_POLICY: 'TRUST_POLICY',
+  /** SNS topic for rejection notifications (task audit). */
+  SNS_TOPIC_ARN: 'SNS_TOPIC_ARN',
+  /** Path of the config file (tests and local runs); default `<dir of index.js>/config.json`. */
+  CONFIG_PATH: 'VERIFIER_CONFIG_PATH',
+} as const;
+
+/** `ENFORCE` answers FAILED on rejected images; `AUDIT` always answers SUCCEEDED and reports. */
+export type HandlerMode = 'ENFORCE' | 'AUDIT';
+
+/** What the admission hook does with an inconclusive verdict (registry or AWS API unavailable). */
+export type InconclusiveAction = 'REJECT' | 'ADMIT';
+
+export interface HandlerConfig {
+  /** Format version ({@link CONFIG_VERSION}). */
+  readonly version: number;
+  /** The notation trust policy document, when it has no deploy-time tokens (else `TRUST_POLICY` env). */
+  readonly trustPolicy?: unknown;
+  /** Trust-store certificates: `{ 'type:name': PEM bundle }`. */
+  readonly trustStores: Record<string, string>;
+  /** Maximum signatures tried per image. */
+  readonly maxSignatures?: number;
+  /** Verdict cache TTL in milliseconds (0 disables the cache). */
+  readonly cacheTtlMs?: number;
+  /** Per-request registry timeout in milliseconds. */
+  readonly registryTimeoutMs?: number;
+  /** Require every platform manifest of an image index to be signed. */
+  readonly requirePlatformSignatures?: boolean;
+  /** Registries (`host:port`) reached over plain HTTP: loopback tests and demos only. */
+  readonly plainHttpRegistries?: string[];
+  /**
+   * Images admitted without verification: glob patterns matched against the repository
+   * (`registry/repository`) and the full reference. `*` matches any run of characters
+   * except `/`, `**` matches anything, `?` one character.
+   */
+  readonly exemptions?: string[];
+  /** Admission mode (admission hook and task audit). Default ENFORCE. */
+  readonly mode?: HandlerMode;
+  /** Inconclusive verdicts in ENFORCE mode. Default REJECT (fail closed). */
+  readonly inconclusiveAction?: InconclusiveAction;
+  /** CloudWatch namespace of the EMF metrics. Default `SignedImages`. */
+  readonly metricsNamespace?: string;
+  /** Images verified at the same time. Default 4. */
+  readonly concurrency?: number;
+  /** Time kept in reserve before the Lambda timeout, in milliseconds. Default 3000. */
+  readonly deadlineMarginMs?: number;
+  /** `callBackDelay` (seconds) of an IN_PROGRESS hook answer. Default 5. */
+  readonly callBackDelaySeconds?: number;
+  /** Maximum IN_PROGRESS rounds before the remaining images count as inconclusive. Default 20. */
+  readonly maxInProgressRounds?: number;
+  /** Task audit: stop tasks running a rejected image (best-effort, opt-in). Default false. */
+  readonly stopTask?: boolean;
+}
+
+/** Shape of the default metrics namespace. */
+export const DEFAULT_METRICS_NAMESPACE = 'SignedImages';
+
+/** Names of the EMF metrics (the constructs' alarms use them). */
+export const METRIC = {
+  VERIFIED: 'Verified',
+  REJECTED: 'Rejected',
+  EXEMPT: 'Exempt',
+  INCONCLUSIVE: 'Inconclusive',
+  DURATION: 'VerifyDuration',
+} as const;
+
+/** The single metric dimension. */
+export const METRIC_DIMENSION = 'FunctionName';
