@@ -7,18 +7,32 @@ import type { SignerClient } from '@aws-sdk/client-signer';
 import { VerificationInconclusiveError } from '../errors';
 import { SignerRevocationClient, SignerRevocationRequest } from './signer';
 
+type SignerSdk = typeof import('@aws-sdk/client-signer');
+type EcrSdk = typeof import('@aws-sdk/client-ecr');
+
+/*
+ * Lazy `require` rather than `await import()`: this package compiles to CommonJS (module node16), where
+ * tsc keeps `import()` as a native ESM dynamic import; that works in Node and esbuild bundles, but not
+ * inside Jest's CommonJS VM without --experimental-vm-modules. `require` on first use is just as lazy.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const loadSignerSdk = (): Promise<SignerSdk> => Promise.resolve().then(() => require('@aws-sdk/client-signer') as SignerSdk);
+const loadEcrSdk = (): Promise<EcrSdk> => Promise.resolve().then(() => require('@aws-sdk/client-ecr') as EcrSdk);
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 /**
  * `GetRevocationStatus` through `@aws-sdk/client-signer` (HTTP `GET /revocations` on
  * `data-signer.<region>.amazonaws.com`). Errors propagate unchanged; {@link checkSignerRevocation}
  * turns them into a failed, inconclusive result.
  * @param region AWS region; default: the SDK's default (AWS_REGION in Lambda)
- * @param endpoint endpoint override (the plugin's `aws-signer-endpoint-url`)
+ * @param endpoint endpoint override (the plugin's `aws-signer-endpoint-url`), used verbatim
  */
 export function sdkSignerRevocationClient(region?: string, endpoint?: string): SignerRevocationClient {
-  let client: Promise<{ client: SignerClient; Command: typeof import('@aws-sdk/client-signer').GetRevocationStatusCommand }> | undefined;
+  let client: Promise<{ client: SignerClient; Command: SignerSdk['GetRevocationStatusCommand'] }> | undefined;
   const load = () => {
-    client ??= import('@aws-sdk/client-signer').then((sdk) => ({
-      client: new sdk.SignerClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint } : {}) }),
+    client ??= loadSignerSdk().then((sdk) => ({
+      // an explicit endpoint is used verbatim (no `data-` host prefix)
+      client: new sdk.SignerClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint, disableHostPrefix: true } : {}) }),
       Command: sdk.GetRevocationStatusCommand,
     }));
     return client;
@@ -51,11 +65,11 @@ export type EcrTokenProvider = (registryId: string, region: string) => Promise<E
  * @throws VerificationInconclusiveError `AUTHENTICATION` when ECR returns no token; SDK errors propagate
  */
 export function sdkEcrTokenProvider(options: { endpoint?: string } = {}): EcrTokenProvider {
-  const clients = new Map<string, Promise<{ client: ECRClient; Command: typeof import('@aws-sdk/client-ecr').GetAuthorizationTokenCommand }>>();
+  const clients = new Map<string, Promise<{ client: ECRClient; Command: EcrSdk['GetAuthorizationTokenCommand'] }>>();
   return async (registryId: string, region: string) => {
     let entry = clients.get(region);
     if (!entry) {
-      entry = import('@aws-sdk/client-ecr').then((sdk) => ({
+      entry = loadEcrSdk().then((sdk) => ({
         client: new sdk.ECRClient({ region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) }),
         Command: sdk.GetAuthorizationTokenCommand,
       }));
