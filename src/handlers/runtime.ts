@@ -8,10 +8,11 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULT_METRICS_NAMESPACE, ENV, HandlerConfig, METRIC, METRIC_DIMENSION } from './config';
 import { ConfigurationError } from '../verifier/errors';
-import { parseEcrRegistry, parseReference } from '../verifier/reference';
+import { formatReference, parseReference } from '../verifier/reference';
 import { ecrCredentialProvider } from '../verifier/registry';
 import { RemoteRepository } from '../verifier/registry/remote';
 import { sdkEcrTokenProvider, sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
+import { SignerRevocationClient } from '../verifier/signer/signer';
 import { ImageReference, Verdict } from '../verifier/types';
 import { ImageVerifier } from '../verifier/verifier';
 import { InMemoryTrustStore } from '../verifier/x509/truststore';
@@ -231,33 +232,24 @@ export class Runtime {
     this.logger = new JsonLogger({ handler: handlerName });
     this.exemptionSources = [...(config.exemptions ?? [])];
     this.exemptionPatterns = this.exemptionSources.map(globToRegExp);
-    const plainHttp = new Set((config.plainHttpRegistries ?? []).map((h) => h.toLowerCase()));
+    const plainHttpRegistries = config.plainHttpRegistries ?? [];
     const registryTimeoutMs = config.registryTimeoutMs;
-    const ecrTokens = new Map<string, ReturnType<typeof ecrCredentialProvider>>();
+    const ecrTokens = sdkEcrTokenProvider();
     const logger = this.logger;
+    // One provider for the container: it caches ECR tokens (valid 12 h) per registry.
+    const ecrCredentials = ecrCredentialProvider(ecrTokens);
     this.verifier = new ImageVerifier({
       trustPolicy: config.trustPolicy,
       trustStores: new InMemoryTrustStore(config.trustStores),
       sourceFor: (ref: ImageReference) => {
-        const ecr = parseEcrRegistry(ref.registry);
-        let credentials: ReturnType<typeof ecrCredentialProvider> | undefined;
-        if (ecr) {
-          credentials = ecrTokens.get(ref.registry);
-          if (!credentials) {
-            credentials = ecrCredentialProvider(sdkEcrTokenProvider({ region: ecr.region, registryId: ecr.accountId } as any) as any);
-            ecrTokens.set(ref.registry, credentials);
-          }
-        }
-        return new RemoteRepository({
-          registry: ref.registry,
-          repository: ref.repository,
-          plainHttp: plainHttp.has(ref.registry.toLowerCase()),
-          plainHttpRegistries: [...plainHttp],
-          timeoutMs: registryTimeoutMs,
-          credentials,
-        } as any);
+        return new RemoteRepository(ref, {
+          credentials: ecrCredentials,
+          plainHttpRegistries,
+          requestTimeoutMs: registryTimeoutMs,
+          logger: { warn: (m: string) => logger.warn(m, { image: formatReference(ref) }) },
+        });
       },
-      signerClient: sdkSignerRevocationClient(signerClientOptions() as any),
+      signerClient: signerClient(),
       maxSignatures: config.maxSignatures,
       requirePlatformSignatures: config.requirePlatformSignatures,
       cacheTtlMs: config.cacheTtlMs,
@@ -322,10 +314,26 @@ export class Runtime {
   }
 }
 
-function signerClientOptions(): Record<string, unknown> {
-  // With an endpoint override (tests, VPC endpoints) the SDK would still prepend GetRevocationStatus's
-  // `data-` host prefix to the configured host; turn that off so the override is used as written.
-  return process.env.AWS_ENDPOINT_URL_SIGNER || process.env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {};
+/**
+ * The AWS Signer revocation client. Without an endpoint override this is the engine's SDK adapter.
+ * With `AWS_ENDPOINT_URL_SIGNER` / `AWS_ENDPOINT_URL` (tests, proxies) the SDK would still prepend
+ * GetRevocationStatus's `data-` host prefix to the configured host (`data-127.0.0.1`), so the client
+ * is built here with `disableHostPrefix` and the override is used as written.
+ */
+function signerClient(): SignerRevocationClient {
+  if (!process.env.AWS_ENDPOINT_URL_SIGNER && !process.env.AWS_ENDPOINT_URL) return sdkSignerRevocationClient();
+  let loaded: Promise<{ client: any; Command: any }> | undefined;
+  return {
+    async getRevocationStatus(input) {
+      loaded ??= import('@aws-sdk/client-signer').then((sdk) => ({
+        client: new sdk.SignerClient({ disableHostPrefix: true }),
+        Command: sdk.GetRevocationStatusCommand,
+      }));
+      const { client, Command } = await loaded;
+      const out = await client.send(new Command({ ...input, certificateHashes: [...input.certificateHashes] }));
+      return { revokedEntities: out.revokedEntities };
+    },
+  };
 }
 
 export function outcomeOf(v: Verdict): Outcome {

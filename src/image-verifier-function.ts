@@ -1,0 +1,363 @@
+import { createHash } from 'crypto';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct, IConstruct } from 'constructs';
+import type { HandlerConfig } from './handlers/config';
+import { internalsOf } from './private/verifier-internals';
+import { TrustPolicy } from './trust-policy';
+import { SignedImagesValidationError } from './validation-error';
+
+/** Properties of an {@link ImageVerifierFunction}. */
+export interface ImageVerifierFunctionProps {
+  /**
+   * The notation trust policy. Its trust stores (AWS Signer roots, your PEM certificates) ship in the
+   * function's asset, not in environment variables; deploy-time tokens (ARNs of the same app) are
+   * resolved by CloudFormation.
+   */
+  readonly trustPolicy: TrustPolicy;
+
+  /**
+   * Maximum number of signatures tried per image.
+   * @default 100
+   */
+  readonly maxSignatures?: number;
+
+  /**
+   * How long a definitive verdict (verified or failed) is cached in the warm function. Inconclusive
+   * verdicts are never cached. `Duration.seconds(0)` disables the cache.
+   * @default Duration.minutes(5)
+   */
+  readonly verdictCacheTtl?: Duration;
+
+  /**
+   * Timeout of each request to a registry.
+   * @default Duration.seconds(10)
+   */
+  readonly registryTimeout?: Duration;
+
+  /**
+   * Also require every platform manifest of a multi-architecture image index to carry a valid signature.
+   * @default false - the signature on the index is enough
+   */
+  readonly requirePlatformSignatures?: boolean;
+
+  /**
+   * Registries (`host:port`) reached over plain HTTP. Loopback hosts only (`localhost`, `127.x.x.x`,
+   * `[::1]`): for tests and demos, never for production.
+   * @default - none; every registry is reached over HTTPS
+   */
+  readonly plainHttpRegistries?: string[];
+
+  /**
+   * Images admitted without verification (logged and counted as `Exempt`): glob patterns matched
+   * against the repository (`registry/repository`) and the full image reference. `*` matches any run
+   * of characters except `/`, `**` matches anything, `?` one character.
+   * @default - no exemptions
+   */
+  readonly exemptions?: string[];
+
+  /**
+   * ECR repositories the function may pull manifests and signatures from.
+   * @default - derived from the trust policy's registry scopes when they are all literal ECR
+   * repository URIs; otherwise (a `*` scope or a deploy-time token scope) `*`, because the
+   * repositories cannot be known at synth time
+   */
+  readonly repositories?: ecr.IRepository[];
+
+  /**
+   * Create a CloudWatch alarm that fires when an image is rejected.
+   * @default false
+   */
+  readonly rejectionAlarm?: boolean;
+
+  /**
+   * Create a CloudWatch alarm that fires when a verification is inconclusive (registry or AWS API unavailable).
+   * @default false
+   */
+  readonly inconclusiveAlarm?: boolean;
+
+  /**
+   * CloudWatch namespace of the EMF metrics (`Verified`, `Rejected`, `Exempt`, `Inconclusive`, `VerifyDuration`).
+   * @default 'SignedImages'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Images verified at the same time in one invocation.
+   * @default 4
+   */
+  readonly concurrency?: number;
+
+  /**
+   * Lambda runtime (Node.js 20 or later).
+   * @default lambda.Runtime.NODEJS_22_X
+   */
+  readonly runtime?: lambda.Runtime;
+
+  /**
+   * Lambda timeout. Handlers answer before it (the admission hook answers `IN_PROGRESS` when out of time).
+   * @default Duration.minutes(1)
+   */
+  readonly timeout?: Duration;
+
+  /**
+   * Lambda memory.
+   * @default 512
+   */
+  readonly memorySize?: number;
+
+  /**
+   * Log group of the function.
+   * @default - Lambda's default log group, `/aws/lambda/<function name>`
+   */
+  readonly logGroup?: logs.ILogGroup;
+}
+
+const DEFAULT_NAMESPACE = 'SignedImages';
+const ENV_LIMIT_BYTES = 4096;
+/** Room kept for the other environment variables when sizing `TRUST_POLICY`. */
+const ENV_RESERVED_BYTES = 512;
+/** Estimated length of one deploy-time token once CloudFormation resolves it (an ARN or a URI). */
+const TOKEN_ESTIMATE = 128;
+const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;
+
+/**
+ * A Lambda function that verifies container images with the Notary Project trust policy you give it.
+ *
+ * Its code is bundled at build time (no bundler needed at synth). The configuration (trust stores,
+ * options) is written to `config.json` in the function's asset; a trust policy holding deploy-time
+ * tokens travels in the `TRUST_POLICY` environment variable. Invoked directly with
+ * `{ "images": [...] }` it returns one verdict per image.
+ *
+ * Permissions: ECR pull (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
+ * `ecr:BatchCheckLayerAvailability`) on the repositories, `ecr:GetAuthorizationToken` on `*` (the
+ * action has no resource), `signer:GetRevocationStatus` on `*` (its resources are signing jobs and
+ * profiles of whoever signed the image, unknown at synth).
+ */
+export class ImageVerifierFunction extends lambda.Function {
+  /** The alarm on rejected images, when `rejectionAlarm` is set. */
+  public readonly rejectionAlarm?: cloudwatch.Alarm;
+  /** The alarm on inconclusive verifications, when `inconclusiveAlarm` is set. */
+  public readonly inconclusiveAlarm?: cloudwatch.Alarm;
+  /** CloudWatch namespace of the function's metrics. */
+  public readonly metricsNamespace: string;
+
+  public constructor(scope: Construct, id: string, props: ImageVerifierFunctionProps) {
+    const internals = internalsOf(props);
+    const handlerName = internals?.handlerName ?? 'verify';
+    const namespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
+    const { config, environment } = buildConfig(scope, props, namespace, internals?.config ?? {});
+    const stack = Stack.of(scope);
+    const policyDoc = props.trustPolicy.render(scope);
+    const policyHasTokens = Token.isUnresolved(JSON.stringify(policyDoc));
+    const env: Record<string, string> = { ...environment, ...(internals?.environment ?? {}) };
+    if (policyHasTokens) {
+      env.TRUST_POLICY = stack.toJsonString(policyDoc);
+      checkEnvironmentSize(scope, env);
+    }
+    const fullConfig: HandlerConfig = { ...config, ...(policyHasTokens ? {} : { trustPolicy: policyDoc }) };
+
+    super(scope, id, {
+      runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(stageAsset(scope, handlerName, fullConfig)),
+      timeout: props.timeout ?? Duration.minutes(1),
+      memorySize: props.memorySize ?? 512,
+      environment: Object.keys(env).length > 0 ? env : undefined,
+      logGroup: props.logGroup,
+      description: `cdk-signed-images: ${handlerName} (Notary Project signature verification)`,
+    });
+    this.metricsNamespace = namespace;
+    this.grantVerification(props, policyDoc);
+
+    if (props.rejectionAlarm) {
+      this.rejectionAlarm = this.metricRejected().createAlarm(this, 'RejectionAlarm', {
+        threshold: 1, evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'A container image failed signature verification',
+      });
+    }
+    if (props.inconclusiveAlarm) {
+      this.inconclusiveAlarm = this.metricInconclusive().createAlarm(this, 'InconclusiveAlarm', {
+        threshold: 1, evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'A container image signature verification was inconclusive (registry or AWS API unavailable)',
+      });
+    }
+  }
+
+  /** Images that passed verification (sum over 5 minutes by default). */
+  public metricVerified(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric('Verified', props);
+  }
+
+  /** Images that failed verification. */
+  public metricRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric('Rejected', props);
+  }
+
+  /** Images admitted without verification (exemptions, `skip` policy level). */
+  public metricExempt(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric('Exempt', props);
+  }
+
+  /** Verifications that could not reach a verdict. */
+  public metricInconclusive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric('Inconclusive', props);
+  }
+
+  /** Duration of one image verification, in milliseconds (average by default). */
+  public metricVerifyDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric('VerifyDuration', { statistic: 'Average', ...props });
+  }
+
+  private verifierMetric(name: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: name,
+      dimensionsMap: { FunctionName: this.functionName },
+      statistic: 'Sum',
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  private grantVerification(props: ImageVerifierFunctionProps, policyDoc: any): void {
+    const repositoryArns = props.repositories
+      ? props.repositories.map((r) => r.repositoryArn)
+      : repositoryArnsFromScopes(this, policyDoc);
+    if (repositoryArns.length > 0) {
+      this.addToRolePolicy(new iam.PolicyStatement({
+        sid: 'PullImagesAndSignatures',
+        actions: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
+        resources: repositoryArns,
+      }));
+    }
+    this.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'EcrAuthorizationToken',
+      actions: ['ecr:GetAuthorizationToken'],
+      resources: ['*'],
+    }));
+    this.addToRolePolicy(new iam.PolicyStatement({
+      sid: 'SignerRevocationStatus',
+      actions: ['signer:GetRevocationStatus'],
+      resources: ['*'],
+    }));
+  }
+}
+
+/** ECR repository ARNs of the policy's scopes; `['*']` when a scope is `*` or a token. */
+function repositoryArnsFromScopes(scope: IConstruct, policyDoc: any): string[] {
+  const stack = Stack.of(scope);
+  const arns: string[] = [];
+  for (const statement of policyDoc?.trustPolicies ?? []) {
+    if (statement?.signatureVerification?.level === 'skip') continue;
+    for (const s of statement.registryScopes ?? []) {
+      if (s === '*' || Token.isUnresolved(s)) return ['*'];
+      const m = /^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.[a-z0-9.]+\/(.+)$/.exec(s);
+      if (!m) continue; // not ECR: no IAM needed
+      const arn = stack.formatArn({ service: 'ecr', account: m[1], region: m[2], resource: 'repository', resourceName: m[3], arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      if (!arns.includes(arn)) arns.push(arn);
+    }
+  }
+  return arns;
+}
+
+function buildConfig(scope: IConstruct, props: ImageVerifierFunctionProps, namespace: string, extra: Partial<HandlerConfig>): { config: HandlerConfig; environment: Record<string, string> } {
+  const errors: string[] = [];
+  const maxSignatures = props.maxSignatures;
+  if (maxSignatures !== undefined && !Token.isUnresolved(maxSignatures) && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
+    errors.push(`maxSignatures must be a positive integer, got ${maxSignatures}`);
+  }
+  const concurrency = props.concurrency;
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64)) {
+    errors.push(`concurrency must be an integer between 1 and 64, got ${concurrency}`);
+  }
+  for (const h of props.plainHttpRegistries ?? []) {
+    if (Token.isUnresolved(h) || !LOOPBACK.test(h)) {
+      errors.push(`plainHttpRegistries accepts loopback registries only (localhost, 127.x.x.x, [::1]), got "${h}"`);
+    }
+  }
+  for (const e of props.exemptions ?? []) {
+    if (Token.isUnresolved(e) || e.trim() === '') errors.push(`exemptions must be literal, non-empty glob patterns, got "${e}"`);
+  }
+  if (Token.isUnresolved(namespace) || !/^[^:][^:]{0,254}$/.test(namespace)) errors.push(`metricsNamespace "${namespace}" is invalid`);
+  const trustStores = props.trustPolicy.trustStoreCertificates(scope);
+  for (const [name, pem] of Object.entries(trustStores)) {
+    if (Token.isUnresolved(pem)) errors.push(`trust store ${name}: certificates must be literal PEM text (they are written into the function's asset)`);
+  }
+  const registryTimeout = props.registryTimeout?.toMilliseconds();
+  if (registryTimeout !== undefined && registryTimeout <= 0) errors.push('registryTimeout must be positive');
+  if (errors.length > 0) throw new SignedImagesValidationError(errors.join('\n'), scope);
+  const config: HandlerConfig = {
+    version: 1,
+    trustStores,
+    maxSignatures,
+    cacheTtlMs: props.verdictCacheTtl?.toMilliseconds(),
+    registryTimeoutMs: registryTimeout,
+    requirePlatformSignatures: props.requirePlatformSignatures,
+    plainHttpRegistries: props.plainHttpRegistries,
+    exemptions: props.exemptions,
+    metricsNamespace: namespace,
+    concurrency,
+    ...extra,
+  };
+  return { config: JSON.parse(JSON.stringify(config)), environment: {} };
+}
+
+/** Throws when the environment would exceed Lambda's 4 KB limit (token lengths estimated). */
+function checkEnvironmentSize(scope: IConstruct, env: Record<string, string>): void {
+  let size = 0;
+  for (const [k, v] of Object.entries(env)) {
+    const estimated = v.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(TOKEN_ESTIMATE));
+    size += k.length + estimated.length;
+  }
+  if (size > ENV_LIMIT_BYTES - ENV_RESERVED_BYTES) {
+    throw new SignedImagesValidationError(
+      `the trust policy holds deploy-time tokens, so it is passed in the TRUST_POLICY environment variable, but it is too large for Lambda's 4 KB environment limit (about ${size} bytes, with each token estimated at ${TOKEN_ESTIMATE} characters): use literal ARNs and repository URIs, or fewer statements and identities`,
+      scope,
+    );
+  }
+}
+
+/** Root of the bundled handlers (`assets/handlers`), next to `lib/` or `src/`. */
+function handlersRoot(): string {
+  return path.join(__dirname, '..', 'assets', 'handlers');
+}
+
+/**
+ * Copies the bundled handler and writes `config.json` into a content-addressed directory, so the
+ * asset hash changes exactly when the code or the configuration does.
+ */
+function stageAsset(scope: IConstruct, handlerName: string, config: HandlerConfig): string {
+  const source = path.join(handlersRoot(), handlerName, 'index.js');
+  if (!existsSync(source)) {
+    throw new SignedImagesValidationError(`the bundled handler ${source} is missing: run \`node scripts/bundle.mjs\` (the package build does it)`, scope);
+  }
+  const code = readFileSync(source);
+  const configText = JSON.stringify(config, null, 2) + '\n';
+  const hash = createHash('sha256').update(handlerName).update('\0').update(code).update('\0').update(configText).digest('hex').slice(0, 32);
+  const dir = path.join(tmpdir(), 'cdk-signed-images-assets', `${handlerName}-${hash}`);
+  if (!existsSync(path.join(dir, 'config.json'))) {
+    const tmp = `${dir}.${process.pid}.${Date.now()}`;
+    mkdirSync(tmp, { recursive: true });
+    copyFileSync(source, path.join(tmp, 'index.js'));
+    writeFileSync(path.join(tmp, 'config.json'), configText);
+    try {
+      renameSync(tmp, dir);
+    } catch {
+      // another process staged the same content first
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+  return dir;
+}
