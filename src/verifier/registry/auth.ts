@@ -1,0 +1,107 @@
+/**
+ * Registry credentials: provider functions, the ECR token provider and WWW-Authenticate challenge parsing.
+ */
+import { VerificationInconclusiveError, isVerifierError } from '../errors';
+import { parseEcrRegistry } from '../reference';
+
+/** `{username,password}` (basic / token-endpoint basic) or `{identityToken}` (OAuth2 refresh token). */
+export type RegistryCredentials =
+  | { readonly username: string; readonly password: string; readonly identityToken?: undefined }
+  | { readonly identityToken: string; readonly username?: undefined; readonly password?: undefined };
+
+/** Returns credentials for a registry host, or undefined for anonymous access. */
+export type CredentialProvider = (registry: string) => Promise<RegistryCredentials | undefined>;
+
+/** First provider that returns credentials wins. */
+export function chainCredentialProviders(...providers: CredentialProvider[]): CredentialProvider {
+  return async (registry) => {
+    for (const p of providers) {
+      const c = await p(registry);
+      if (c) return c;
+    }
+    return undefined;
+  };
+}
+
+/** Fixed credentials for one registry host. */
+export function staticCredentialProvider(registry: string, creds: RegistryCredentials): CredentialProvider {
+  return async (r) => (r === registry ? creds : undefined);
+}
+
+export type EcrTokenFetcher = (registryId: string, region: string) => Promise<{ authorizationToken: string; expiresAt: Date }>;
+
+export interface EcrCredentialProviderOptions {
+  /** Refresh this long before expiry (default 5 minutes, at most half the token lifetime). */
+  readonly refreshBeforeMs?: number;
+  /** Clock (tests). */
+  readonly now?: () => number;
+}
+
+/**
+ * Credentials for private ECR registries from `ecr:GetAuthorizationToken` (wired by the caller). Tokens are cached
+ * per registry host until shortly before expiry; concurrent callers share one in-flight request. Non-ECR hosts
+ * yield undefined.
+ */
+export function ecrCredentialProvider(getToken: EcrTokenFetcher, opts: EcrCredentialProviderOptions = {}): CredentialProvider {
+  const now = opts.now ?? Date.now;
+  const refreshBefore = opts.refreshBeforeMs ?? 5 * 60 * 1000;
+  const cache = new Map<string, { creds: RegistryCredentials; refreshAt: number }>();
+  const inflight = new Map<string, Promise<RegistryCredentials>>();
+  return async (registry) => {
+    const ecr = parseEcrRegistry(registry);
+    if (!ecr) return undefined;
+    const key = registry.toLowerCase();
+    const hit = cache.get(key);
+    if (hit && now() < hit.refreshAt) return hit.creds;
+    let p = inflight.get(key);
+    if (!p) {
+      p = (async () => {
+        let res: { authorizationToken: string; expiresAt: Date };
+        try {
+          res = await getToken(ecr.accountId, ecr.region);
+        } catch (e) {
+          if (isVerifierError(e)) throw e;
+          throw new VerificationInconclusiveError('AWS_API',
+            `ecr:GetAuthorizationToken failed for ${registry}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+        }
+        const decoded = Buffer.from(String(res?.authorizationToken ?? ''), 'base64').toString('utf8');
+        const sep = decoded.indexOf(':');
+        if (sep <= 0) {
+          throw new VerificationInconclusiveError('AUTHENTICATION', `ECR authorization token for ${registry} is malformed`);
+        }
+        const creds: RegistryCredentials = { username: decoded.slice(0, sep), password: decoded.slice(sep + 1) };
+        const issued = now();
+        const expiresAt = res.expiresAt instanceof Date ? res.expiresAt.getTime() : issued + 60 * 60 * 1000;
+        const lifetime = Math.max(0, expiresAt - issued);
+        cache.set(key, { creds, refreshAt: expiresAt - Math.min(refreshBefore, lifetime / 2) });
+        return creds;
+      })();
+      inflight.set(key, p);
+      p.then(() => inflight.delete(key), () => inflight.delete(key));
+    }
+    return p;
+  };
+}
+
+export interface AuthChallenge {
+  readonly scheme: string;
+  readonly params: Record<string, string>;
+}
+
+/** Parses a WWW-Authenticate header (one challenge; `scheme k="v", k2=v2`). */
+export function parseChallenge(header: string | undefined): AuthChallenge | undefined {
+  if (!header) return undefined;
+  const m = /^\s*([A-Za-z][A-Za-z0-9._-]*)\s*(.*)$/s.exec(header);
+  if (!m) return undefined;
+  const scheme = m[1].toLowerCase();
+  const params: Record<string, string> = {};
+  const re = /\s*([A-Za-z][A-Za-z0-9._-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?/gy;
+  const rest = m[2];
+  let pm: RegExpExecArray | null;
+  re.lastIndex = 0;
+  while (re.lastIndex < rest.length && (pm = re.exec(rest)) !== null) {
+    params[pm[1].toLowerCase()] = pm[2] !== undefined ? pm[2].replace(/\\(.)/g, '$1') : pm[3];
+    if (pm[0].length === 0) break;
+  }
+  return { scheme, params };
+}

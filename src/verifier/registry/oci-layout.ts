@@ -1,0 +1,238 @@
+/**
+ * An OCI image layout directory (`oci-layout`, `index.json`, `blobs/<alg>/<hex>`) as an artifact source.
+ * Signatures are the manifests reachable from index.json whose `subject` is the target, plus the entries of
+ * the `<alg>-<hex>` tag-schema index.
+ */
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError } from '../errors';
+import { formatReference, parseDigest, verifyContent } from '../reference';
+import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
+import {
+  ArtifactSource, MANIFEST_MEDIA_TYPES, RegistryLogger, ResolvedManifest, SIGNATURE_ARTIFACT_TYPE, SignatureArtifact,
+  checkSignatureDescriptor, parseIndexManifests, parseJsonObject, parseSignatureManifest, referrersTag,
+} from './source';
+
+export const REF_NAME_ANNOTATION = 'org.opencontainers.image.ref.name';
+
+export interface OciLayoutSourceOptions {
+  /** Trust-policy scope (default: the layout directory path, as notation uses it). */
+  readonly scope?: string;
+  readonly logger?: RegistryLogger;
+  /** Bound on manifests scanned for signatures (default 10000). */
+  readonly maxScannedManifests?: number;
+}
+
+const INDEX_TYPES: readonly string[] = [MEDIA_TYPE.OCI_INDEX, MEDIA_TYPE.DOCKER_MANIFEST_LIST];
+
+export class OciLayoutSource implements ArtifactSource {
+  public readonly scope: string;
+  public readonly stats = { requests: 0 };
+  private readonly dir: string;
+  private readonly opts: OciLayoutSourceOptions;
+  private checkedLayout = false;
+
+  public constructor(dir: string, options: OciLayoutSourceOptions = {}) {
+    this.dir = path.resolve(dir);
+    this.scope = options.scope ?? dir;
+    this.opts = options;
+  }
+
+  /** Resolves `tag` or `sha256:...` within the layout. */
+  public async resolveRef(ref: string): Promise<ResolvedManifest> {
+    const isDigest = ref.includes(':');
+    return this.resolve({ registry: '', repository: '', ...(isDigest ? { digest: ref } : { tag: ref }) });
+  }
+
+  public async resolve(reference: ImageReference): Promise<ResolvedManifest> {
+    const index = await this.readIndex();
+    let entry: Descriptor | undefined;
+    if (reference.digest) {
+      parseDigestOrFail(reference.digest);
+      entry = index.find((d) => d.digest === reference.digest);
+      const bytes = await this.readBlob(reference.digest, LIMITS.MANIFEST_BYTES, 'manifest');
+      verifyContent(bytes, { digest: reference.digest });
+      const mediaType = manifestMediaType(bytes, entry?.mediaType);
+      return { descriptor: { mediaType, digest: reference.digest, size: bytes.length }, bytes };
+    }
+    if (!reference.tag) throw new ConfigurationError('INVALID_REFERENCE', 'a tag or digest is required');
+    for (const d of index) if (d.annotations?.[REF_NAME_ANNOTATION] === reference.tag) entry = d;
+    if (!entry) {
+      throw new VerificationFailedError('NOT_FOUND', `${formatLayoutRef(this.scope, reference)}: tag not found in the OCI layout`);
+    }
+    if (entry.size > LIMITS.MANIFEST_BYTES) {
+      throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `manifest ${entry.digest} size ${entry.size} exceeds the limit of ${LIMITS.MANIFEST_BYTES} bytes`);
+    }
+    const bytes = await this.readBlob(entry.digest, LIMITS.MANIFEST_BYTES, 'manifest');
+    verifyContent(bytes, entry);
+    this.opts.logger?.warn(`Always verify the artifact using digest(@sha256:...) rather than a tag(:${reference.tag}) because resolved digest may not point to the same signed artifact, as tags are mutable.`);
+    const mediaType = manifestMediaType(bytes, entry.mediaType);
+    return { descriptor: { mediaType, digest: entry.digest, size: bytes.length }, bytes };
+  }
+
+  public async fetchManifest(desc: Descriptor, maxBytes: number = LIMITS.MANIFEST_BYTES): Promise<Uint8Array> {
+    if (desc.size > maxBytes) {
+      throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `manifest ${desc.digest} size ${desc.size} exceeds the limit of ${maxBytes} bytes`);
+    }
+    const bytes = await this.readBlob(desc.digest, maxBytes, 'manifest');
+    verifyContent(bytes, desc);
+    return bytes;
+  }
+
+  public async *listSignatures(subject: Descriptor): AsyncIterable<Descriptor> {
+    const seen = new Set<string>();
+    const max = this.opts.maxScannedManifests ?? 10000;
+    let scanned = 0;
+    const queue: Descriptor[] = [...(await this.readIndex())];
+    const visited = new Set<string>();
+    while (queue.length > 0) {
+      const d = queue.shift()!;
+      if (visited.has(d.digest)) continue;
+      visited.add(d.digest);
+      if (++scanned > max) {
+        this.opts.logger?.warn(`OCI layout ${this.scope}: more than ${max} manifests; signature scan stopped`);
+        break;
+      }
+      if (d.size > LIMITS.MANIFEST_BYTES) continue;
+      let bytes: Uint8Array;
+      try {
+        bytes = await this.readBlob(d.digest, LIMITS.MANIFEST_BYTES, 'manifest');
+        verifyContent(bytes, d);
+      } catch (e) {
+        this.opts.logger?.debug?.(`OCI layout ${this.scope}: skipping ${d.digest}: ${(e as Error).message}`);
+        continue;
+      }
+      let m: Record<string, any>;
+      try {
+        m = parseJsonObject(bytes, 'manifest');
+      } catch {
+        continue;
+      }
+      if (INDEX_TYPES.includes(d.mediaType)) {
+        try {
+          queue.push(...parseIndexManifests(bytes, `index ${d.digest}`).manifests);
+        } catch {
+          // malformed nested index: ignore
+        }
+        continue;
+      }
+      if (d.mediaType !== MEDIA_TYPE.OCI_MANIFEST && d.mediaType !== MEDIA_TYPE.OCI_ARTIFACT_MANIFEST) continue;
+      if (m.subject?.digest !== subject.digest) continue;
+      const artifactType = typeof m.artifactType === 'string' ? m.artifactType : m.config?.mediaType;
+      if (artifactType !== SIGNATURE_ARTIFACT_TYPE) continue;
+      if (seen.has(d.digest)) continue;
+      seen.add(d.digest);
+      const out: Descriptor = {
+        mediaType: d.mediaType, digest: d.digest, size: d.size, artifactType,
+        ...(m.annotations && typeof m.annotations === 'object' ? { annotations: m.annotations } : {}),
+      };
+      yield out;
+    }
+    // tag schema
+    const tag = referrersTag(subject.digest);
+    const entry = (await this.readIndex()).filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === tag).pop();
+    if (!entry || entry.mediaType !== MEDIA_TYPE.OCI_INDEX) return;
+    const bytes = await this.fetchManifest(entry);
+    for (const d of parseIndexManifests(bytes, `referrers tag ${tag}`).manifests) {
+      if (d.artifactType !== SIGNATURE_ARTIFACT_TYPE || seen.has(d.digest)) continue;
+      seen.add(d.digest);
+      yield d;
+    }
+  }
+
+  public async fetchSignature(sigManifest: Descriptor): Promise<SignatureArtifact> {
+    checkSignatureDescriptor(sigManifest);
+    const bytes = await this.fetchManifest(sigManifest, LIMITS.SIGNATURE_MANIFEST_BYTES);
+    const manifest = parseSignatureManifest(bytes, sigManifest.mediaType, { checkConfigMediaType: true });
+    const env = manifest.envelope;
+    const envelope = await this.readBlob(env.digest, LIMITS.ENVELOPE_BYTES, 'signature envelope');
+    verifyContent(envelope, env);
+    return { manifestDigest: sigManifest.digest, manifest, envelopeMediaType: env.mediaType, envelope };
+  }
+
+  // -------------------------------------------------------------------------------------------------------
+
+  private async readIndex(): Promise<Descriptor[]> {
+    if (!this.checkedLayout) {
+      let layout: Record<string, any>;
+      try {
+        layout = parseJsonObject(await this.readFileLimited(path.join(this.dir, 'oci-layout'), 4096, 'oci-layout'), 'oci-layout');
+      } catch (e) {
+        if (e instanceof VerificationFailedError && e.code === 'NOT_FOUND') {
+          throw new ConfigurationError('INVALID_REFERENCE', `${this.dir} is not an OCI image layout (no oci-layout file)`);
+        }
+        throw e;
+      }
+      if (layout.imageLayoutVersion !== '1.0.0') {
+        throw new ConfigurationError('INVALID_REFERENCE', `${this.dir}: unsupported imageLayoutVersion ${JSON.stringify(layout.imageLayoutVersion)}`);
+      }
+      this.checkedLayout = true;
+    }
+    const bytes = await this.readFileLimited(path.join(this.dir, 'index.json'), LIMITS.MANIFEST_BYTES, 'index.json');
+    return parseIndexManifests(bytes, 'index.json').manifests;
+  }
+
+  private async readBlob(digest: string, maxBytes: number, what: string): Promise<Uint8Array> {
+    const { algorithm, hex } = parseDigestOrFail(digest);
+    return this.readFileLimited(path.join(this.dir, 'blobs', algorithm, hex), maxBytes, `${what} ${digest}`);
+  }
+
+  /** Reads a file without ever buffering more than `maxBytes` (+1 to detect overflow). */
+  private async readFileLimited(file: string, maxBytes: number, what: string): Promise<Uint8Array> {
+    this.stats.requests++;
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(file, 'r');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
+      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${(e as Error).message}`, { cause: e });
+    }
+    try {
+      const st = await fh.stat();
+      if (!st.isFile()) throw new VerificationFailedError('NOT_FOUND', `${what} is not a file`);
+      if (st.size > maxBytes) {
+        throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} size ${st.size} exceeds the limit of ${maxBytes} bytes`);
+      }
+      const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
+      let off = 0;
+      for (;;) {
+        const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+        if (off > maxBytes) {
+          throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} exceeds the limit of ${maxBytes} bytes`);
+        }
+        if (off === buf.length) break;
+      }
+      return new Uint8Array(buf.subarray(0, off));
+    } finally {
+      await fh.close();
+    }
+  }
+}
+
+function parseDigestOrFail(d: string): { algorithm: string; hex: string } {
+  try {
+    return parseDigest(d);
+  } catch (e) {
+    throw new VerificationFailedError('INVALID_MANIFEST', `invalid digest ${JSON.stringify(d)}`, { cause: e });
+  }
+}
+
+function manifestMediaType(bytes: Uint8Array, listed: string | undefined): string {
+  if (listed && MANIFEST_MEDIA_TYPES.includes(listed)) return listed;
+  let inner: unknown;
+  try {
+    inner = JSON.parse(Buffer.from(bytes).toString('utf8'))?.mediaType;
+  } catch {
+    inner = undefined;
+  }
+  if (typeof inner === 'string' && MANIFEST_MEDIA_TYPES.includes(inner)) return inner;
+  throw new VerificationFailedError('INVALID_MANIFEST', `unsupported manifest media type ${JSON.stringify(listed ?? inner)}`);
+}
+
+function formatLayoutRef(scope: string, ref: ImageReference): string {
+  if (ref.registry && ref.repository) return formatReference(ref);
+  return `${scope}${ref.tag ? ':' + ref.tag : ''}${ref.digest ? '@' + ref.digest : ''}`;
+}
