@@ -193,9 +193,11 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
     // Managed signing
     this.managedSigning = props.managedSigning ?? true;
     if (this.managedSigning) {
+      const createdName = props.repositories ? undefined : props.repositoryName ?? props.repositoryProps?.repositoryName;
       this.repositoryFilters = props.repositoryFilters
         ? [...props.repositoryFilters]
-        : this.repositories.map(r => r.repositoryName);
+        // A literal name keeps the rule readable and checkable at synth; otherwise the Ref token.
+        : this.repositories.map(r => createdName ?? r.repositoryName);
       this.warnAboutForeignRepositories(props);
       StackSigningConfiguration.of(this).addRule(this, this.signingProfileArn, this.repositoryFilters);
     } else {

@@ -542,7 +542,11 @@ function checkDocument(doc: any, statements: TrustPolicyStatement[], scope: ICon
     try {
       validateTrustPolicy({ version: safe.version, trustPolicies: [safe.trustPolicies[i]] });
     } catch (e) {
-      throw new SignedImagesValidationError(`invalid trust policy statement "${statements[i].name}": ${messageOf(e)}`, scope);
+      const message = messageOf(e);
+      const name = statements[i].name;
+      throw new SignedImagesValidationError(message.includes(`"${name}"`)
+        ? `invalid trust policy: ${message}`
+        : `invalid trust policy statement "${name}": ${message}`, scope);
     }
   }
   try {
