@@ -1,0 +1,139 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct } from 'constructs';
+import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
+import { withInternals } from './private/verifier-internals';
+import { SignedImagesValidationError } from './validation-error';
+
+/** What the admission hook does with a rejected image. */
+export class AdmissionMode {
+  /** Refuse the deployment (`FAILED`: ECS rolls back to the last good revision). */
+  public static readonly ENFORCE = new AdmissionMode('ENFORCE');
+  /** Let the deployment continue (`SUCCEEDED`); rejections are logged and counted. */
+  public static readonly AUDIT = new AdmissionMode('AUDIT');
+
+  /** A mode by name (`ENFORCE` or `AUDIT`). */
+  public static of(name: string): AdmissionMode {
+    if (name !== 'ENFORCE' && name !== 'AUDIT') {
+      throw new SignedImagesValidationError(`admission mode must be ENFORCE or AUDIT, got "${name}"`);
+    }
+    return new AdmissionMode(name);
+  }
+
+  private constructor(
+    /** `ENFORCE` or `AUDIT`. */
+    public readonly name: string,
+  ) {}
+}
+
+/** What the admission hook does when verification is inconclusive (registry or AWS API unavailable). */
+export class InconclusiveAction {
+  /** Refuse the deployment (fail closed). */
+  public static readonly REJECT = new InconclusiveAction('REJECT');
+  /** Let the deployment continue (fail open); the result is logged and counted as inconclusive. */
+  public static readonly ADMIT = new InconclusiveAction('ADMIT');
+
+  /** An action by name (`REJECT` or `ADMIT`). */
+  public static of(name: string): InconclusiveAction {
+    if (name !== 'REJECT' && name !== 'ADMIT') {
+      throw new SignedImagesValidationError(`inconclusive action must be REJECT or ADMIT, got "${name}"`);
+    }
+    return new InconclusiveAction(name);
+  }
+
+  private constructor(
+    /** `REJECT` or `ADMIT`. */
+    public readonly name: string,
+  ) {}
+}
+
+/** Properties of an {@link EcsAdmissionHook}. */
+export interface EcsAdmissionHookProps extends ImageVerifierFunctionProps {
+  /**
+   * ENFORCE refuses deployments with a rejected image; AUDIT only reports.
+   * @default AdmissionMode.ENFORCE
+   */
+  readonly mode?: AdmissionMode;
+
+  /**
+   * What to do when a verification is inconclusive, in ENFORCE mode (AUDIT always admits).
+   * @default InconclusiveAction.REJECT - fail closed
+   */
+  readonly inconclusiveAction?: InconclusiveAction;
+
+  /**
+   * Services to attach the hook to now; more can be attached with `attachTo`.
+   * @default - none
+   */
+  readonly services?: ecs.BaseService[];
+
+  /**
+   * Delay before ECS invokes the hook again after an `IN_PROGRESS` answer (when the images could not
+   * all be verified before the Lambda timeout).
+   * @default Duration.seconds(5)
+   */
+  readonly callBackDelay?: Duration;
+}
+
+/**
+ * Verifies every container image of an ECS service deployment before it scales up: a
+ * `PRE_SCALE_UP` deployment lifecycle hook backed by an {@link ImageVerifierFunction}.
+ *
+ * One function serves every service attached with `attachTo`. The services must use the ECS
+ * deployment controller.
+ *
+ * @example
+ * const hook = new EcsAdmissionHook(this, 'Admission', { trustPolicy });
+ * hook.attachTo(service);
+ */
+export class EcsAdmissionHook extends Construct {
+  /** The verifier function the hook invokes. */
+  public readonly function: ImageVerifierFunction;
+  /** The mode the hook runs in. */
+  public readonly mode: AdmissionMode;
+  private readonly attached = new Set<ecs.BaseService>();
+
+  public constructor(scope: Construct, id: string, props: EcsAdmissionHookProps) {
+    super(scope, id);
+    this.mode = props.mode ?? AdmissionMode.ENFORCE;
+    const inconclusive = props.inconclusiveAction ?? InconclusiveAction.REJECT;
+    const callBackDelay = props.callBackDelay?.toSeconds() ?? 5;
+    if (!Number.isInteger(callBackDelay) || callBackDelay < 1 || callBackDelay > 900) {
+      throw new SignedImagesValidationError(`callBackDelay must be between 1 second and 15 minutes, got ${callBackDelay} s`, this);
+    }
+    this.function = new ImageVerifierFunction(this, 'Function', withInternals(props, {
+      handlerName: 'admission-hook',
+      config: {
+        mode: this.mode.name as 'ENFORCE' | 'AUDIT',
+        inconclusiveAction: inconclusive.name as 'REJECT' | 'ADMIT',
+        callBackDelaySeconds: callBackDelay,
+      },
+    }));
+    for (const service of props.services ?? []) this.attachTo(service);
+  }
+
+  /**
+   * Attaches the hook to a service at `PRE_SCALE_UP` and lets the function read the service's
+   * revisions (`ecs:DescribeServiceRevisions` on that service only).
+   */
+  public attachTo(service: ecs.BaseService): void {
+    if (this.attached.has(service)) return;
+    this.attached.add(service);
+    service.addLifecycleHook(new ecs.DeploymentLifecycleLambdaTarget(this.function, `SignedImagesHook${this.node.addr.slice(0, 8)}`, {
+      lifecycleStages: [ecs.DeploymentLifecycleStage.PRE_SCALE_UP],
+    }));
+    const stack = Stack.of(this);
+    this.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:DescribeServiceRevisions'],
+      resources: [
+        service.serviceArn,
+        stack.formatArn({
+          service: 'ecs',
+          resource: 'service-revision',
+          resourceName: `${service.cluster.clusterName}/${service.serviceName}/*`,
+        }),
+      ],
+    }));
+  }
+}
