@@ -1,5 +1,5 @@
 export * from './signed-registry';
 export * from './trust-policy';
-export { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
-export { AdmissionMode, EcsAdmissionHook, EcsAdmissionHookProps, InconclusiveAction } from './ecs-admission-hook';
-export { TaskLaunchAudit, TaskLaunchAuditProps } from './task-launch-audit';
+export * from './image-verifier-function';
+export * from './ecs-admission-hook';
+export * from './task-launch-audit';
