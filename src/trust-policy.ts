@@ -190,7 +190,9 @@ function checkPemBundle(type: TrustStoreType, name: string, pem: string): string
     } catch (e) {
       throw new SignedImagesValidationError(`trust store ${store}: failed to parse certificate: ${(e as Error).message}`);
     }
-    const selfSigned = cert.checkIssued(cert) && cert.verify(cert.publicKey);
+    // Self-signed as notation checks it: issuer equals subject and the own key verifies the signature
+    // (no key-usage requirement, unlike OpenSSL's check_issued).
+    const selfSigned = cert.issuer === cert.subject && cert.verify(cert.publicKey);
     const subject = cert.subject.split('\n').reverse().join(',');
     if (type.name === TrustStoreType.TSA.name) {
       if (!(cert.ca && selfSigned)) {
