@@ -231,9 +231,6 @@ export function coseContent(d: DecodedCose): EnvelopeContent {
 
   if (d.signature.length === 0) throw invalidSignature('signature missing in COSE envelope');
 
-  const x5 = d.unprotectedHeader.get(COSE_LABEL_X5CHAIN);
-  if (!Array.isArray(x5) || x5.length === 0) throw invalidChain('certificate chain is not present');
-
   const agent = d.unprotectedHeader.get(HEADER_SIGNING_AGENT);
   const ts = d.unprotectedHeader.get(HEADER_TIMESTAMP_SIGNATURE);
 
