@@ -4,9 +4,10 @@
  * (aws/aws-signer-notation-plugin @ 762e710b `internal/verifier/verifier.go`; notary-verification.md §2.1).
  * Messages are the plugin's.
  */
-import { createHash, X509Certificate } from 'crypto';
+import { createHash } from 'crypto';
 import { VerificationFailedError } from '../errors';
 import { VerifiedEnvelope } from '../types';
+import { parseCertificate } from '../x509/certificate';
 
 /** `io.cncf.notary.verificationPlugin` value of AWS Signer signatures. */
 export const AWS_SIGNER_PLUGIN_ID = 'com.amazonaws.signer.notation.plugin';
@@ -184,40 +185,14 @@ export function validateSignerEnvelope(env: VerifiedEnvelope, options: { require
 // Certificate hashes
 // ---------------------------------------------------------------------------------------------
 
-/** Reads one DER TLV header at `offset`; returns [contentStart, contentEnd]. Definite lengths only. */
-function readTlv(buf: Uint8Array, offset: number, end: number): { tag: number; start: number; end: number } {
-  if (offset + 2 > end) throw new Error('truncated');
-  const tag = buf[offset];
-  if ((tag & 0x1f) === 0x1f) throw new Error('high tag');
-  let len = buf[offset + 1];
-  let pos = offset + 2;
-  if (len & 0x80) {
-    const n = len & 0x7f;
-    if (n === 0 || n > 4) throw new Error('bad length');
-    if (pos + n > end) throw new Error('truncated');
-    len = 0;
-    for (let i = 0; i < n; i++) len = len * 256 + buf[pos + i];
-    if (len < 0x80 || (n > 1 && buf[pos] === 0)) throw new Error('non-minimal length');
-    pos += n;
-  }
-  if (pos + len > end) throw new Error('truncated');
-  return { tag, start: pos, end: pos + len };
-}
-
 /**
- * The DER `tbsCertificate` (Go `RawTBSCertificate`) of a certificate: the first child of the outer
- * SEQUENCE, tag and length included. The certificate must also parse as an X.509 certificate.
+ * The DER `tbsCertificate` (Go `RawTBSCertificate`) of a certificate, tag and length included,
+ * taken from the engine's strict X.509 parser (src/verifier/x509/certificate.ts).
  * @throws VerificationFailedError `INVALID_CERTIFICATE_CHAIN` "unable to parse certificates in certificate chain."
  */
 export function tbsCertificate(der: Uint8Array): Uint8Array {
   try {
-    const outer = readTlv(der, 0, der.length);
-    if (outer.tag !== 0x30 || outer.end !== der.length) throw new Error('not a single SEQUENCE');
-    const tbs = readTlv(der, outer.start, outer.end);
-    if (tbs.tag !== 0x30) throw new Error('tbsCertificate is not a SEQUENCE');
-    // a full parse, so that garbage wrapped in a SEQUENCE is rejected like Go's x509.ParseCertificate
-    new X509Certificate(der);
-    return der.subarray(outer.start, tbs.end);
+    return parseCertificate(der).tbs;
   } catch (e) {
     throw new VerificationFailedError('INVALID_CERTIFICATE_CHAIN', SIGNER_MESSAGES.CERTIFICATE_PARSE, { cause: e });
   }
