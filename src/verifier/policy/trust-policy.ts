@@ -462,11 +462,13 @@ function validateDocument(doc: MutableDocument): string | undefined {
   return validateRegistryScopes(doc);
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 function toDocument(doc: MutableDocument): TrustPolicyDocument {
   return {
     version: doc.version as '1.0',
     trustPolicies: (doc.trustPolicies ?? []).map((st) => {
-      const sv: { level: VerificationLevelName; override?: Partial<Record<OverridableCheck, CheckAction>>; verifyTimestamp?: VerifyTimestampOption } = {
+      const sv: Mutable<SignatureVerificationSettings> = {
         level: st.signatureVerification.level as VerificationLevelName,
       };
       if (st.signatureVerification.override !== undefined) {
@@ -475,7 +477,7 @@ function toDocument(doc: MutableDocument): TrustPolicyDocument {
       if (st.signatureVerification.verifyTimestamp) {
         sv.verifyTimestamp = st.signatureVerification.verifyTimestamp as VerifyTimestampOption;
       }
-      const out: { -readonly [K in keyof TrustPolicyStatement]: TrustPolicyStatement[K] } = {
+      const out: Mutable<TrustPolicyStatement> = {
         name: st.name,
         registryScopes: [...(st.registryScopes ?? [])],
         signatureVerification: sv,
