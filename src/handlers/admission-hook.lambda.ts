@@ -11,6 +11,11 @@
  */
 import { getRuntime, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
 
+/* eslint-disable @typescript-eslint/no-require-imports */
+/** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
+const loadEcs = (): Promise<typeof import('@aws-sdk/client-ecs')> => Promise.resolve().then(() => require('@aws-sdk/client-ecs'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 export type HookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
 
 export interface HookResponse {
@@ -41,7 +46,7 @@ async function ecsClient(region: string | undefined): Promise<any> {
   const key = region ?? '';
   let c = ecsClients.get(key);
   if (!c) {
-    const { ECSClient } = await import('@aws-sdk/client-ecs');
+    const { ECSClient } = await loadEcs();
     c = new ECSClient(region ? { region } : {});
     ecsClients.set(key, c);
   }
@@ -49,7 +54,7 @@ async function ecsClient(region: string | undefined): Promise<any> {
 }
 
 async function describeRevision(arn: string): Promise<ContainerImage[]> {
-  const { DescribeServiceRevisionsCommand } = await import('@aws-sdk/client-ecs');
+  const { DescribeServiceRevisionsCommand } = await loadEcs();
   const client = await ecsClient(regionOf(arn));
   const out = await client.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [arn] }));
   const revision = (out.serviceRevisions ?? []).find((r: any) => r.serviceRevisionArn === arn) ?? out.serviceRevisions?.[0];

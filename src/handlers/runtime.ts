@@ -35,7 +35,7 @@ export class JsonLogger {
   public constructor(private readonly base: Record<string, unknown>) {}
 
   public log(level: LogLevel, message: string, data: Record<string, unknown> = {}): void {
-    writeLine({ timestamp: new Date().toISOString(), level, message, ...this.base, ...data });
+    writeLine({ timestamp: new Date().toISOString(), ...this.base, ...data, level, message });
   }
   public info(message: string, data?: Record<string, unknown>): void {
     this.log('INFO', message, data);
@@ -325,7 +325,8 @@ function signerClient(): SignerRevocationClient {
   let loaded: Promise<{ client: any; Command: any }> | undefined;
   return {
     async getRevocationStatus(input) {
-      loaded ??= import('@aws-sdk/client-signer').then((sdk) => ({
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      loaded ??= Promise.resolve().then(() => require('@aws-sdk/client-signer') as typeof import('@aws-sdk/client-signer')).then((sdk) => ({
         client: new sdk.SignerClient({ disableHostPrefix: true }),
         Command: sdk.GetRevocationStatusCommand,
       }));
@@ -364,7 +365,7 @@ export function verdictRecord(r: ImageResult): Record<string, unknown> {
     outcome: r.outcome,
     status: v?.status ?? r.outcome,
     policyStatement: v?.policyStatement,
-    level: v?.level,
+    verificationLevel: v?.level,
     signer: v?.signer,
     signatureDigest: v?.signatureDigest,
     failingCheck: v ? failingCheck(v) : undefined,

@@ -12,6 +12,11 @@
 import { ENV } from './config';
 import { getRuntime, LambdaContext, mapBounded, pinImage, Deadline, ImageResult, Runtime, Metrics, regionOf } from './runtime';
 
+/* eslint-disable @typescript-eslint/no-require-imports */
+/** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
+const loadEcs = (): Promise<typeof import('@aws-sdk/client-ecs')> => Promise.resolve().then(() => require('@aws-sdk/client-ecs'));
+/* eslint-enable @typescript-eslint/no-require-imports */
+
 export interface TaskAuditResult {
   readonly task?: string;
   readonly results: Array<{ image: string; container?: string; outcome: string; reasons?: readonly string[] }>;
@@ -26,7 +31,7 @@ async function ecsClient(region: string | undefined): Promise<any> {
   const key = `ecs|${region ?? ''}`;
   let c = clients.get(key);
   if (!c) {
-    const { ECSClient } = await import('@aws-sdk/client-ecs');
+    const { ECSClient } = await loadEcs();
     c = new ECSClient(region ? { region } : {});
     clients.set(key, c);
   }
@@ -37,7 +42,8 @@ async function ecsClient(region: string | undefined): Promise<any> {
 async function snsModule(): Promise<any | undefined> {
   const name = '@aws-sdk/client-sns';
   try {
-    return await import(name);
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    return require(name);
   } catch {
     return undefined;
   }
@@ -121,7 +127,7 @@ async function notify(rt: Runtime, message: Record<string, unknown>): Promise<bo
 
 async function stopTask(rt: Runtime, task: string, cluster: string | undefined, images: string[]): Promise<boolean> {
   try {
-    const { StopTaskCommand } = await import('@aws-sdk/client-ecs');
+    const { StopTaskCommand } = await loadEcs();
     const client = await ecsClient(regionOf(task));
     const reason = `cdk-signed-images: image failed signature verification: ${images.join(', ')}`.slice(0, 255);
     await client.send(new StopTaskCommand({ task, cluster, reason }));

@@ -1,0 +1,206 @@
+/**
+ * The BUNDLED admission hook (assets/handlers/admission-hook/index.js) against a real loopback
+ * docker-registry, with ECS DescribeServiceRevisions answered by a local fake in the real wire shape.
+ */
+import { context, Harness, hookEvent, REVISION_ARN, startHarness } from './harness';
+import { startBlackHole } from '../support/aws-fake';
+import { loadHandler } from '../support/handler-bundle';
+import { captureStdout, Captured } from '../support/stdout-capture';
+
+let h: Harness;
+let hook: (event: unknown, ctx?: unknown) => Promise<any>;
+let out: Captured;
+
+beforeAll(async () => {
+  h = await startHarness();
+  hook = loadHandler('admission-hook').handler;
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+beforeEach(() => {
+  h.aws.calls.length = 0;
+  h.aws.describeError = undefined;
+  h.aws.revisions.clear();
+  out = captureStdout();
+});
+
+afterEach(() => out.restore());
+
+function revision(...images: Array<{ image?: string; imageDigest?: string; containerName?: string }>): void {
+  h.aws.revisions.set(REVISION_ARN, images.map((i, n) => ({ containerName: `c${n}`, ...i })));
+}
+
+/** `host/repo@digest` → ECS's shape: image as written in the task definition (tag) + the pinned digest. */
+function pinned(ref: string): { image: string; imageDigest: string } {
+  const [name, digest] = ref.split('@');
+  return { image: `${name}:latest`, imageDigest: digest };
+}
+
+describe('ENFORCE', () => {
+  test('a signed image is admitted; one verdict record and an EMF line', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    revision(pinned(h.signed));
+    const res = await hook(hookEvent(), context());
+    expect(res).toEqual({ hookStatus: 'SUCCEEDED' });
+
+    const call = h.aws.calls.find((c) => c.operation === 'DescribeServiceRevisions');
+    expect(call?.input).toEqual({ serviceRevisionArns: [REVISION_ARN] });
+
+    const verdicts = out.verdicts();
+    expect(verdicts).toHaveLength(1);
+    expect(verdicts[0]).toMatchObject({
+      image: h.signed, digest: h.signedDigest, status: 'verified', outcome: 'verified',
+      policyStatement: 'test-ca', container: 'c0', handler: 'admission-hook',
+    });
+    expect(verdicts[0].signer).toContain('CN=Test Leaf');
+    expect(verdicts[0].signatureDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(typeof verdicts[0].durationMs).toBe('number');
+
+    const emf = out.emf();
+    expect(emf).toHaveLength(1);
+    expect(emf[0]._aws.CloudWatchMetrics[0]).toMatchObject({ Namespace: 'SignedImagesTest', Dimensions: [['FunctionName']] });
+    expect(emf[0]._aws.CloudWatchMetrics[0].Metrics.map((m: any) => m.Name)).toEqual(
+      expect.arrayContaining(['Verified', 'Rejected', 'Exempt', 'Inconclusive', 'VerifyDuration']));
+    expect(emf[0]).toMatchObject({ FunctionName: 'test-verifier', Verified: 1, Rejected: 0, Exempt: 0, Inconclusive: 0 });
+  });
+
+  test('an unsigned image is refused: FAILED, rejected verdict naming the reason', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    revision(pinned(h.signed), pinned(h.unsigned));
+    const res = await hook(hookEvent(), context());
+    expect(res).toEqual({ hookStatus: 'FAILED' });
+    const rejected = out.verdicts().find((v) => v.image === h.unsigned);
+    expect(rejected).toMatchObject({ outcome: 'rejected', status: 'failed', failingCheck: 'NO_SIGNATURE', level: 'WARN' });
+    expect(rejected.reasons.join(' ')).toContain('no signature is associated with');
+    expect(out.emf()[0]).toMatchObject({ Rejected: 1 });
+    expect(out.lines.find((l) => String(l.message).startsWith('admission decision'))).toMatchObject({ hookStatus: 'FAILED', rejected: [h.unsigned] });
+  });
+
+  test('registry unreachable → inconclusive → FAILED (fail closed by default)', async () => {
+    h.configure({ mode: 'ENFORCE', plainHttpRegistries: [h.registry.host, '127.0.0.1:9'], registryTimeoutMs: 2000 });
+    revision({ image: '127.0.0.1:9/app/gone:1', imageDigest: h.signedDigest });
+    const res = await hook(hookEvent(), context());
+    expect(res).toEqual({ hookStatus: 'FAILED' });
+    expect(out.verdicts()[0]).toMatchObject({ outcome: 'inconclusive', status: 'inconclusive' });
+    expect(out.emf()[0]).toMatchObject({ Inconclusive: 1, Rejected: 0 });
+  });
+
+  test('inconclusiveAction ADMIT lets an inconclusive image through', async () => {
+    h.configure({ mode: 'ENFORCE', inconclusiveAction: 'ADMIT', plainHttpRegistries: [h.registry.host, '127.0.0.1:9'] });
+    revision({ image: '127.0.0.1:9/app/gone:1', imageDigest: h.signedDigest });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.emf()[0]).toMatchObject({ Inconclusive: 1 });
+  });
+
+  test('a malformed event is logged and FAILED', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    for (const event of [null, 'x', [], {}, { executionDetails: { targetServiceRevisionArn: 'not-an-arn' } }, { executionDetails: 'x' }]) {
+      expect(await hook(event, context())).toEqual({ hookStatus: 'FAILED' });
+    }
+    expect(out.lines.filter((l) => l.message === 'malformed lifecycle hook event')).toHaveLength(6);
+    expect(h.aws.calls).toHaveLength(0);
+  });
+
+  test('the older flat event shape is accepted', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    revision(pinned(h.signed));
+    const flat = { executionId: 'x', lifecycleStage: 'PRE_SCALE_UP', targetServiceRevisionArn: REVISION_ARN };
+    expect(await hook(flat, context())).toEqual({ hookStatus: 'SUCCEEDED' });
+  });
+
+  test('a missing imageDigest is resolved through the registry, with a warning', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    revision({ image: h.taggedImage });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.lines.some((l) => l.level === 'WARN' && /imageDigest is missing/.test(l.message))).toBe(true);
+    expect(out.verdicts()[0]).toMatchObject({ image: h.taggedImage, digest: h.taggedDigest, outcome: 'verified' });
+  });
+
+  test('DescribeServiceRevisions failure is inconclusive: FAILED in ENFORCE, SUCCEEDED with ADMIT', async () => {
+    h.aws.describeError = { type: 'AccessDeniedException', status: 400, message: 'not authorized' };
+    h.configure({ mode: 'ENFORCE' });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+    expect(out.lines.find((l) => /cannot read the service revision/.test(l.message))?.error).toContain('not authorized');
+    h.configure({ mode: 'ENFORCE', inconclusiveAction: 'ADMIT' });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+  });
+
+  test('an unknown service revision (failures[]) is inconclusive', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+    expect(out.lines.find((l) => /cannot read the service revision/.test(l.message))?.error).toContain('MISSING');
+  });
+
+  test('exempt images are admitted without verification, logged and counted', async () => {
+    h.configure({ mode: 'ENFORCE', exemptions: ['**/app/unsigned'] });
+    revision(pinned(h.unsigned));
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.verdicts()[0]).toMatchObject({ outcome: 'exempt', exemption: '**/app/unsigned' });
+    expect(out.emf()[0]).toMatchObject({ Exempt: 1, Verified: 0, Rejected: 0 });
+  });
+
+  test('a configuration error fails closed', async () => {
+    h.configure({ version: 99 });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+    expect(out.lines.find((l) => l.message === 'configuration error')?.error).toContain('version');
+  });
+});
+
+describe('AUDIT', () => {
+  test('an unsigned image is admitted but reported', async () => {
+    h.configure({ mode: 'AUDIT' });
+    revision(pinned(h.unsigned));
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.verdicts()[0]).toMatchObject({ outcome: 'rejected', mode: 'AUDIT' });
+    expect(out.emf()[0]).toMatchObject({ Rejected: 1 });
+  });
+
+  test('inconclusive and malformed events are admitted', async () => {
+    h.configure({ mode: 'AUDIT', plainHttpRegistries: [h.registry.host, '127.0.0.1:9'] });
+    revision({ image: '127.0.0.1:9/app/gone:1', imageDigest: h.signedDigest });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(await hook({ nope: true }, context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.lines.some((l) => l.message === 'malformed lifecycle hook event')).toBe(true);
+  });
+});
+
+describe('deadline', () => {
+  test('answers IN_PROGRESS with progress in hookDetails when the budget runs out, then finishes', async () => {
+    const hole = await startBlackHole();
+    try {
+      h.configure({
+        mode: 'ENFORCE', plainHttpRegistries: [h.registry.host, hole.host], registryTimeoutMs: 30_000,
+        deadlineMarginMs: 1000, callBackDelaySeconds: 7, concurrency: 2,
+      });
+      const slow = `${hole.host}/app/slow@${h.unsignedDigest}`;
+      revision(pinned(h.signed), { image: slow.split('@')[0] + ':1', imageDigest: h.unsignedDigest });
+      // 1 s margin of a 4 s remaining time leaves a 3 s budget: the signed image finishes, the hung registry does not.
+      const res = await hook(hookEvent(REVISION_ARN, { hookDetails: { team: 'payments' } }), context(4000));
+      expect(res.hookStatus).toBe('IN_PROGRESS');
+      expect(res.callBackDelay).toBe(7);
+      expect(res.hookDetails).toEqual({ team: 'payments', cdkSignedImages: { admitted: [h.signed], round: 1 } });
+
+      // Next round: ECS passes the hookDetails back; the signed image is not verified again.
+      revision(pinned(h.signed));
+      out.lines.length = 0;
+      const res2 = await hook(hookEvent(REVISION_ARN, { hookDetails: res.hookDetails }), context());
+      expect(res2).toEqual({ hookStatus: 'SUCCEEDED' });
+      expect(out.verdicts()).toHaveLength(0);
+      expect(out.lines.some((l) => l.message === 'image admitted in an earlier round')).toBe(true);
+
+      // After the last allowed round, what is still pending counts as inconclusive (fail closed).
+      revision(pinned(h.signed), { image: slow.split('@')[0] + ':1', imageDigest: h.unsignedDigest });
+      h.configure({
+        mode: 'ENFORCE', plainHttpRegistries: [h.registry.host, hole.host], registryTimeoutMs: 30_000,
+        deadlineMarginMs: 1000, maxInProgressRounds: 3,
+      });
+      const res3 = await hook(hookEvent(REVISION_ARN, { hookDetails: { cdkSignedImages: { admitted: [], round: 3 } } }), context(3000));
+      expect(res3).toEqual({ hookStatus: 'FAILED' });
+    } finally {
+      await hole.stop();
+    }
+  });
+});

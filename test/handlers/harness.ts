@@ -1,0 +1,126 @@
+/**
+ * Shared fixture for the handler tests: a real loopback docker-registry holding a signed, an unsigned
+ * and a tag-only signed image; a test PKI; a local AWS API fake; config files for the bundled handlers.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { AwsFake, startAwsFake } from '../support/aws-fake';
+import { makeChain } from '../support/pki';
+import { pushImage, pushSignature } from '../support/push';
+import { startRegistry, TestRegistry } from '../support/registry';
+import { signJws } from '../support/sign';
+
+export interface Harness {
+  readonly registry: TestRegistry;
+  readonly aws: AwsFake;
+  readonly rootPem: string;
+  /** `host/app/signed@sha256:…` */
+  readonly signed: string;
+  readonly signedDigest: string;
+  /** `host/app/unsigned@sha256:…` */
+  readonly unsigned: string;
+  readonly unsignedDigest: string;
+  /** `host/app/tagged:v1` (signed) */
+  readonly taggedImage: string;
+  readonly taggedDigest: string;
+  /** Writes a config file and points the handlers at it. */
+  configure(overrides?: Record<string, unknown>): void;
+  stop(): Promise<void>;
+}
+
+export const REVISION_ARN = 'arn:aws:ecs:us-east-1:123456789012:service-revision/demo-cluster/demo-service/9313423515462893900';
+
+export function hookEvent(revisionArn = REVISION_ARN, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    executionId: 'e8d5a28f-eb01-4f3c-9454-a30ba6dc54bc',
+    lifecycleStage: 'PRE_SCALE_UP',
+    resourceArn: 'arn:aws:ecs:us-east-1:123456789012:service-deployment/demo-cluster/demo-service/EZe5RNVLH6PPzHXINuP28',
+    executionDetails: {
+      serviceArn: 'arn:aws:ecs:us-east-1:123456789012:service/demo-cluster/demo-service',
+      targetServiceRevisionArn: revisionArn,
+      testTrafficWeights: {},
+      productionTrafficWeights: {},
+    },
+    ...extra,
+  };
+}
+
+export function context(remainingMs = 60_000): { getRemainingTimeInMillis(): number; functionName: string; awsRequestId: string } {
+  const end = Date.now() + remainingMs;
+  return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()), functionName: 'test-verifier', awsRequestId: 'req-1' };
+}
+
+const SAVED_ENV = ['AWS_ENDPOINT_URL_ECS', 'AWS_ENDPOINT_URL_SIGNER', 'AWS_ENDPOINT_URL_ECR', 'AWS_REGION', 'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY', 'VERIFIER_CONFIG_PATH', 'TRUST_POLICY', 'SNS_TOPIC_ARN', 'AWS_LAMBDA_FUNCTION_NAME'];
+
+export async function startHarness(): Promise<Harness> {
+  const saved = Object.fromEntries(SAVED_ENV.map((k) => [k, process.env[k]]));
+  const registry = await startRegistry();
+  const aws = await startAwsFake();
+  const chain = makeChain({ keySlot: 'handler-tests' });
+
+  const signedDesc = await pushImage(registry.url, 'app/signed');
+  const env = signJws({ key: chain.key, chainDer: chain.chainDer, targetArtifact: signedDesc });
+  await pushSignature(registry.url, 'app/signed', signedDesc, env, 'application/jose+json');
+
+  const unsignedDesc = await pushImage(registry.url, 'app/unsigned');
+
+  const taggedDesc = await pushImage(registry.url, 'app/tagged', { tag: 'v1' });
+  const env2 = signJws({ key: chain.key, chainDer: chain.chainDer, targetArtifact: taggedDesc });
+  await pushSignature(registry.url, 'app/tagged', taggedDesc, env2, 'application/jose+json');
+
+  process.env.AWS_ENDPOINT_URL_ECS = aws.url;
+  process.env.AWS_ENDPOINT_URL_SIGNER = aws.url;
+  process.env.AWS_ENDPOINT_URL_ECR = aws.url;
+  process.env.AWS_REGION = 'us-east-1';
+  process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
+  process.env.AWS_SECRET_ACCESS_KEY = 'secret';
+  delete process.env.TRUST_POLICY;
+  delete process.env.SNS_TOPIC_ARN;
+
+  const dir = mkdtempSync(path.join(tmpdir(), 'csi-handler-'));
+  let n = 0;
+  const base = {
+    version: 1,
+    trustPolicy: {
+      version: '1.0',
+      trustPolicies: [{
+        name: 'test-ca',
+        registryScopes: ['*'],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['ca:test'],
+        trustedIdentities: ['*'],
+      }],
+    },
+    trustStores: { 'ca:test': chain.rootPem },
+    plainHttpRegistries: [registry.host],
+    registryTimeoutMs: 3000,
+    metricsNamespace: 'SignedImagesTest',
+  };
+  return {
+    registry,
+    aws,
+    rootPem: chain.rootPem,
+    signed: `${registry.host}/app/signed@${signedDesc.digest}`,
+    signedDigest: signedDesc.digest,
+    unsigned: `${registry.host}/app/unsigned@${unsignedDesc.digest}`,
+    unsignedDigest: unsignedDesc.digest,
+    taggedImage: `${registry.host}/app/tagged:v1`,
+    taggedDigest: taggedDesc.digest,
+    configure(overrides: Record<string, unknown> = {}) {
+      const file = path.join(dir, `config-${n++}.json`);
+      writeFileSync(file, JSON.stringify({ ...base, ...overrides }));
+      process.env.VERIFIER_CONFIG_PATH = file;
+    },
+    async stop() {
+      await registry.stop();
+      await aws.stop();
+      rmSync(dir, { recursive: true, force: true });
+      for (const [k, v] of Object.entries(saved)) {
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+      }
+    },
+  };
+}
