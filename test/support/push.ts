@@ -4,7 +4,7 @@
  * image layout directory.
  */
 import { createHash, randomBytes } from 'crypto';
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { Descriptor, MEDIA_TYPE } from '../../src/verifier/types';
 
@@ -101,6 +101,7 @@ export function writeOciLayout(dir: string, opts: { from?: string } = {}): Conte
   mkdirSync(dir, { recursive: true });
   if (opts.from) {
     cpSync(opts.from, dir, { recursive: true });
+    chmodSync(path.join(dir, 'index.json'), 0o644);
   } else {
     writeFileSync(path.join(dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
     writeFileSync(path.join(dir, 'index.json'), JSON.stringify({ schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX, manifests: [] }));
