@@ -666,7 +666,12 @@ export function parseCertificates(data: Uint8Array | string): CertificateInfo[] 
   const out: CertificateInfo[] = [];
   let off = 0;
   while (off < buf.length) {
-    const t = readTlv(buf, off);
+    let t: Tlv;
+    try {
+      t = readTlv(buf, off);
+    } catch (e) {
+      malformed((e as Error).message);
+    }
     out.push(parseCertificate(t.raw));
     off = t.end;
   }
