@@ -199,6 +199,7 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
         // A literal name keeps the rule readable and checkable at synth; otherwise the Ref token.
         : this.repositories.map(r => createdName ?? r.repositoryName);
       this.warnAboutForeignRepositories(props);
+      this.warnAboutProfileRegion();
       StackSigningConfiguration.of(this).addRule(this, this.signingProfileArn, this.repositoryFilters);
     } else {
       this.repositoryFilters = [];
@@ -271,6 +272,18 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
       profileName: this.signingProfileName,
       statementId: `SignPayload${account}`,
     });
+  }
+
+  private warnAboutProfileRegion(): void {
+    const arn = this.signingProfileArn;
+    const region = Stack.of(this).region;
+    if (Token.isUnresolved(arn) || Token.isUnresolved(region)) return;
+    const profileRegion = arn.split(':')[3];
+    if (profileRegion !== region) {
+      Annotations.of(this).addWarningV2('cdk-signed-images:SignedRegistry.profileRegion',
+        `The signing profile is in ${profileRegion} but the registry is in ${region}; ECR managed signing expects a `
+        + 'signing profile of the registry\'s own region.');
+    }
   }
 
   private warnAboutForeignRepositories(props: SignedRegistryProps): void {

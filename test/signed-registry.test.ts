@@ -478,6 +478,15 @@ describe('grants', () => {
       Match.stringLikeRegexp('account 222222222222 can sign only once the owner of the imported signing profile allows it'));
   });
 
+  test('a profile of another region triggers a warning', () => {
+    const stack = newStack();
+    new SignedRegistry(stack, 'Registry', { signingProfileArn: PROFILE_ARN.replace('us-east-1', 'eu-west-1') });
+    new SignedRegistry(stack, 'Same', { signingProfileArn: PROFILE_ARN });
+    const annotations = Annotations.fromStack(stack);
+    annotations.hasWarning('/Stack/Registry', Match.stringLikeRegexp('The signing profile is in eu-west-1 but the registry is in us-east-1'));
+    annotations.hasNoWarning('/Stack/Same', Match.anyValue());
+  });
+
   test('a repository of another account or region triggers a warning', () => {
     const stack = newStack();
     const foreign = ecr.Repository.fromRepositoryArn(stack, 'Foreign', 'arn:aws:ecr:eu-west-1:333333333333:repository/foreign');
