@@ -119,7 +119,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     rt.logger.error('malformed lifecycle hook event', { reason: parsed.error, mode, hookStatus, event: truncate(event) });
     return { hookStatus };
   }
-  const log = rt.logger.child({ serviceRevision: parsed.revisionArn, lifecycleStage: parsed.stage, deployment: parsed.deployment, mode });
+  const log = rt.logger.child({ requestId: context?.awsRequestId, serviceRevision: parsed.revisionArn, lifecycleStage: parsed.stage, deployment: parsed.deployment, mode });
   const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
   const callBackDelay = rt.config.callBackDelaySeconds ?? 5;
   const maxRounds = rt.config.maxInProgressRounds ?? 20;
@@ -173,7 +173,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
 
   const stopEarly = (r: ImageResult) => mode === 'ENFORCE' && r.outcome === 'rejected';
   const results = await mapBounded(todo, rt.concurrency,
-    (t) => rt.verifyImage(t.image, metrics, { container: t.container, serviceRevision: parsed.revisionArn, mode }),
+    (t) => rt.verifyImage(t.image, metrics, { requestId: context?.awsRequestId, container: t.container, serviceRevision: parsed.revisionArn, mode }),
     { deadline, stop: stopEarly });
 
   const done = results.filter((r): r is ImageResult => r !== undefined);

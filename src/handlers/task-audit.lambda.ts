@@ -67,7 +67,7 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
   }
   const task: string | undefined = typeof detail.taskArn === 'string' ? detail.taskArn : undefined;
   const cluster: string | undefined = typeof detail.clusterArn === 'string' ? detail.clusterArn : undefined;
-  const log = rt.logger.child({ task, cluster, group: detail.group, lastStatus: detail.lastStatus });
+  const log = rt.logger.child({ requestId: context?.awsRequestId, task, cluster, group: detail.group, lastStatus: detail.lastStatus });
   const containers: any[] = Array.isArray(detail.containers) ? detail.containers : [];
   const targets = containers
     .filter((c) => typeof c?.image === 'string' && c.image.length > 0)
@@ -77,7 +77,7 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
   }
   const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
   const results = await mapBounded(targets, rt.concurrency,
-    (t) => rt.verifyImage(t.image, metrics, { container: t.container, task, cluster, mode: rt.mode }), { deadline });
+    (t) => rt.verifyImage(t.image, metrics, { requestId: context?.awsRequestId, container: t.container, task, cluster }), { deadline });
   const out = targets.map((t, i) => {
     const r: ImageResult | undefined = results[i];
     return { image: t.image, container: t.container, outcome: r?.outcome ?? 'unfinished', reasons: r?.verdict?.reasons };
