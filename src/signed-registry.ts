@@ -443,9 +443,6 @@ class StackSigningConfiguration extends Construct {
       if (rule.filters.length > MAX_FILTERS_PER_RULE) {
         errors.push(`the signing rule of ${rule.signingProfileArn} has ${rule.filters.length} repository filters; at most ${MAX_FILTERS_PER_RULE} are allowed`);
       }
-      if (rule.filters.length === 0) {
-        errors.push(`the signing rule of ${rule.sources.map(s => s.node.path).join(', ')} has no repository filters`);
-      }
       for (const filter of rule.filters) {
         const filterError = repositoryFilterError(filter);
         if (filterError) errors.push(filterError);
