@@ -118,6 +118,14 @@ export class ImageVerifier {
     } catch (e) {
       return errorVerdict(reference, toVerifierError(e), started);
     }
+    return this.verifyReference(ref, reference, started);
+  }
+
+  /**
+   * Verifies an already-parsed reference. `ref.registry/ref.repository` is the trust-policy scope;
+   * for OCI layouts the caller supplies the scope (like `notation verify --oci-layout --scope`).
+   */
+  public async verifyReference(ref: ImageReference, reference: string = formatReference(ref), started = performance.now()): Promise<Verdict> {
     let statement: TrustPolicyStatement;
     try {
       statement = selectStatement(this.policy, repositoryScope(ref));
@@ -244,8 +252,8 @@ export class ImageVerifier {
       const artifact = await source.fetchSignature(sigDesc);
       mediaType = artifact.envelopeMediaType;
       envelope = verifyEnvelopeIntegrity(artifact.envelopeMediaType, artifact.envelope);
-      this.checkCriticalAttributes(envelope);
       this.checkPlugin(envelope);
+      this.checkCriticalAttributes(envelope);
       checks.push({ check: 'integrity', action: 'enforce', passed: true });
     } catch (e) {
       const err = toVerifierError(e);
@@ -346,7 +354,7 @@ export class ImageVerifier {
       leafDn = undefined;
     }
     if (!leafDn || !x509.some((dn) => isDnSubset(parseDistinguishedName(dn), leafDn!))) {
-      throw new VerificationFailedError('UNTRUSTED_IDENTITY', `signing certificate from the digital signature does not match the X.509 trusted identities ${JSON.stringify(x509)} defined in the trust policy "${ctx.statement.name}"`);
+      throw new VerificationFailedError('UNTRUSTED_IDENTITY', `signing certificate from the digital signature does not match the X.509 trusted identities ${goDnList(x509)} defined in the trust policy "${ctx.statement.name}"`);
     }
   }
 
@@ -409,6 +417,15 @@ function leafSubject(env: VerifiedEnvelope): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Formats DN identities as notation prints them: Go's `%v` of a slice of maps, keys sorted and quoted. */
+function goDnList(dns: readonly string[]): string {
+  const maps = dns.map((dn) => {
+    const entries = [...parseDistinguishedName(dn).entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `map[${entries.map(([k, v]) => `${JSON.stringify(k)}:${JSON.stringify(v)}`).join(' ')}]`;
+  });
+  return `[${maps.join(' ')}]`;
 }
 
 function isIndex(mediaType: string): boolean {

@@ -1,0 +1,55 @@
+/**
+ * Example CDK app: a Fargate service whose images come from a SignedRegistry (ECR + AWS Signer +
+ * managed signing), admitted by an EcsAdmissionHook in ENFORCE mode, with every task launch audited.
+ * `npx projen demo` synthesizes it; test/examples.test.ts snapshots it and runs cdk-nag on it.
+ */
+import { App, Aspects, Stack, StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
+import { Construct } from 'constructs';
+import { AdmissionMode, EcsAdmissionHook, SignedRegistry, TaskLaunchAudit, TrustPolicy } from '../src';
+
+export class SignedImagesExampleStack extends Stack {
+  public constructor(scope: Construct, id: string, props?: StackProps) {
+    super(scope, id, props);
+
+    const registry = new SignedRegistry(this, 'Images', { repositoryName: 'shop/api', signingProfileName: 'shop_release' });
+    const ci = new iam.Role(this, 'CiRole', { assumedBy: new iam.AccountRootPrincipal(), description: 'CI pipeline that pushes (and thereby signs) images' });
+    registry.grantPushAndSign(ci);
+
+    const vpc = new ec2.Vpc(this, 'Vpc', { maxAzs: 2, natGateways: 1, flowLogs: { all: {} } });
+    const cluster = new ecs.Cluster(this, 'Cluster', { vpc, containerInsightsV2: ecs.ContainerInsights.ENABLED });
+    const taskDef = new ecs.FargateTaskDefinition(this, 'Task', { cpu: 256, memoryLimitMiB: 512 });
+    taskDef.addContainer('api', {
+      image: ecs.ContainerImage.fromEcrRepository(registry.repositories[0], 'v1'),
+      logging: ecs.LogDrivers.awsLogs({ streamPrefix: 'api' }),
+      portMappings: [{ containerPort: 8080 }],
+    });
+    const service = new ecs.FargateService(this, 'Service', { cluster, taskDefinition: taskDef, desiredCount: 2 });
+
+    const hook = new EcsAdmissionHook(this, 'Admission', {
+      trustPolicy: TrustPolicy.fromSigningProfiles(registry),
+      mode: AdmissionMode.ENFORCE,
+    });
+    hook.attachTo(service);
+
+    const alerts = new sns.Topic(this, 'Alerts', { enforceSSL: true });
+    new TaskLaunchAudit(this, 'Audit', { verifier: hook.verifier, clusters: [cluster], notificationTopic: alerts });
+  }
+}
+
+export function buildExampleApp(app: App = new App()): { app: App; stack: SignedImagesExampleStack } {
+  const stack = new SignedImagesExampleStack(app, 'SignedImagesExample', { env: { account: '123456789012', region: 'us-east-1' } });
+  Aspects.of(stack).add(new AwsSolutionsChecks());
+  NagSuppressions.addStackSuppressions(stack, [
+    { id: 'AwsSolutions-IAM4', reason: 'AWSLambdaBasicExecutionRole is the AWS-managed minimum for Lambda logging.' },
+  ]);
+  return { app, stack };
+}
+
+if (require.main === module) {
+  buildExampleApp().app.synth();
+}

@@ -1,0 +1,231 @@
+/**
+ * `cdk-signed-images` CLI: a thin adapter over the verification engine.
+ *
+ *   cdk-signed-images verify <reference> --trust-policy <file> --trust-store <dir>
+ *                            [--oci-layout [--scope <registry/repo>]] [--plain-http]
+ *                            [--max-signatures N] [--require-platform-signatures]
+ *                            [--user-metadata k=v]... [--output text|json]
+ *   cdk-signed-images policy validate <file>
+ *   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json]
+ *
+ * Exit codes: 0 verified (or valid), 1 not verified, 2 bad usage or configuration.
+ */
+import { readFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { inspectImage } from './inspect';
+import { buildSource, CliSourceOptions } from './sources';
+import { ConfigurationError, isVerifierError } from '../verifier/errors';
+import { parseTrustPolicy } from '../verifier/policy/trust-policy';
+import { parseReference } from '../verifier/reference';
+import { sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
+import { ImageReference, Verdict } from '../verifier/types';
+import { ImageVerifier } from '../verifier/verifier';
+import { DirectoryTrustStore } from '../verifier/x509/truststore';
+
+const USAGE = `usage:
+  cdk-signed-images verify <reference> --trust-policy <file> --trust-store <dir>
+                    [--oci-layout [--scope <registry/repository>]] [--plain-http]
+                    [--max-signatures N] [--require-platform-signatures]
+                    [--user-metadata key=value]... [--output text|json]
+  cdk-signed-images policy validate <file>
+  cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json]
+
+<reference> is host/repository@sha256:<hex> (a :tag is resolved, with a warning); with
+--oci-layout it is <dir>@sha256:<hex> or <dir>:<tag>.
+exit codes: 0 verified/valid, 1 not verified, 2 bad usage or configuration`;
+
+export interface CliIo {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+}
+
+const STD_IO: CliIo = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
+
+export async function main(argv: string[], io: CliIo = STD_IO): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'verify': return await verifyCommand(rest, io);
+      case 'inspect': return await inspectCommand(rest, io);
+      case 'policy':
+        if (rest[0] === 'validate') return policyValidate(rest.slice(1), io);
+        throw new UsageError(`unknown policy subcommand "${rest[0] ?? ''}"`);
+      case undefined: case '-h': case '--help': case 'help':
+        io.out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`error: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    if (isVerifierError(e) && e.kind === 'configuration') {
+      io.err(`error: ${e.message}`);
+      return 2;
+    }
+    io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
+    return isVerifierError(e) ? 1 : 2;
+  }
+}
+
+class UsageError extends Error {}
+
+function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function outputFormat(v: unknown): 'text' | 'json' {
+  if (v === undefined || v === 'text') return 'text';
+  if (v === 'json') return 'json';
+  throw new UsageError(`--output must be text or json, got "${String(v)}"`);
+}
+
+/** Splits `<dir>@sha256:..` / `<dir>:<tag>` into the layout directory and the digest or tag. */
+export function parseLayoutReference(s: string, scope: string | undefined): { dir: string; ref: ImageReference } {
+  let dir = s;
+  let digest: string | undefined;
+  let tag: string | undefined;
+  const at = s.lastIndexOf('@');
+  if (at > 0) {
+    dir = s.slice(0, at);
+    digest = s.slice(at + 1);
+  } else {
+    const colon = s.lastIndexOf(':');
+    if (colon > 0 && !s.slice(colon + 1).includes('/')) {
+      dir = s.slice(0, colon);
+      tag = s.slice(colon + 1);
+    }
+  }
+  if (!digest && !tag) throw new UsageError(`an OCI layout reference needs @<digest> or :<tag>, got "${s}"`);
+  const scopeRef = parseReference(`${scope ?? `oci-layout.local/${basename(resolve(dir)).toLowerCase().replace(/[^a-z0-9._-]/g, '-')}`}${digest ? '@' + digest : ':' + tag}`);
+  return { dir, ref: scopeRef };
+}
+
+async function verifyCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    'trust-policy': { type: 'string' },
+    'trust-store': { type: 'string' },
+    'oci-layout': { type: 'boolean' },
+    'scope': { type: 'string' },
+    'plain-http': { type: 'boolean' },
+    'max-signatures': { type: 'string' },
+    'require-platform-signatures': { type: 'boolean' },
+    'user-metadata': { type: 'string', multiple: true },
+    'output': { type: 'string', short: 'o' },
+  });
+  const format = outputFormat(values.output);
+  if (positionals.length !== 1) throw new UsageError('verify takes exactly one <reference>');
+  if (!values['trust-policy']) throw new UsageError('--trust-policy <file> is required');
+  if (!values['trust-store']) throw new UsageError('--trust-store <dir> is required');
+  const maxSignatures = values['max-signatures'] === undefined ? undefined : Number(values['max-signatures']);
+  if (maxSignatures !== undefined && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
+    throw new UsageError('--max-signatures must be a positive integer');
+  }
+  const userMetadata: Record<string, string> = {};
+  for (const kv of (values['user-metadata'] as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--user-metadata expects key=value, got "${kv}"`);
+    userMetadata[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  const policyText = readConfigFile(values['trust-policy'] as string, 'trust policy');
+  const target = resolveTarget(positionals[0], values as CliSourceOptions & { scope?: string });
+  const warnings: string[] = [];
+  const verifier = new ImageVerifier({
+    trustPolicy: policyText,
+    trustStores: new DirectoryTrustStore(values['trust-store'] as string),
+    sourceFor: (ref) => buildSource(ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir }),
+    signerClient: sdkSignerRevocationClient(),
+    maxSignatures,
+    requirePlatformSignatures: values['require-platform-signatures'] as boolean | undefined,
+    userMetadata: Object.keys(userMetadata).length ? userMetadata : undefined,
+    cacheTtlMs: 0,
+    logger: { warn: (m) => warnings.push(m) },
+  });
+  const verdict = await verifier.verifyReference(target.ref, positionals[0]);
+  for (const w of warnings) io.err(`warning: ${w}`);
+  if (format === 'json') io.out(JSON.stringify(verdict, null, 2));
+  else io.out(renderVerdict(verdict));
+  if (verdict.error?.kind === 'configuration') return 2;
+  return verdict.verified ? 0 : 1;
+}
+
+function resolveTarget(reference: string, values: CliSourceOptions & { scope?: string }): { ref: ImageReference; layoutDir?: string } {
+  if (values['oci-layout']) {
+    const { dir, ref } = parseLayoutReference(reference, values.scope);
+    return { ref, layoutDir: dir };
+  }
+  if (values.scope) throw new UsageError('--scope is only valid with --oci-layout');
+  return { ref: parseReference(reference) };
+}
+
+function readConfigFile(path: string, what: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new ConfigurationError('INVALID_OPTIONS', `cannot read ${what} file "${path}": ${(e as Error).message}`);
+  }
+}
+
+export function renderVerdict(v: Verdict): string {
+  const lines: string[] = [];
+  if (v.status === 'verified') {
+    lines.push(`Successfully verified signature for ${v.reference}`);
+    if (v.digest) lines.push(`  digest:    ${v.digest}`);
+    lines.push(`  statement: ${v.policyStatement} (${v.level})`);
+    lines.push(`  signer:    ${v.signer ?? '(unknown)'}`);
+    lines.push(`  signature: ${v.signatureDigest}`);
+    for (const c of v.signatures.at(-1)?.checks ?? []) {
+      if (!c.passed) lines.push(`  warning: ${c.check} check failed (${c.action}): ${c.reason}`);
+    }
+    return lines.join('\n');
+  }
+  if (v.status === 'skipped') return `Trust policy statement "${v.policyStatement}" is set to skip: ${v.reference} was not verified`;
+  lines.push(`Error: signature verification ${v.status === 'inconclusive' ? 'was inconclusive' : 'failed'} for ${v.reference}`);
+  if (v.digest) lines.push(`  digest:    ${v.digest}`);
+  if (v.policyStatement) lines.push(`  statement: ${v.policyStatement} (${v.level})`);
+  for (const s of v.signatures) {
+    const failing = s.checks.find((c) => !c.passed && c.action === 'enforce') ?? s.checks.find((c) => !c.passed);
+    lines.push(`  signature ${s.signatureDigest}${s.signer ? ` signed by ${s.signer}` : ''}`);
+    lines.push(`    ${failing ? `${failing.check} check failed: ${failing.reason}` : (s.error?.message ?? 'not verified')}`);
+  }
+  if (v.signatures.length === 0) for (const r of v.reasons) lines.push(`  ${r}`);
+  for (const p of v.platforms ?? []) if (!p.verified) lines.push(`  platform ${p.digest}: ${p.reasons.join('; ')}`);
+  return lines.join('\n');
+}
+
+function policyValidate(args: string[], io: CliIo): number {
+  const { positionals } = parse(args, {});
+  if (positionals.length !== 1) throw new UsageError('policy validate takes exactly one <file>');
+  const doc = parseTrustPolicy(readConfigFile(positionals[0], 'trust policy'));
+  io.out(`trust policy is valid: ${doc.trustPolicies.length} statement(s): ${doc.trustPolicies.map((s) => s.name).join(', ')}`);
+  return 0;
+}
+
+async function inspectCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    'oci-layout': { type: 'boolean' },
+    'plain-http': { type: 'boolean' },
+    'output': { type: 'string', short: 'o' },
+  });
+  const format = outputFormat(values.output);
+  if (positionals.length !== 1) throw new UsageError('inspect takes exactly one <reference>');
+  const target = resolveTarget(positionals[0], values as CliSourceOptions);
+  const source = buildSource(target.ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir });
+  const report = await inspectImage(source, target.ref);
+  io.out(format === 'json' ? JSON.stringify(report, null, 2) : report.text);
+  return 0;
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
+    process.stderr.write(`fatal: ${e instanceof Error ? e.stack : String(e)}\n`);
+    process.exitCode = 2;
+  });
+}
