@@ -276,7 +276,8 @@ export function formatGoName(attrs: readonly NameAttribute[]): string {
   return parts.join(',');
 }
 
-function parseAlgorithm(t: Tlv): SignatureAlgorithmInfo {
+/** Parses a signature AlgorithmIdentifier (certificates, CRLs, OCSP, CMS). */
+export function parseAlgorithm(t: Tlv): SignatureAlgorithmInfo {
   const [oidTlv, params] = sequence(t, 'algorithm identifier');
   const oid = decodeOid(oidTlv);
   const base = { oid, raw: t.raw, pss: false };
