@@ -123,7 +123,10 @@ export class OciLayoutSource implements ArtifactSource {
       if (seen.has(d.digest)) continue;
       seen.add(d.digest);
       const out: Descriptor = {
-        mediaType: d.mediaType, digest: d.digest, size: d.size, artifactType,
+        mediaType: d.mediaType,
+        digest: d.digest,
+        size: d.size,
+        artifactType,
         ...(m.annotations && typeof m.annotations === 'object' ? { annotations: m.annotations } : {}),
       };
       yield out;

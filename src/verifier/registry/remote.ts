@@ -103,6 +103,13 @@ function parseRetryAfter(v: string | undefined, now: number): number | undefined
   return Math.max(0, t - now);
 }
 
+interface SendOptions {
+  readonly accept?: string;
+  readonly maxBytes: number;
+  readonly what: string;
+  readonly followRedirects?: boolean;
+}
+
 interface Op {
   readonly signal: AbortSignal;
   readonly deadline: number;
@@ -392,7 +399,7 @@ export class RemoteRepository implements ArtifactSource {
    * Sends one logical request with auth and retries. Returns the final response (any status after retries);
    * throws inconclusive errors for transport failures, and throws after retries for 429 / 5xx.
    */
-  private async send(op: Op, path: string, o: { accept?: string; maxBytes: number; what: string; followRedirects?: boolean }): Promise<HttpResponse> {
+  private async send(op: Op, path: string, o: SendOptions): Promise<HttpResponse> {
     const retry = this.opts.retry ?? {};
     const maxAttempts = Math.max(1, retry.maxAttempts ?? 3);
     const baseDelay = retry.baseDelayMs ?? 200;
@@ -453,7 +460,7 @@ export class RemoteRepository implements ArtifactSource {
   }
 
   /** One HTTP exchange (following redirects for blobs, without credentials off-origin). */
-  private async exchange(op: Op, path: string, o: { accept?: string; maxBytes: number; what: string; followRedirects?: boolean }): Promise<HttpResponse> {
+  private async exchange(op: Op, path: string, o: SendOptions): Promise<HttpResponse> {
     let url = new URL(this.base + path);
     for (let hop = 0; hop <= 5; hop++) {
       const sameOrigin = url.origin === new URL(this.base).origin;

@@ -52,6 +52,8 @@ export interface SignatureArtifact {
 export interface ArtifactSource {
   /** `registry/repository` (the trust-policy scope). */
   readonly scope: string;
+  /** Requests made (HTTP exchanges, or file reads for layouts). */
+  readonly stats: { requests: number };
   /** Resolves a tag or digest reference to the manifest descriptor. A digest must resolve to itself. */
   resolve(reference: ImageReference): Promise<ResolvedManifest>;
   /** Fetches a manifest by descriptor (digest and size verified). */
@@ -60,7 +62,6 @@ export interface ArtifactSource {
   listSignatures(subject: Descriptor): AsyncIterable<Descriptor>;
   /** Fetches and validates one signature manifest and its envelope blob. */
   fetchSignature(sigManifest: Descriptor): Promise<SignatureArtifact>;
-  readonly stats: { requests: number };
 }
 
 function invalidManifest(message: string): VerificationFailedError {
