@@ -160,7 +160,8 @@ export class ImageVerifierFunction extends lambda.Function {
     const env: Record<string, string> = { ...environment, ...(internals?.environment ?? {}) };
     if (policyHasTokens) {
       env.TRUST_POLICY = stack.toJsonString(policyDoc);
-      checkEnvironmentSize(scope, env);
+      // The value above is one opaque token; size the document it renders instead.
+      checkEnvironmentSize(scope, { ...env, TRUST_POLICY: JSON.stringify(policyDoc) });
     }
     const fullConfig: HandlerConfig = { ...config, ...(policyHasTokens ? {} : { trustPolicy: policyDoc }) };
 
@@ -318,7 +319,7 @@ function buildConfig(scope: IConstruct, props: ImageVerifierFunctionProps, names
 function checkEnvironmentSize(scope: IConstruct, env: Record<string, string>): void {
   let size = 0;
   for (const [k, v] of Object.entries(env)) {
-    const estimated = v.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(TOKEN_ESTIMATE));
+    const estimated = Token.isUnresolved(v) ? v.replace(/\$\{Token\[[^\]]*\]\}/g, 'x'.repeat(TOKEN_ESTIMATE)) : v;
     size += k.length + estimated.length;
   }
   if (size > ENV_LIMIT_BYTES - ENV_RESERVED_BYTES) {
