@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */
 /**
  * Strict, bounds-checked CBOR decoder (RFC 8949), limited to what COSE_Sign1 needs:
  * unsigned/negative integers, byte strings, text strings, arrays, maps, tags, floats and the

@@ -1,3 +1,4 @@
+/* eslint-disable no-bitwise */
 /**
  * Helpers shared by the JWS and COSE envelope parsers: Go-compatible base64, RFC 3339 times,
  * the algorithm table (notary-verification.md §6) and signature verification with Node crypto.

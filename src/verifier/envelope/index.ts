@@ -6,11 +6,11 @@
 import { KeyObject } from 'crypto';
 import { VerificationFailedError, VerifierError } from '../errors';
 import { Descriptor, LIMITS, MEDIA_TYPE, VerifiedEnvelope } from '../types';
-import { CertificateInfo, parseCertificate } from '../x509/certificate';
-import { signatureAlgorithmForKey, validateCodeSigningChain } from '../x509/chain';
 import { AlgorithmName, EnvelopeContent, invalidChain, invalidEnvelope, invalidSignature, PAYLOAD_CONTENT_TYPE, validateTimes } from './common';
 import { coseAlgorithm, coseContent, decodeCose, DecodedCose, verifyCoseSignature } from './cose';
 import { decodeJws, jwsContent, verifyJwsSignature } from './jws';
+import { CertificateInfo, parseCertificate } from '../x509/certificate';
+import { signatureAlgorithmForKey, validateCodeSigningChain } from '../x509/chain';
 
 export { KNOWN_CRITICAL_ATTRIBUTES } from './constants';
 export { ALGORITHMS, PAYLOAD_CONTENT_TYPE } from './common';

@@ -70,7 +70,7 @@ function stdBase64(s: unknown, what: string): Uint8Array {
 export function decodeJws(bytes: Uint8Array): DecodedJws {
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(bytes);
   } catch (e) {
     return parseError('envelope is not valid UTF-8', e);
   }

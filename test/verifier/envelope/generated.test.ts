@@ -423,6 +423,16 @@ describe('dispatch and robustness', () => {
     expect(failure(() => verifyEnvelopeIntegrity(mt, new Uint8Array(0))).code).toBe('INVALID_ENVELOPE');
   });
 
+  test('envelopes over 32 MiB are refused before parsing', () => {
+    const err = failure(() => verifyEnvelopeIntegrity('application/jose+json', new Uint8Array(32 * 1024 * 1024 + 1)));
+    expect(err.code).toBe('SIZE_LIMIT_EXCEEDED');
+  });
+
+  test('a UTF-8 byte-order mark before the JWS JSON is rejected (Go json rejects it too)', () => {
+    const bytes = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(signEnvelope('jws', opts(chain('p256'))))]);
+    expect(failure(() => verify('jws', bytes)).code).toBe('INVALID_ENVELOPE');
+  });
+
   test('random mutations of valid envelopes only ever yield typed failures', () => {
     let seed = 7;
     const rnd = (n: number): number => {
