@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -123,16 +123,18 @@ export class EcsAdmissionHook extends Construct {
     service.addLifecycleHook(new ecs.DeploymentLifecycleLambdaTarget(this.function, `SignedImagesHook${this.node.addr.slice(0, 8)}`, {
       lifecycleStages: [ecs.DeploymentLifecycleStage.PRE_SCALE_UP],
     }));
+    // Scope: the service's cluster, and the service when its name is a literal. The service's own
+    // ARN/name cannot be used: the service depends on the function (hook target), and the function
+    // on its policy, so a reference back to the service would be a dependency cycle.
     const stack = Stack.of(this);
+    const cfn = service.node.defaultChild as ecs.CfnService | undefined;
+    const literalName = cfn && typeof cfn.serviceName === 'string' && !Token.isUnresolved(cfn.serviceName) ? cfn.serviceName : undefined;
+    const cluster = service.cluster.clusterName;
     this.function.addToRolePolicy(new iam.PolicyStatement({
       actions: ['ecs:DescribeServiceRevisions'],
       resources: [
-        service.serviceArn,
-        stack.formatArn({
-          service: 'ecs',
-          resource: 'service-revision',
-          resourceName: `${service.cluster.clusterName}/${service.serviceName}/*`,
-        }),
+        stack.formatArn({ service: 'ecs', resource: 'service', resourceName: `${cluster}/${literalName ?? '*'}` }),
+        stack.formatArn({ service: 'ecs', resource: 'service-revision', resourceName: `${cluster}/${literalName ?? '*'}/*` }),
       ],
     }));
   }
