@@ -138,6 +138,10 @@ export class ImageVerifier {
     }
     if (!ref.digest) {
       this.logger.warn('reference uses a tag; it is resolved to a digest now and the digest is verified', { reference });
+    } else if (this.cache) {
+      // a digest reference needs no registry round-trip to find its cached verdict
+      const hit = this.cache.hit(this.cacheKey(ref.digest, ref));
+      if (hit) return { ...hit, reference, cached: true, durationMs: elapsed(started) };
     }
     let source: ArtifactSource;
     let target: Descriptor;
@@ -155,10 +159,14 @@ export class ImageVerifier {
       return { value: v, cacheable: v.status === 'verified' || v.status === 'failed' };
     };
     if (!this.cache) return compute().then((r) => r.value);
-    const key = `${target.digest}|${this.fingerprint}|${repositoryScope(ref)}`;
+    const key = this.cacheKey(target.digest, ref);
     const { value, fromCache } = await this.cache.getOrCompute(key, compute);
     if (fromCache) return { ...value, reference, cached: true, durationMs: elapsed(started) };
     return { ...value, reference };
+  }
+
+  private cacheKey(digest: string, ref: ImageReference): string {
+    return `${digest}|${this.fingerprint}|${repositoryScope(ref)}`;
   }
 
   private async verifyResolved(

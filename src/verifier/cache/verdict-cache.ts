@@ -85,6 +85,13 @@ export class VerdictCache<V> {
     return this.lookup(key)?.value;
   }
 
+  /** Stored live value for `key`, counted as a hit when found (a miss is not counted: callers fall back on getOrCompute). */
+  public hit(key: string): V | undefined {
+    const e = this.lookup(key);
+    if (e) this.stats.hits++;
+    return e?.value;
+  }
+
   /** Stores a value (definitive outcomes only; the caller decides). */
   public set(key: string, value: V): void {
     this.entries.delete(key);

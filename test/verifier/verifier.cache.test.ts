@@ -1,0 +1,79 @@
+/**
+ * The cached-verdict path of ImageVerifier: a digest reference with a live cached verdict is answered
+ * without any registry request (counted at the registry side); tags still resolve through the registry.
+ */
+import { RemoteRepository } from '../../src/verifier/registry/remote';
+import { ImageVerifier } from '../../src/verifier/verifier';
+import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
+import { Chain, makeChain } from '../support/pki';
+import { pushImage, pushSignature } from '../support/push';
+import { startRegistry, TestRegistry } from '../support/registry';
+import { envelopeMediaType, signEnvelope } from '../support/sign';
+
+let registry: TestRegistry;
+let chain: Chain;
+
+beforeAll(async () => {
+  registry = await startRegistry({ countRequests: true });
+  chain = makeChain({ length: 3, keyType: 'p256', keySlot: 'cache-path' });
+});
+
+afterAll(async () => {
+  await registry?.stop();
+});
+
+function verifier(now: () => Date = () => new Date()): ImageVerifier {
+  return new ImageVerifier({
+    trustPolicy: {
+      version: '1.0',
+      trustPolicies: [{
+        name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' },
+        trustStores: ['ca:c'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+      }],
+    },
+    trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
+    sourceFor: (ref) => new RemoteRepository(ref, { plainHttpRegistries: [registry.host] }),
+    cacheTtlMs: 60_000,
+    now,
+  });
+}
+
+test('a cached verdict for a digest reference costs no registry request', async () => {
+  const image = await pushImage(registry.url, 'cache/app', { tag: 'v1' });
+  await pushSignature(registry.url, 'cache/app', image, signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image }), envelopeMediaType('jws'));
+  const iv = verifier();
+  const ref = `${registry.host}/cache/app@${image.digest}`;
+  const first = await iv.verify(ref);
+  expect(first.status).toBe('verified');
+  expect(first.cached).toBeUndefined();
+
+  const before = registry.requestCount!();
+  const again = await iv.verify(ref);
+  expect(registry.requestCount!()).toBe(before);
+  expect(again).toMatchObject({ status: 'verified', verified: true, cached: true, digest: image.digest, reference: ref, signer: first.signer });
+  expect(iv.cacheStats).toMatchObject({ hits: 1, computations: 1 });
+
+  // a tag must still be resolved (it may have moved), then the verdict comes from the cache
+  const tagged = await iv.verify(`${registry.host}/cache/app:v1`);
+  expect(registry.requestCount!()).toBe(before + 1);
+  expect(tagged).toMatchObject({ status: 'verified', cached: true, digest: image.digest });
+});
+
+test('the early lookup respects the TTL and the repository scope', async () => {
+  const image = await pushImage(registry.url, 'cache/ttl');
+  await pushSignature(registry.url, 'cache/ttl', image, signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image }), envelopeMediaType('jws'));
+  let t = Date.now();
+  const iv = verifier(() => new Date(t));
+  const ref = `${registry.host}/cache/ttl@${image.digest}`;
+  expect((await iv.verify(ref)).status).toBe('verified');
+  // same digest in another repository: another scope, not answered from the cache
+  const elsewhere = await iv.verify(`${registry.host}/cache/other@${image.digest}`);
+  expect(elsewhere.cached).toBeUndefined();
+  expect(elsewhere.status).toBe('failed');
+  t += 61_000;
+  const before = registry.requestCount!();
+  const expired = await iv.verify(ref);
+  expect(expired.cached).toBeUndefined();
+  expect(expired.status).toBe('verified');
+  expect(registry.requestCount!()).toBeGreaterThan(before);
+});
