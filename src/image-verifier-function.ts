@@ -180,7 +180,8 @@ export class ImageVerifierFunction extends lambda.Function {
 
     if (props.rejectionAlarm) {
       this.rejectionAlarm = this.metricRejected().createAlarm(this, 'RejectionAlarm', {
-        threshold: 1, evaluationPeriods: 1,
+        threshold: 1,
+        evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: 'A container image failed signature verification',
@@ -188,7 +189,8 @@ export class ImageVerifierFunction extends lambda.Function {
     }
     if (props.inconclusiveAlarm) {
       this.inconclusiveAlarm = this.metricInconclusive().createAlarm(this, 'InconclusiveAlarm', {
-        threshold: 1, evaluationPeriods: 1,
+        threshold: 1,
+        evaluationPeriods: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: 'A container image signature verification was inconclusive (registry or AWS API unavailable)',
@@ -273,7 +275,9 @@ function repositoryArnsFromScopes(scope: IConstruct, policyDoc: any): string[] {
   return arns;
 }
 
-function buildConfig(scope: IConstruct, props: ImageVerifierFunctionProps, namespace: string, extra: Partial<HandlerConfig>): { config: HandlerConfig; environment: Record<string, string> } {
+function buildConfig(
+  scope: IConstruct, props: ImageVerifierFunctionProps, namespace: string, extra: Partial<HandlerConfig>,
+): { config: HandlerConfig; environment: Record<string, string> } {
   const errors: string[] = [];
   const maxSignatures = props.maxSignatures;
   if (maxSignatures !== undefined && !Token.isUnresolved(maxSignatures) && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {

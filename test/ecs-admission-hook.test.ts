@@ -18,8 +18,10 @@ const PROFILE_ARN = 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/rel
 function policy(): TrustPolicy {
   return new TrustPolicy({
     statements: [{
-      name: 'release', registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app'],
-      trustStores: [TrustStore.AWS_SIGNER], trustedIdentities: [TrustedIdentity.fromArn(PROFILE_ARN)],
+      name: 'release',
+      registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app'],
+      trustStores: [TrustStore.AWS_SIGNER],
+      trustedIdentities: [TrustedIdentity.fromArn(PROFILE_ARN)],
     }],
   });
 }
@@ -32,7 +34,9 @@ function setup(): { stack: Stack; cluster: ecs.Cluster; service: (id: string) =>
   const service = (id: string) => {
     const td = new ecs.FargateTaskDefinition(stack, `${id}Task`);
     td.addContainer('app', { image: ecs.ContainerImage.fromRegistry('111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1') });
-    return new ecs.FargateService(stack, id, { cluster, taskDefinition: td, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC }, assignPublicIp: true });
+    return new ecs.FargateService(stack, id, {
+      cluster, taskDefinition: td, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC }, assignPublicIp: true,
+    });
   };
   return { stack, cluster, service };
 }
@@ -126,7 +130,10 @@ describe('EcsAdmissionHook', () => {
   test('AUDIT mode, inconclusive ADMIT and callBackDelay reach config.json', () => {
     const { stack } = setup();
     const hook = new EcsAdmissionHook(stack, 'Admission', {
-      trustPolicy: policy(), mode: AdmissionMode.AUDIT, inconclusiveAction: InconclusiveAction.ADMIT, callBackDelay: Duration.seconds(20),
+      trustPolicy: policy(),
+      mode: AdmissionMode.AUDIT,
+      inconclusiveAction: InconclusiveAction.ADMIT,
+      callBackDelay: Duration.seconds(20),
       exemptions: ['public.ecr.aws/**'],
     });
     expect(stagedConfig(stack, hook.function)).toMatchObject({ mode: 'AUDIT', inconclusiveAction: 'ADMIT', callBackDelaySeconds: 20, exemptions: ['public.ecr.aws/**'] });

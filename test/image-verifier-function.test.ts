@@ -79,16 +79,21 @@ describe('ImageVerifierFunction', () => {
       exemptions: ['public.ecr.aws/**'],
       metricsNamespace: 'Custom/NS',
       concurrency: 8,
-      runtime: lambda.Runtime.NODEJS_20_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       timeout: Duration.minutes(3),
       memorySize: 1024,
     });
     expect(stagedConfig(s, fn)).toMatchObject({
-      maxSignatures: 7, cacheTtlMs: 30000, registryTimeoutMs: 4000, requirePlatformSignatures: true,
-      plainHttpRegistries: ['127.0.0.1:5000', 'localhost:5001'], exemptions: ['public.ecr.aws/**'],
-      metricsNamespace: 'Custom/NS', concurrency: 8,
+      maxSignatures: 7,
+      cacheTtlMs: 30000,
+      registryTimeoutMs: 4000,
+      requirePlatformSignatures: true,
+      plainHttpRegistries: ['127.0.0.1:5000', 'localhost:5001'],
+      exemptions: ['public.ecr.aws/**'],
+      metricsNamespace: 'Custom/NS',
+      concurrency: 8,
     });
-    Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs20.x', Timeout: 180, MemorySize: 1024 });
+    Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Timeout: 180, MemorySize: 1024 });
   });
 
   test('IAM: ECR pull scoped to the policy repositories, token and revocation on *', () => {
@@ -97,7 +102,8 @@ describe('ImageVerifierFunction', () => {
     const statements = policyStatements(s);
     expect(statements).toEqual(expect.arrayContaining([
       {
-        Sid: 'PullImagesAndSignatures', Effect: 'Allow',
+        Sid: 'PullImagesAndSignatures',
+        Effect: 'Allow',
         Action: ['ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:BatchCheckLayerAvailability'],
         Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecr:us-east-1:111122223333:repository/team/app']] },
       },
@@ -130,7 +136,9 @@ describe('ImageVerifierFunction', () => {
     const repo = new ecr.Repository(s, 'Repo');
     const policy = new TrustPolicy({
       statements: [{
-        name: 'tokens', registryScopes: [repo.repositoryUri], trustStores: [TrustStore.AWS_SIGNER],
+        name: 'tokens',
+        registryScopes: [repo.repositoryUri],
+        trustStores: [TrustStore.AWS_SIGNER],
         trustedIdentities: [TrustedIdentity.fromSigningProfile({ signingProfileArn: profile.signingProfileArn } as any)],
       }],
     });
@@ -173,8 +181,13 @@ describe('ImageVerifierFunction', () => {
     t.resourceCountIs('AWS::CloudWatch::Alarm', 2);
     for (const name of ['Rejected', 'Inconclusive']) {
       t.hasResourceProperties('AWS::CloudWatch::Alarm', {
-        Namespace: 'Ns', MetricName: name, Statistic: 'Sum', Threshold: 1, EvaluationPeriods: 1,
-        ComparisonOperator: 'GreaterThanOrEqualToThreshold', TreatMissingData: 'notBreaching',
+        Namespace: 'Ns',
+        MetricName: name,
+        Statistic: 'Sum',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
         Dimensions: [{ Name: 'FunctionName', Value: { Ref: Match.stringLikeRegexp('^Loud') } }],
       });
     }

@@ -68,7 +68,15 @@ async function describeRevision(arn: string): Promise<ContainerImage[]> {
   return revision.containerImages;
 }
 
-function parseEvent(event: any): { revisionArn: string; progress: Progress; hookDetails: Record<string, unknown>; stage?: string; deployment?: string } | { error: string } {
+interface ParsedEvent {
+  readonly revisionArn: string;
+  readonly progress: Progress;
+  readonly hookDetails: Record<string, unknown>;
+  readonly stage?: string;
+  readonly deployment?: string;
+}
+
+function parseEvent(event: any): ParsedEvent | { error: string } {
   if (!event || typeof event !== 'object' || Array.isArray(event)) return { error: 'event is not a JSON object' };
   const details = event.executionDetails;
   if (details !== undefined && (typeof details !== 'object' || details === null)) return { error: 'executionDetails is not an object' };
@@ -119,7 +127,9 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     rt.logger.error('malformed lifecycle hook event', { reason: parsed.error, mode, hookStatus, event: truncate(event) });
     return { hookStatus };
   }
-  const log = rt.logger.child({ requestId: context?.awsRequestId, serviceRevision: parsed.revisionArn, lifecycleStage: parsed.stage, deployment: parsed.deployment, mode });
+  const log = rt.logger.child({
+    requestId: context?.awsRequestId, serviceRevision: parsed.revisionArn, lifecycleStage: parsed.stage, deployment: parsed.deployment, mode,
+  });
   const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
   const callBackDelay = rt.config.callBackDelaySeconds ?? 5;
   const maxRounds = rt.config.maxInProgressRounds ?? 20;
@@ -182,8 +192,13 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   const pending = todo.filter((_, i) => results[i] === undefined).map((t) => t.image);
   const admitted = [...parsed.progress.admitted, ...done.filter((r) => r.outcome === 'verified' || r.outcome === 'exempt' || r.outcome === 'skipped').map((r) => r.image)];
   const summary = {
-    images: targets.length, verified: done.filter((r) => r.outcome === 'verified').length, rejected: rejected.map((r) => r.image),
-    inconclusive: inconclusive.map((r) => r.image), pending, exempt: done.filter((r) => r.outcome === 'exempt').length, round: parsed.progress.round,
+    images: targets.length,
+    verified: done.filter((r) => r.outcome === 'verified').length,
+    rejected: rejected.map((r) => r.image),
+    inconclusive: inconclusive.map((r) => r.image),
+    pending,
+    exempt: done.filter((r) => r.outcome === 'exempt').length,
+    round: parsed.progress.round,
   };
 
   let hookStatus: HookStatus;

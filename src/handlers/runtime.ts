@@ -19,9 +19,9 @@ import { InMemoryTrustStore } from '../verifier/x509/truststore';
 
 /** The part of the Lambda context the handlers use. */
 export interface LambdaContext {
-  getRemainingTimeInMillis?(): number;
   readonly awsRequestId?: string;
   readonly functionName?: string;
+  getRemainingTimeInMillis?(): number;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -299,8 +299,13 @@ export class Runtime {
     } catch (e) {
       // verify() is documented never to throw per image; be defensive anyway.
       verdict = {
-        reference: image, status: 'inconclusive', verified: false, signatures: [], reasons: [(e as Error).message ?? String(e)],
-        error: { kind: 'inconclusive', code: 'NETWORK', message: (e as Error).message ?? String(e) }, durationMs: performance.now() - started,
+        reference: image,
+        status: 'inconclusive',
+        verified: false,
+        signatures: [],
+        reasons: [(e as Error).message ?? String(e)],
+        error: { kind: 'inconclusive', code: 'NETWORK', message: (e as Error).message ?? String(e) },
+        durationMs: performance.now() - started,
       };
     }
     const outcome = outcomeOf(verdict);

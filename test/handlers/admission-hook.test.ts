@@ -52,8 +52,13 @@ describe('ENFORCE', () => {
     const verdicts = out.verdicts();
     expect(verdicts).toHaveLength(1);
     expect(verdicts[0]).toMatchObject({
-      image: h.signed, digest: h.signedDigest, status: 'verified', outcome: 'verified',
-      policyStatement: 'test-ca', container: 'c0', handler: 'admission-hook',
+      image: h.signed,
+      digest: h.signedDigest,
+      status: 'verified',
+      outcome: 'verified',
+      policyStatement: 'test-ca',
+      container: 'c0',
+      handler: 'admission-hook',
     });
     expect(verdicts[0].signer).toContain('CN=Test Leaf');
     expect(verdicts[0].signatureDigest).toMatch(/^sha256:[0-9a-f]{64}$/);
@@ -172,8 +177,12 @@ describe('deadline', () => {
     const hole = await startBlackHole();
     try {
       h.configure({
-        mode: 'ENFORCE', plainHttpRegistries: [h.registry.host, hole.host], registryTimeoutMs: 30_000,
-        deadlineMarginMs: 1000, callBackDelaySeconds: 7, concurrency: 2,
+        mode: 'ENFORCE',
+        plainHttpRegistries: [h.registry.host, hole.host],
+        registryTimeoutMs: 30_000,
+        deadlineMarginMs: 1000,
+        callBackDelaySeconds: 7,
+        concurrency: 2,
       });
       const slow = `${hole.host}/app/slow@${h.unsignedDigest}`;
       revision(pinned(h.signed), { image: slow.split('@')[0] + ':1', imageDigest: h.unsignedDigest });
@@ -194,8 +203,11 @@ describe('deadline', () => {
       // After the last allowed round, what is still pending counts as inconclusive (fail closed).
       revision(pinned(h.signed), { image: slow.split('@')[0] + ':1', imageDigest: h.unsignedDigest });
       h.configure({
-        mode: 'ENFORCE', plainHttpRegistries: [h.registry.host, hole.host], registryTimeoutMs: 30_000,
-        deadlineMarginMs: 1000, maxInProgressRounds: 3,
+        mode: 'ENFORCE',
+        plainHttpRegistries: [h.registry.host, hole.host],
+        registryTimeoutMs: 30_000,
+        deadlineMarginMs: 1000,
+        maxInProgressRounds: 3,
       });
       const res3 = await hook(hookEvent(REVISION_ARN, { hookDetails: { cdkSignedImages: { admitted: [], round: 3 } } }), context(3000));
       expect(res3).toEqual({ hookStatus: 'FAILED' });

@@ -46,7 +46,7 @@ export function hookEvent(revisionArn = REVISION_ARN, extra: Record<string, unkn
   };
 }
 
-export function context(remainingMs = 60_000): { getRemainingTimeInMillis(): number; functionName: string; awsRequestId: string } {
+export function context(remainingMs = 60_000): { functionName: string; awsRequestId: string; getRemainingTimeInMillis(): number } {
   const end = Date.now() + remainingMs;
   return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()), functionName: 'test-verifier', awsRequestId: 'req-1' };
 }

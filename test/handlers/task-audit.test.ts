@@ -37,7 +37,10 @@ function taskEvent(containers: Array<Record<string, unknown>>): Record<string, u
       version: 3,
       containers: containers.map((c, i) => ({
         containerArn: `arn:aws:ecs:us-east-1:123456789012:container/demo-cluster/x/${i}`,
-        name: `c${i}`, lastStatus: 'RUNNING', taskArn: TASK, ...c,
+        name: `c${i}`,
+        lastStatus: 'RUNNING',
+        taskArn: TASK,
+        ...c,
       })),
     },
   };

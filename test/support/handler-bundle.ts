@@ -39,6 +39,7 @@ export function loadHandler(name: string): { handler: (event: unknown, context?:
   ensureBundled();
   let mod: any;
   jest.isolateModules(() => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     mod = require(bundlePath(name));
   });
   return mod;
