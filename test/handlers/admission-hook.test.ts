@@ -2,7 +2,7 @@
  * The BUNDLED admission hook (assets/handlers/admission-hook/index.js) against a real loopback
  * docker-registry, with ECS DescribeServiceRevisions answered by a local fake in the real wire shape.
  */
-import { context, Harness, hookEvent, REVISION_ARN, startHarness } from './harness';
+import { context, Harness, hookEvent, REVISION_ARN, SIGNER_JOB, SIGNER_PROFILE_VERSION, startHarness } from './harness';
 import { startBlackHole } from '../support/aws-fake';
 import { loadHandler } from '../support/handler-bundle';
 import { captureStdout, Captured } from '../support/stdout-capture';
@@ -151,6 +151,30 @@ describe('ENFORCE', () => {
     h.configure({ version: 99 });
     expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
     expect(out.lines.find((l) => l.message === 'configuration error')?.error).toContain('version');
+  });
+});
+
+describe('AWS Signer signatures', () => {
+  afterEach(() => {
+    h.aws.revoked = [];
+  });
+
+  test('revocation is checked with GetRevocationStatus at AWS_ENDPOINT_URL_SIGNER; a good signature is admitted', async () => {
+    h.configure({ mode: 'ENFORCE', cacheTtlMs: 0 });
+    revision(pinned(h.signerSigned));
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    const call = h.aws.calls.find((c) => c.operation === 'GetRevocationStatus');
+    expect(call?.input).toMatchObject({ platformId: 'Notation-OCI-SHA384-ECDSA', profileVersionArn: SIGNER_PROFILE_VERSION, jobArn: SIGNER_JOB });
+    expect(call?.input.certificateHashes.length).toBeGreaterThan(0);
+    expect(out.verdicts().find((v) => v.image === h.signerSigned)).toMatchObject({ outcome: 'verified', signer: SIGNER_PROFILE_VERSION, policyStatement: 'aws-signer' });
+  });
+
+  test('a revoked signing job is refused', async () => {
+    h.aws.revoked = [SIGNER_JOB];
+    h.configure({ mode: 'ENFORCE', cacheTtlMs: 0 });
+    revision(pinned(h.signerSigned));
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+    expect(out.verdicts().find((v) => v.image === h.signerSigned)).toMatchObject({ outcome: 'rejected', failingCheck: 'revocation' });
   });
 });
 

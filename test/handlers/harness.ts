@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AwsFake, startAwsFake } from '../support/aws-fake';
-import { makeChain } from '../support/pki';
+import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../../src/verifier/signer';
+import { awsSignerShaped, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
 import { signJws } from '../support/sign';
@@ -24,10 +25,16 @@ export interface Harness {
   /** `host/app/tagged:v1` (signed) */
   readonly taggedImage: string;
   readonly taggedDigest: string;
+  /** `host/app/signer@sha256:…`: signed AWS Signer-style (signingAuthority scheme, plugin attributes). */
+  readonly signerSigned: string;
   /** Writes a config file and points the handlers at it. */
   configure(overrides?: Record<string, unknown>): void;
   stop(): Promise<void>;
 }
+
+export const SIGNER_PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/shop_release';
+export const SIGNER_PROFILE_VERSION = `${SIGNER_PROFILE}/AbCdEf1234`;
+export const SIGNER_JOB = 'arn:aws:signer:us-east-1:123456789012:/signing-jobs/0f6a3bd6-2b3e-4a7f-9d27-8f4e0b1c2d3e';
 
 export const REVISION_ARN = 'arn:aws:ecs:us-east-1:123456789012:service-revision/demo-cluster/demo-service/9313423515462893900';
 
@@ -70,6 +77,21 @@ export async function startHarness(): Promise<Harness> {
   const env2 = signJws({ key: chain.key, chainDer: chain.chainDer, targetArtifact: taggedDesc });
   await pushSignature(registry.url, 'app/tagged', taggedDesc, env2, 'application/jose+json');
 
+  const signerChain = makeChain(awsSignerShaped());
+  const signerDesc = await pushImage(registry.url, 'app/signer');
+  const env3 = signJws({
+    key: signerChain.key, chainDer: signerChain.chainDer, targetArtifact: signerDesc,
+    signingScheme: 'notary.x509.signingAuthority',
+    authenticSigningTime: new Date(Date.now() - 60_000),
+    expiry: new Date(Date.now() + 90 * 86400_000),
+    verificationPlugin: AWS_SIGNER_PLUGIN_ID,
+    extendedAttributes: [
+      { key: SIGNER_PROFILE_VERSION_ATTRIBUTE, value: SIGNER_PROFILE_VERSION, critical: true },
+      { key: SIGNER_JOB_ATTRIBUTE, value: SIGNER_JOB, critical: true },
+    ],
+  });
+  await pushSignature(registry.url, 'app/signer', signerDesc, env3, 'application/jose+json');
+
   process.env.AWS_ENDPOINT_URL_ECS = aws.url;
   process.env.AWS_ENDPOINT_URL_SIGNER = aws.url;
   process.env.AWS_ENDPOINT_URL_ECR = aws.url;
@@ -86,6 +108,12 @@ export async function startHarness(): Promise<Harness> {
     trustPolicy: {
       version: '1.0',
       trustPolicies: [{
+        name: 'aws-signer',
+        registryScopes: [`${registry.host}/app/signer`],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['signingAuthority:signer-test'],
+        trustedIdentities: [SIGNER_PROFILE],
+      }, {
         name: 'test-ca',
         registryScopes: ['*'],
         signatureVerification: { level: 'strict' },
@@ -93,7 +121,7 @@ export async function startHarness(): Promise<Harness> {
         trustedIdentities: ['*'],
       }],
     },
-    trustStores: { 'ca:test': chain.rootPem },
+    trustStores: { 'ca:test': chain.rootPem, 'signingAuthority:signer-test': signerChain.rootPem },
     plainHttpRegistries: [registry.host],
     registryTimeoutMs: 3000,
     metricsNamespace: 'SignedImagesTest',
@@ -107,6 +135,7 @@ export async function startHarness(): Promise<Harness> {
     unsigned: `${registry.host}/app/unsigned@${unsignedDesc.digest}`,
     unsignedDigest: unsignedDesc.digest,
     taggedImage: `${registry.host}/app/tagged:v1`,
+    signerSigned: `${registry.host}/app/signer@${signerDesc.digest}`,
     taggedDigest: taggedDesc.digest,
     configure(overrides: Record<string, unknown> = {}) {
       const file = path.join(dir, `config-${n++}.json`);
