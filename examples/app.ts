@@ -30,14 +30,12 @@ export class SignedImagesExampleStack extends Stack {
     });
     const service = new ecs.FargateService(this, 'Service', { cluster, taskDefinition: taskDef, desiredCount: 2 });
 
-    const hook = new EcsAdmissionHook(this, 'Admission', {
-      trustPolicy: TrustPolicy.fromSigningProfiles(registry),
-      mode: AdmissionMode.ENFORCE,
-    });
+    const trustPolicy = TrustPolicy.fromSigningProfiles(registry);
+    const hook = new EcsAdmissionHook(this, 'Admission', { trustPolicy, mode: AdmissionMode.ENFORCE, rejectionAlarm: true });
     hook.attachTo(service);
 
     const alerts = new sns.Topic(this, 'Alerts', { enforceSSL: true });
-    new TaskLaunchAudit(this, 'Audit', { verifier: hook.verifier, clusters: [cluster], notificationTopic: alerts });
+    new TaskLaunchAudit(this, 'Audit', { trustPolicy, clusters: [cluster], topic: alerts });
   }
 }
 
