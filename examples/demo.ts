@@ -12,7 +12,7 @@
  */
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Annotations, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { buildExampleApp } from './app';
 import { OciLayoutSource } from '../src/verifier/registry/oci-layout';
 import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../src/verifier/signer';
@@ -204,7 +204,7 @@ function synthPart(): void {
   console.log(`\nsigning profile platform: ${profile?.Properties?.PlatformId}`);
   console.log(`managed-signing rules: ${JSON.stringify(signingConfig?.Properties?.Rules?.map((r: any) => ({ filters: r.RepositoryFilters })))}`);
   console.log(`service lifecycle hooks: ${JSON.stringify(service?.Properties?.DeploymentConfiguration?.LifecycleHooks?.map((h: any) => h.LifecycleStages))}`);
-  const nag = Annotations.fromStack(stack).findError('*', /AwsSolutions-/);
+  const nag = Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*'));
   console.log(`cdk-nag AwsSolutions unsuppressed errors: ${nag.length}; ${Object.keys(json.Resources).length} resources in total; template in ${outdir}`);
 }
 
