@@ -95,9 +95,21 @@ export const der = {
 // ---------------------------------------------------------------------------------------------
 
 const ATTR_OIDS: Record<string, string> = {
-  C: '2.5.4.6', ST: '2.5.4.8', S: '2.5.4.8', L: '2.5.4.7', O: '2.5.4.10', OU: '2.5.4.11', CN: '2.5.4.3',
-  SERIALNUMBER: '2.5.4.5', STREET: '2.5.4.9', POSTALCODE: '2.5.4.17', EMAILADDRESS: '1.2.840.113549.1.9.1',
-  E: '1.2.840.113549.1.9.1', DC: '0.9.2342.19200300.100.1.25', UID: '0.9.2342.19200300.100.1.1', TITLE: '2.5.4.12',
+  C: '2.5.4.6',
+  ST: '2.5.4.8',
+  S: '2.5.4.8',
+  L: '2.5.4.7',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  CN: '2.5.4.3',
+  SERIALNUMBER: '2.5.4.5',
+  STREET: '2.5.4.9',
+  POSTALCODE: '2.5.4.17',
+  EMAILADDRESS: '1.2.840.113549.1.9.1',
+  E: '1.2.840.113549.1.9.1',
+  DC: '0.9.2342.19200300.100.1.25',
+  UID: '0.9.2342.19200300.100.1.1',
+  TITLE: '2.5.4.12',
 };
 
 /** One attribute of a Name; `rdn` groups attributes into multi-valued RDNs. */
@@ -609,9 +621,7 @@ export function makeOcspResponse(o: OcspOptions): Uint8Array {
   const nextUpdate = o.nextUpdate === null ? undefined : o.nextUpdate ?? new Date(thisUpdate.getTime() + 86400_000);
   const signer = o.responder ?? o.issuer;
   let certStatus: Uint8Array;
-  if (o.status === 'good') certStatus = der.implicit(0, new Uint8Array(0));
-  else if (o.status === 'unknown') certStatus = der.implicit(2, new Uint8Array(0));
-  else {
+  if (o.status === 'good') {certStatus = der.implicit(0, new Uint8Array(0));} else if (o.status === 'unknown') {certStatus = der.implicit(2, new Uint8Array(0));} else {
     certStatus = der.implicitCons(1, der.generalizedTime(o.revokedAt ?? thisUpdate),
       ...(o.revocationReason !== undefined ? [der.explicit(0, der.enumerated(o.revocationReason))] : []));
   }
@@ -634,4 +644,98 @@ export function makeOcspResponse(o: OcspOptions): Uint8Array {
   if (o.badSignature) sig[sig.length - 1] ^= 0x01;
   const basic = der.seq(tbs, alg, der.bit(sig), ...(o.responder ? [der.explicit(0, der.seq(o.responder.der))] : []));
   return der.seq(der.enumerated(0), der.explicit(0, der.seq(der.oid('1.3.6.1.5.5.7.48.1.1'), der.octet(basic))));
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 3161 timestamp tokens
+// ---------------------------------------------------------------------------------------------
+
+/** A chain whose leaf is a TSA certificate (timeStamping EKU, critical). Default length 3, RSA 2048. */
+export function makeTsaChain(opts: ChainOptions = {}): Chain {
+  return makeChain({
+    length: 3,
+    keyType: 'rsa2048',
+    keySlot: 'tsa',
+    ...opts,
+    leaf: {
+      subject: 'CN=Test TSA,O=Notary Test,ST=WA,C=US',
+      extKeyUsage: ['timeStamping'],
+      extKeyUsageCritical: true,
+      ...(opts.leaf ?? {}),
+    },
+    root: { subject: 'CN=Test TSA Root,O=Notary Test,ST=WA,C=US', ...(opts.root ?? {}) },
+    intermediates: opts.intermediates ?? [{ subject: 'CN=Test TSA Intermediate,O=Notary Test,ST=WA,C=US' }],
+  });
+}
+
+export interface TimestampTokenOptions {
+  /** The timestamped data (for notation: the raw signature bytes of the envelope). */
+  message: Uint8Array;
+  /** TSA chain; its leaf signs. See {@link makeTsaChain}. */
+  tsa: Chain;
+  genTime?: Date;
+  /** Accuracy in seconds (omitted when undefined). */
+  accuracySeconds?: number;
+  /** Default `1.2.3.4.1`; `0.4.0.2023.1.1` is the baseline policy (implied 1 s accuracy). */
+  policy?: string;
+  hash?: 'sha256' | 'sha384' | 'sha512';
+  /** Embed the TSA chain (without the root) in the token. Default true. */
+  includeCerts?: boolean;
+  /** Leave out the signing-certificate-v2 attribute. */
+  omitSigningCertificateV2?: boolean;
+  /** eContentType (default id-ct-TSTInfo). */
+  contentType?: string;
+  badSignature?: boolean;
+  nonce?: bigint;
+}
+
+const HASH_OIDS = { sha256: '2.16.840.1.101.3.4.2.1', sha384: '2.16.840.1.101.3.4.2.2', sha512: '2.16.840.1.101.3.4.2.3' };
+
+/** Builds a DER RFC 3161 TimeStampToken (CMS SignedData over a TSTInfo) signed by `tsa`'s leaf. */
+export function makeTimestampToken(o: TimestampTokenOptions): Uint8Array {
+  const hash = o.hash ?? 'sha256';
+  const h = (d: Uint8Array) => new Uint8Array(crypto.createHash(hash).update(d).digest());
+  const genTime = o.genTime ?? new Date(Math.floor(Date.now() / 1000) * 1000);
+  const tstInfo = der.seq(
+    der.int(1),
+    der.oid(o.policy ?? '1.2.3.4.1'),
+    der.seq(der.seq(der.oid(HASH_OIDS[hash]), der.null()), der.octet(h(o.message))),
+    der.int(BigInt(genTime.getTime())),
+    der.generalizedTime(genTime, true),
+    ...(o.accuracySeconds !== undefined ? [der.seq(der.int(o.accuracySeconds))] : []),
+    ...(o.nonce !== undefined ? [der.int(o.nonce)] : []),
+  );
+  const contentType = o.contentType ?? '1.2.840.113549.1.9.16.1.4';
+  const leaf = o.tsa.certs[0];
+  const { serial, issuerName } = tbsOf(leaf.der);
+  const attrs = [
+    der.seq(der.oid('1.2.840.113549.1.9.3'), der.set(der.oid(contentType))),
+    der.seq(der.oid('1.2.840.113549.1.9.4'), der.set(der.octet(h(tstInfo)))),
+  ];
+  if (!o.omitSigningCertificateV2) {
+    const certHash = new Uint8Array(crypto.createHash('sha256').update(leaf.der).digest());
+    attrs.push(der.seq(der.oid('1.2.840.113549.1.9.16.2.47'), der.set(der.seq(der.seq(der.seq(der.octet(certHash)))))));
+  }
+  const signedAttrsSet = der.setOf(...attrs);
+  const sig = sign(leaf.privateKey, hash, signedAttrsSet);
+  if (o.badSignature) sig[sig.length - 1] ^= 0x01;
+  const signedAttrsImplicit = new Uint8Array(signedAttrsSet);
+  signedAttrsImplicit[0] = 0xa0;
+  const signerInfo = der.seq(
+    der.int(1),
+    der.seq(issuerName, der.tlv(0x02, serial)),
+    der.seq(der.oid(HASH_OIDS[hash]), der.null()),
+    signedAttrsImplicit,
+    signatureAlgorithm(leaf.privateKey, hash),
+    der.octet(sig),
+  );
+  const certs = (o.includeCerts ?? true) ? o.tsa.chainDer.slice(0, Math.max(1, o.tsa.chainDer.length - 1)) : [];
+  const signedData = der.seq(
+    der.int(3),
+    der.set(der.seq(der.oid(HASH_OIDS[hash]), der.null())),
+    der.seq(der.oid(contentType), der.explicit(0, der.octet(tstInfo))),
+    ...(certs.length ? [der.implicitCons(0, ...certs)] : []),
+    der.set(signerInfo),
+  );
+  return der.seq(der.oid('1.2.840.113549.1.7.2'), der.explicit(0, signedData));
 }

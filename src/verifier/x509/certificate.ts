@@ -302,13 +302,11 @@ export function parseAlgorithm(t: Tlv): SignatureAlgorithmInfo {
         let salt = 20;
         for (const f of fields) {
           const inner = children(f)[0];
-          if (f.tag === contextTag(0, true)) hashOid = decodeOid(sequence(inner, 'hash')[0]);
-          else if (f.tag === contextTag(1, true)) {
+          if (f.tag === contextTag(0, true)) {hashOid = decodeOid(sequence(inner, 'hash')[0]);} else if (f.tag === contextTag(1, true)) {
             const [mgfOid, mgfParams] = sequence(inner, 'mgf');
             if (decodeOid(mgfOid) !== OID.MGF1) throw new Error('mgf');
             mgfHash = decodeOid(sequence(mgfParams, 'mgf hash')[0]);
-          } else if (f.tag === contextTag(2, true)) salt = Number(decodeInteger(inner));
-          else if (f.tag === contextTag(3, true)) {
+          } else if (f.tag === contextTag(2, true)) {salt = Number(decodeInteger(inner));} else if (f.tag === contextTag(3, true)) {
             if (decodeInteger(inner) !== 1n) throw new Error('trailer');
           }
         }
@@ -470,8 +468,15 @@ function parseCertificateInner(raw: Uint8Array): CertificateInfo {
   const ext = (oid: string) => extensions.find((e) => e.oid === oid);
 
   const noBits: KeyUsageFlags = {
-    digitalSignature: false, contentCommitment: false, keyEncipherment: false, dataEncipherment: false,
-    keyAgreement: false, keyCertSign: false, cRLSign: false, encipherOnly: false, decipherOnly: false,
+    digitalSignature: false,
+    contentCommitment: false,
+    keyEncipherment: false,
+    dataEncipherment: false,
+    keyAgreement: false,
+    keyCertSign: false,
+    cRLSign: false,
+    encipherOnly: false,
+    decipherOnly: false,
   };
   let keyUsage: KeyUsageInfo = { present: false, critical: false, bits: noBits };
   const kuExt = ext(OID.EXT_KEY_USAGE);

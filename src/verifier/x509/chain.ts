@@ -118,7 +118,9 @@ const EKU_NAMES: Record<string, string> = {
   [OID.EKU_TIME_STAMPING]: 'Timestamping',
 };
 
-const CODE_SIGNING_EXCLUDED_EKUS = [OID.EKU_SERVER_AUTH, OID.EKU_CLIENT_AUTH, OID.EKU_EMAIL_PROTECTION, OID.EKU_TIME_STAMPING, OID.EKU_OCSP_SIGNING] as string[];
+const CODE_SIGNING_EXCLUDED_EKUS = [
+  OID.EKU_SERVER_AUTH, OID.EKU_CLIENT_AUTH, OID.EKU_EMAIL_PROTECTION, OID.EKU_TIME_STAMPING, OID.EKU_OCSP_SIGNING,
+] as string[];
 
 function requireKeyUsage(cert: CertificateInfo, mustBeCritical: boolean): void {
   if (cert.keyUsage.present && mustBeCritical && !cert.keyUsage.critical) {

@@ -138,8 +138,7 @@ function crlSignerError(issuer: CertificateInfo): string | undefined {
 function derTlv(tag: number, body: Uint8Array): Buffer {
   const len = body.length;
   let lb: number[];
-  if (len < 0x80) lb = [len];
-  else {
+  if (len < 0x80) {lb = [len];} else {
     lb = [];
     for (let n = len; n > 0; n = Math.floor(n / 256)) lb.unshift(n % 256);
     lb.unshift(0x80 | lb.length);
@@ -335,9 +334,17 @@ export function parseCrl(der: Uint8Array): CrlInfo {
     if (x.oid === '2.5.29.27') deltaOf = decodeInteger(parseDer(x.value));
   }
   return {
-    raw: der, tbs: tbsTlv.raw, issuerRaw: issuer.raw, thisUpdate, ...(nextUpdate ? { nextUpdate } : {}), entries, extensions,
-    ...(crlNumber !== undefined ? { crlNumber } : {}), ...(deltaOf !== undefined ? { deltaOf } : {}),
-    signatureAlgorithm: parseAlgorithm(algTlv), signature: readBitString(sigTlv),
+    raw: der,
+    tbs: tbsTlv.raw,
+    issuerRaw: issuer.raw,
+    thisUpdate,
+    ...(nextUpdate ? { nextUpdate } : {}),
+    entries,
+    extensions,
+    ...(crlNumber !== undefined ? { crlNumber } : {}),
+    ...(deltaOf !== undefined ? { deltaOf } : {}),
+    signatureAlgorithm: parseAlgorithm(algTlv),
+    signature: readBitString(sigTlv),
   };
 }
 
@@ -378,7 +385,9 @@ function crlStatus(cert: CertificateInfo, base: CrlInfo, delta: CrlInfo | undefi
   return hold ? 'revoked' : 'good';
 }
 
-async function checkCrl(cert: CertificateInfo, issuer: CertificateInfo, o: RevocationOptions & { fetch: RevocationFetch }, errors: string[]): Promise<RevocationStatus> {
+async function checkCrl(
+  cert: CertificateInfo, issuer: CertificateInfo, o: RevocationOptions & { fetch: RevocationFetch }, errors: string[],
+): Promise<RevocationStatus> {
   const now = o.now ? o.now() : new Date();
   for (const url of cert.crlUrls) {
     try {
@@ -416,7 +425,9 @@ async function checkCrl(cert: CertificateInfo, issuer: CertificateInfo, o: Revoc
 // ------------------------------------------------------------------------------------------------
 
 /** Revocation status of one certificate against its issuer (OCSP, then CRL fallback). */
-export async function checkCertificateRevocation(cert: CertificateInfo, issuer: CertificateInfo, opts: RevocationOptions = {}): Promise<CertRevocationResult> {
+export async function checkCertificateRevocation(
+  cert: CertificateInfo, issuer: CertificateInfo, opts: RevocationOptions = {},
+): Promise<CertRevocationResult> {
   const o = { ...opts, fetch: opts.fetch ?? httpFetch };
   const errors: string[] = [];
   const hasOcsp = cert.ocspUrls.length > 0;

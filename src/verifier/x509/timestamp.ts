@@ -292,7 +292,9 @@ function allowsTimestamping(c: CertificateInfo): boolean {
  * `roots`, every cert valid at `at`, parent may sign certificates, SHA-1 rejected, timestamping EKU
  * compatible. Returns leaf..root or throws Error with Go's wording.
  */
-export function buildChain(leaf: CertificateInfo, intermediates: readonly CertificateInfo[], roots: readonly CertificateInfo[], at: Date): CertificateInfo[] {
+export function buildChain(
+  leaf: CertificateInfo, intermediates: readonly CertificateInfo[], roots: readonly CertificateInfo[], at: Date,
+): CertificateInfo[] {
   const leafErr = validAt(leaf, at);
   if (leafErr) throw new Error(leafErr);
   if (roots.some((r) => bytesEqual(r.raw, leaf.raw))) return [leaf];

@@ -206,7 +206,7 @@ describe('CRL', () => {
     const id = `crlbad${_n.replace(/ /g, '')}`;
     serveCrl(id, c, 1);
     const opts: any = { ...o };
-    if (opts.wrongSigner) { delete opts.wrongSigner; serveCrl(id, { ...c, certs: [c.certs[0], { ...c.certs[1], privateKey: c.certs[2].privateKey }, c.certs[2]] } as Chain, 0, opts); } else serveCrl(id, c, 0, opts);
+    if (opts.wrongSigner) { delete opts.wrongSigner; serveCrl(id, { ...c, certs: [c.certs[0], { ...c.certs[1], privateKey: c.certs[2].privateKey }, c.certs[2]] } as Chain, 0, opts); } else {serveCrl(id, c, 0, opts);}
     const r = await checkRevocation(parse(c), { now });
     expect(r.status).toBe('unknown');
     expect(r.certs[0].errors[0]).toMatch(re);

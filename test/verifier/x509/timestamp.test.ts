@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VerificationFailedError } from '../../../src/verifier/errors';
@@ -5,7 +6,7 @@ import { CertificateInfo, parseCertificate, parseCertificates } from '../../../s
 import {
   buildChain, formatRange, parseSignedToken, parseTstInfo, validateTstInfo, verifyAuthenticTimestamp, verifySignedToken,
 } from '../../../src/verifier/x509/timestamp';
-import { makeChain } from '../../support/pki';
+import { makeChain, makeTimestampToken, makeTsaChain } from '../../support/pki';
 
 const FIX = path.join(__dirname, '../../fixtures');
 const SIGENV = path.join(FIX, 'notation-go/timestamp/sigEnv');
@@ -33,9 +34,7 @@ function cbor(buf: Buffer, pos = 0): [unknown, number] {
   const major = ib >> 5;
   let ai = ib & 31;
   let n: number;
-  if (ai < 24) n = ai;
-  else if (ai === 24) n = buf[pos++];
-  else if (ai === 25) { n = buf.readUInt16BE(pos); pos += 2; } else if (ai === 26) { n = buf.readUInt32BE(pos); pos += 4; } else if (ai === 27) { n = Number(buf.readBigUInt64BE(pos)); pos += 8; } else throw new Error('unsupported CBOR');
+  if (ai < 24) {n = ai;} else if (ai === 24) {n = buf[pos++];} else if (ai === 25) { n = buf.readUInt16BE(pos); pos += 2; } else if (ai === 26) { n = buf.readUInt32BE(pos); pos += 4; } else if (ai === 27) { n = Number(buf.readBigUInt64BE(pos)); pos += 8; } else {throw new Error('unsupported CBOR');}
   switch (major) {
     case 0: return [n, pos];
     case 1: return [-1 - n, pos];
@@ -166,7 +165,7 @@ describe('TSTInfo accuracy and chain building', () => {
   it('baseline policy implies 1 s; explicit millis/micros', () => {
     const base = { version: 1, hashAlgorithm: '2.16.840.1.101.3.4.2.1', hashedMessage: new Uint8Array(Buffer.from('4ac7a1ad0b2a3cc9ceb5ed3a4e1ed0e8d6a2d1c0b8bfb9e4d9e6a6f2b1e1f1c1', 'hex')), serialNumber: 1n, genTime: new Date('2024-01-01T00:00:00.500Z'), genTimeFraction: '5', ordering: false };
     const msg = Buffer.from('x');
-    const digest = new Uint8Array(require('node:crypto').createHash('sha256').update(msg).digest());
+    const digest = new Uint8Array(createHash('sha256').update(msg).digest());
     const r1 = validateTstInfo({ ...base, hashedMessage: digest, policy: '0.4.0.2023.1.1' }, msg);
     expect([r1.lower.toISOString(), r1.upper.toISOString()]).toEqual(['2023-12-31T23:59:59.500Z', '2024-01-01T00:00:01.500Z']);
     const r2 = validateTstInfo({ ...base, hashedMessage: digest, policy: '1.2.3', accuracy: { seconds: 0, millis: 10, micros: 500 } }, msg);
@@ -182,5 +181,52 @@ describe('TSTInfo accuracy and chain building', () => {
     expect(() => buildChain(c[0], [c[1]], [c[2]], new Date('2000-01-01T00:00:00Z'))).toThrow(/^x509: certificate has expired or is not yet valid: current time 2000-01-01T00:00:00Z is before /);
     const cs = makeChain({ length: 2 }).chainDer.map(parseCertificate);
     expect(() => buildChain(cs[0], [], [cs[1]], new Date())).toThrow('x509: certificate specifies an incompatible key usage');
+  });
+});
+
+describe('generated timestamp tokens (test/support/pki makeTimestampToken)', () => {
+  const tsa = makeTsaChain();
+  const roots = [parseCertificate(tsa.chainDer[tsa.chainDer.length - 1])];
+  const signing = makeChain({ length: 2 }).chainDer.map(parseCertificate);
+  const message = new Uint8Array(Buffer.from('signature bytes'));
+  const ok = (extra: Partial<Parameters<typeof makeTimestampToken>[0]> = {}) => verifyAuthenticTimestamp({
+    token: makeTimestampToken({ message, tsa, ...extra }), signature: message, signingChain: signing, tsaRoots: roots,
+  });
+  it('verifies, with explicit and baseline accuracy', () => {
+    const genTime = new Date(Math.floor(Date.now() / 1000) * 1000);
+    const r = ok({ genTime, accuracySeconds: 2 });
+    expect(r.genTime.getTime()).toBe(genTime.getTime());
+    expect(r.upper.getTime() - r.lower.getTime()).toBe(4000);
+    expect(r.tsaChain.map((c) => c.subject)).toEqual(['CN=Test TSA,O=Notary Test,ST=WA,C=US', 'CN=Test TSA Intermediate,O=Notary Test,ST=WA,C=US', 'CN=Test TSA Root,O=Notary Test,ST=WA,C=US']);
+    const b = ok({ genTime, policy: '0.4.0.2023.1.1' });
+    expect(b.accuracyMicros).toBe(1_000_000);
+    expect(ok({ hash: 'sha384', nonce: 12345n }).tstInfo.nonce).toBe(12345n);
+  });
+  it('EC TSA keys', () => {
+    const ecTsa = makeTsaChain({ keyType: 'p384', keySlot: 'tsa-ec' });
+    const r = verifyAuthenticTimestamp({ token: makeTimestampToken({ message, tsa: ecTsa, hash: 'sha384' }), signature: message, signingChain: [], tsaRoots: [parseCertificate(ecTsa.chainDer[2])] });
+    expect(r.tsaChain).toHaveLength(3);
+  });
+  test.each([
+    ['bad signature', { badSignature: true }, /cms verification failure: crypto\/rsa: verification error$/],
+    ['no signing-certificate-v2', { omitSigningCertificateV2: true }, /failed to get SigningCertificateV2 from signed attributes: attribute not found$/],
+    ['no certificates', { includeCerts: false }, /signing certificate not found in the timestamp token$/],
+    ['wrong content type', { contentType: '1.2.840.113549.1.7.1' }, /unexpected content type: 1\.2\.840\.113549\.1\.7\.1/],
+    ['genTime outside the TSA validity', { genTime: new Date('2001-01-01T00:00:00Z') }, /x509: certificate has expired or is not yet valid/],
+  ] as const)('%s fails', (_n, extra, re) => {
+    expect(() => ok(extra as any)).toThrow(re);
+  });
+  it('a TSA leaf without timeStamping EKU is rejected', () => {
+    const bad = makeTsaChain({ keySlot: 'tsa-noeku', leaf: { extKeyUsage: ['codeSigning'] } });
+    expect(() => verifyAuthenticTimestamp({ token: makeTimestampToken({ message, tsa: bad }), signature: message, signingChain: [], tsaRoots: [parseCertificate(bad.chainDer[2])] }))
+      .toThrow(/incompatible key usage/);
+    const nonCrit = makeTsaChain({ keySlot: 'tsa-noncrit', leaf: { extKeyUsageCritical: false } });
+    expect(() => verifyAuthenticTimestamp({ token: makeTimestampToken({ message, tsa: nonCrit }), signature: message, signingChain: [], tsaRoots: [parseCertificate(nonCrit.chainDer[2])] }))
+      .toThrow(/^failed to validate the timestamping certificate chain with error: timestamp signing certificate with subject "CN=Test TSA,O=Notary Test,ST=WA,C=US" must have extended key usage extension marked as critical$/);
+  });
+  it('timestamp outside the signing chain validity', () => {
+    const old = makeChain({ length: 2, leaf: { notBefore: new Date('2020-01-01T00:00:00Z'), notAfter: new Date('2021-01-01T00:00:00Z') } }).chainDer.map(parseCertificate);
+    expect(() => verifyAuthenticTimestamp({ token: makeTimestampToken({ message, tsa }), signature: message, signingChain: old, tsaRoots: roots }))
+      .toThrow('timestamp can be after certificate "CN=Test Leaf,O=Notary Test,L=Seattle,ST=WA,C=US" validity period, it was expired at "Fri, 01 Jan 2021 00:00:00 +0000"');
   });
 });

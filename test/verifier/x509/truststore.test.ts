@@ -150,7 +150,7 @@ describe('InMemoryTrustStore', () => {
     expect((await failure(store.getCertificates('ca', 'empty'))).message).toBe('no x509 certificates were found in trust store "empty" of type "ca"');
   });
   it('rejects bad keys eagerly', () => {
-    expect(() => new InMemoryTrustStore({ 'nocolon': 'x' })).toThrow(ConfigurationError);
+    expect(() => new InMemoryTrustStore({ nocolon: 'x' })).toThrow(ConfigurationError);
     expect(() => new InMemoryTrustStore({ 'xyz:name': 'x' })).toThrow('unsupported trust store type: xyz');
     expect(() => new InMemoryTrustStore({ 'ca:bad/name': 'x' })).toThrow('trust store name needs to follow [a-zA-Z0-9_.-]+ format, bad/name is invalid');
   });
