@@ -354,7 +354,7 @@ export class ImageVerifier {
     if (identities.includes('*')) return;
     const x509 = identities.filter((i) => i.startsWith('x509.subject:')).map((i) => i.slice('x509.subject:'.length).trim());
     if (x509.length === 0) throw new VerificationFailedError('UNTRUSTED_IDENTITY', 'no x509 trusted identities are configured in the trust policy');
-    const leaf = parseCertificate(env.certificateChain[0]);
+    const leaf = parsedCertificate(env.certificateChain[0]);
     let leafDn: Map<string, string> | undefined;
     try {
       leafDn = parseDistinguishedName(leaf.subjectString);
@@ -373,7 +373,7 @@ export class ImageVerifier {
   }
 
   private checkTimestamp(env: VerifiedEnvelope): void {
-    const chain = env.certificateChain.map((c) => parseCertificate(c));
+    const chain = env.certificateChain.map(parsedCertificate);
     if (env.signingScheme === 'notary.x509.signingAuthority') {
       checkValidityAt(chain, env.authenticSigningTime!, 'signing');
       return;
@@ -395,7 +395,7 @@ export class ImageVerifier {
       return;
     }
     if (!this.options.x509Revocation) return;
-    const chain = env.certificateChain.map((c) => parseCertificate(c));
+    const chain = env.certificateChain.map(parsedCertificate);
     const r = await this.options.x509Revocation(chain, { signingTime: env.authenticSigningTime });
     if (r.status === 'revoked') throw new VerificationFailedError('REVOKED', r.reason ?? 'signing certificate is revoked');
     if (r.status === 'unknown') throw new VerificationInconclusiveError('REVOCATION_UNKNOWN' as any, r.reason ?? 'revocation status is unknown');
@@ -414,6 +414,22 @@ export class ImageVerifier {
   }
 }
 
+/**
+ * Parsed certificates by DER buffer identity: one signature's chain is consulted by several checks
+ * (signer name, identity, validity, revocation) and is parsed once. A WeakMap keyed by the envelope's
+ * own buffers, so entries live only as long as the envelope.
+ */
+const PARSED_CERTIFICATES = new WeakMap<Uint8Array, CertificateInfo>();
+
+function parsedCertificate(der: Uint8Array): CertificateInfo {
+  let info = PARSED_CERTIFICATES.get(der);
+  if (!info) {
+    info = parseCertificate(der);
+    PARSED_CERTIFICATES.set(der, info);
+  }
+  return info;
+}
+
 function attr(env: VerifiedEnvelope, key: string): string | undefined {
   const v = env.extendedAttributes.find((a) => a.key === key)?.value;
   return typeof v === 'string' ? v : undefined;
@@ -421,7 +437,7 @@ function attr(env: VerifiedEnvelope, key: string): string | undefined {
 
 function leafSubject(env: VerifiedEnvelope): string | undefined {
   try {
-    return parseCertificate(env.certificateChain[0]).subjectString;
+    return parsedCertificate(env.certificateChain[0]).subjectString;
   } catch {
     return undefined;
   }

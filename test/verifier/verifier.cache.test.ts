@@ -3,8 +3,10 @@
  * without any registry request (counted at the registry side); tags still resolve through the registry.
  */
 import { RemoteRepository } from '../../src/verifier/registry/remote';
+import { MEDIA_TYPE } from '../../src/verifier/types';
 import { ImageVerifier } from '../../src/verifier/verifier';
 import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
+import { FixtureSource } from '../support/fixture-source';
 import { Chain, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
@@ -76,4 +78,37 @@ test('the early lookup respects the TTL and the repository scope', async () => {
   expect(expired.cached).toBeUndefined();
   expect(expired.status).toBe('verified');
   expect(registry.requestCount!()).toBeGreaterThan(before);
+});
+
+test('one verification parses each chain certificate at most twice (envelope integrity + pipeline)', async () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const certModule = require('../../src/verifier/x509/certificate');
+  const target = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + 'ef'.repeat(32), size: 10 };
+  const envelope = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target });
+  const iv = new ImageVerifier({
+    trustPolicy: {
+      version: '1.0',
+      trustPolicies: [{
+        name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' },
+        trustStores: ['ca:c'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+      }],
+    },
+    trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
+    sourceFor: () => new FixtureSource('mem.example/app', target, [{ mediaType: MEDIA_TYPE.JWS, envelope }]),
+    cacheTtlMs: 0,
+  });
+  const ref = `mem.example/app@${target.digest}`;
+  expect((await iv.verify(ref)).status).toBe('verified'); // trust store loaded outside the count
+  const spy = jest.spyOn(certModule, 'parseCertificate');
+  try {
+    expect((await iv.verify(ref)).status).toBe('verified');
+    const perCert = new Map<string, number>();
+    for (const [der] of spy.mock.calls as Array<[Uint8Array]>) {
+      const k = Buffer.from(der).toString('hex');
+      perCert.set(k, (perCert.get(k) ?? 0) + 1);
+    }
+    expect(Math.max(...perCert.values())).toBeLessThanOrEqual(2);
+  } finally {
+    spy.mockRestore();
+  }
 });
