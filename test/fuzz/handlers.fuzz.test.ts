@@ -1,0 +1,101 @@
+/**
+ * Fuzz: hook and EventBridge events into the BUNDLED handlers (assets/handlers/<name>/index.js), with
+ * the handler harness (real loopback registry, local AWS fake). Pass = the handler never throws and
+ * always answers its typed shape: a valid hookStatus (admission hook), a TaskAuditResult (task audit),
+ * a VerifyResponse (verify).
+ */
+import * as fc from 'fast-check';
+import { context, Harness, hookEvent, REVISION_ARN, startHarness } from '../handlers/harness';
+import { loadHandler } from '../support/handler-bundle';
+import { captureStdout, Captured } from '../support/stdout-capture';
+import { FUZZ_RUNS, fuzzTimeout, params } from './support';
+
+type Handler = (event: unknown, ctx?: unknown) => Promise<any>;
+let h: Harness;
+let hook: Handler;
+let audit: Handler;
+let verify: Handler;
+let out: Captured;
+
+beforeAll(async () => {
+  h = await startHarness();
+  h.configure({ mode: 'ENFORCE' });
+  hook = loadHandler('admission-hook').handler;
+  audit = loadHandler('task-audit').handler;
+  verify = loadHandler('verify').handler;
+});
+
+afterAll(async () => {
+  await h?.stop();
+});
+
+beforeEach(() => {
+  out = captureStdout();
+});
+
+afterEach(() => out.restore());
+
+const scalar = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom(REVISION_ARN, 'arn:aws:ecs:us-east-1:1:task/c/abc', 'STOPPED', 'RUNNING', '', '*'));
+
+/** Replaces a random node of `doc` with `value`, or deletes it. */
+function perturb(doc: unknown, pick: number, value: unknown, remove: boolean): unknown {
+  const nodes: Array<{ parent: any; key: string | number }> = [];
+  const walk = (v: any) => {
+    if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) {
+        nodes.push({ parent: v, key: Array.isArray(v) ? Number(k) : k });
+        walk(v[k]);
+      }
+    }
+  };
+  const copy = JSON.parse(JSON.stringify(doc));
+  walk(copy);
+  if (nodes.length === 0) return value;
+  const n = nodes[pick % nodes.length];
+  if (remove && !Array.isArray(n.parent)) delete n.parent[n.key];
+  else n.parent[n.key] = value;
+  return copy;
+}
+
+function taskEvent(): Record<string, unknown> {
+  return {
+    'version': '0', 'id': 'e1', 'detail-type': 'ECS Task State Change', 'source': 'aws.ecs', 'account': '123456789012',
+    'time': new Date().toISOString(), 'region': 'us-east-1', 'resources': ['arn:aws:ecs:us-east-1:123456789012:task/c/abc'],
+    'detail': {
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc',
+      lastStatus: 'RUNNING', desiredStatus: 'RUNNING',
+      containers: [{ name: 'app', image: h.signed, imageDigest: h.signedDigest }],
+    },
+  };
+}
+
+const runs = Math.min(FUZZ_RUNS, Number(process.env.FUZZ_HANDLER_RUNS ?? FUZZ_RUNS));
+const perturbation = fc.tuple(fc.nat(), fc.oneof(scalar, fc.jsonValue({ maxDepth: 2 })), fc.boolean());
+
+describe(`bundled handlers: never throw, always a typed answer (${runs} runs each)`, () => {
+  test('admission hook: arbitrary JSON and perturbed lifecycle-hook events', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), perturbation.map(([p, v, r]) => perturb(hookEvent(), p, v, r))), async (event) => {
+      const res = await hook(event, context(10_000));
+      expect(['SUCCEEDED', 'FAILED', 'IN_PROGRESS']).toContain(res?.hookStatus);
+    }), params({ numRuns: runs, timeout: 15_000 }));
+  }, fuzzTimeout(20));
+
+  test('task audit: arbitrary JSON and perturbed EventBridge task-state events', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), perturbation.map(([p, v, r]) => perturb(taskEvent(), p, v, r))), async (event) => {
+      const res = await audit(event, context(10_000));
+      expect(res && typeof res === 'object').toBe(true);
+      expect(Array.isArray(res.results)).toBe(true);
+      expect(typeof res.notified).toBe('boolean');
+      expect(typeof res.stopped).toBe('boolean');
+    }), params({ numRuns: runs, timeout: 15_000 }));
+  }, fuzzTimeout(20));
+
+  test('verify: arbitrary JSON and perturbed requests', async () => {
+    await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), perturbation.map(([p, v, r]) => perturb({ images: [h.signed, h.unsigned] }, p, v, r))), async (event) => {
+      const res = await verify(event, context(10_000));
+      expect(typeof res?.allowed).toBe('boolean');
+      expect(Array.isArray(res.results)).toBe(true);
+      if (res.allowed) expect(res.error).toBeUndefined();
+    }), params({ numRuns: runs, timeout: 15_000 }));
+  }, fuzzTimeout(20));
+});
