@@ -95,7 +95,28 @@ async function ociLayoutPart(): Promise<void> {
     rows.push([name, d.digest.slice(0, 19) + '…', v.status.toUpperCase(), short(v.signer ?? v.reasons[0], 100)]);
   }
   console.log(table(['image', 'digest', 'verdict', 'signer / reason'], rows));
-  console.log(`\n(layout written to ${dir})`);
+
+  // Files for the CLI examples in the README: an image signed with a plain X.509 CA chain
+  // (notary.x509; no AWS call needed), its trust policy and a notation-layout trust store.
+  const ca = makeChain({ length: 3, keySlot: 'demo-ca' });
+  const tools = await pushImage(layout, undefined, { tag: 'tools' });
+  await pushSignature(layout, undefined, tools, signJws({ key: ca.key, chainDer: ca.chainDer, targetArtifact: tools }), 'application/jose+json');
+  const toolsUnsigned = await pushImage(layout, undefined, { tag: 'tools-unsigned' });
+  void toolsUnsigned;
+  const store = join(WORK, 'truststore', 'x509');
+  rmSync(join(WORK, 'truststore'), { recursive: true, force: true });
+  mkdirSync(join(store, 'ca', 'corp'), { recursive: true });
+  mkdirSync(join(store, 'signingAuthority', 'aws-signer-ts'), { recursive: true });
+  writeFileSync(join(store, 'ca', 'corp', 'root.pem'), ca.rootPem);
+  writeFileSync(join(store, 'signingAuthority', 'aws-signer-ts', 'demo-root.pem'), chain.rootPem);
+  writeFileSync(join(WORK, 'trustpolicy.json'), JSON.stringify({
+    version: '1.0',
+    trustPolicies: [
+      trustPolicy(scope).trustPolicies[0],
+      { name: 'corp-ca', registryScopes: ['oci-layout.local/tools'], signatureVerification: { level: 'strict' }, trustStores: ['ca:corp'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'] },
+    ],
+  }, null, 2));
+  console.log(`\n(layout written to ${dir}; CLI files: ${join(WORK, 'trustpolicy.json')}, ${join(WORK, 'truststore')})`);
 }
 
 interface HookRow { image: string; mode: string; hookStatus: string; verdict: string; reason: string }

@@ -34,6 +34,8 @@ import {
 } from './types';
 import { CertificateInfo, parseCertificate } from './x509/certificate';
 import { checkValidityAt } from './x509/chain';
+import { checkRevocation, RevocationOptions } from './x509/revocation';
+import { verifyAuthenticTimestamp } from './x509/timestamp';
 import { isDnSubset, parseDistinguishedName } from './x509/dn';
 import { TrustStoreProvider } from './x509/truststore';
 
@@ -51,8 +53,12 @@ export interface ImageVerifierOptions {
   readonly sourceFor: (ref: ImageReference) => ArtifactSource;
   /** AWS Signer revocation client; without one, Signer revocation fails (inconclusive). */
   readonly signerClient?: SignerRevocationClient;
-  /** Revocation checker for plain X.509 chains (OCSP/CRL). @default - chains without OCSP/CRL endpoints pass; others are checked when provided */
-  readonly x509Revocation?: X509RevocationChecker;
+  /**
+   * OCSP/CRL revocation checking of plain X.509 chains (notation's behaviour: http only, OCSP 2 s,
+   * CRL 5 s). Chains without OCSP/CRL endpoints are "non-revokable" and pass without network calls.
+   * @default - notation's timeouts over Node's http client
+   */
+  readonly x509Revocation?: Pick<RevocationOptions, 'fetch' | 'timeouts'>;
   /** Maximum signatures tried per image. @default 100 */
   readonly maxSignatures?: number;
   /** Also require every platform manifest of an image index to be signed. @default false */
@@ -67,12 +73,6 @@ export interface ImageVerifierOptions {
   readonly now?: () => Date;
   readonly logger?: Logger;
 }
-
-/** Checks OCSP/CRL revocation of a non-AWS chain. */
-export type X509RevocationChecker = (
-  chain: readonly CertificateInfo[],
-  opts: { signingTime?: Date },
-) => Promise<{ status: 'good' | 'revoked' | 'unknown' | 'nonRevokable'; reason?: string }>;
 
 interface SignatureContext {
   readonly statement: TrustPolicyStatement;
@@ -213,8 +213,15 @@ export class ImageVerifier {
       if (failedPlatforms.length > 0) {
         const status: VerdictStatus = failedPlatforms.some((p) => p.status === 'inconclusive') ? 'inconclusive' : 'failed';
         return {
-          ...base, status, verified: false, signer: winner.signer, signatureDigest: winner.signatureDigest, signatures, platforms,
-          reasons: failedPlatforms.map((p) => `platform manifest ${p.digest}: ${p.reasons.join('; ')}`), durationMs: elapsed(started),
+          ...base,
+          status,
+          verified: false,
+          signer: winner.signer,
+          signatureDigest: winner.signatureDigest,
+          signatures,
+          platforms,
+          reasons: failedPlatforms.map((p) => `platform manifest ${p.digest}: ${p.reasons.join('; ')}`),
+          durationMs: elapsed(started),
         };
       }
       return { ...base, status: 'verified', verified: true, signer: winner.signer, signatureDigest: winner.signatureDigest, signatures, platforms, reasons: [], durationMs: elapsed(started) };
@@ -272,13 +279,16 @@ export class ImageVerifier {
     const isSigner = envelope.verificationPlugin === AWS_SIGNER_PLUGIN_ID;
     const signer = isSigner ? attr(envelope, SIGNER_PROFILE_VERSION_ATTRIBUTE) : leafSubject(envelope);
     const outcomeBase = {
-      signatureDigest: sigDesc.digest, envelopeMediaType: mediaType, signer, signingScheme: envelope.signingScheme,
+      signatureDigest: sigDesc.digest,
+      envelopeMediaType: mediaType,
+      signer,
+      signingScheme: envelope.signingScheme,
       signingTime: (envelope.authenticSigningTime ?? envelope.signingTime)?.toISOString(),
     };
     const steps: Array<[CheckName, () => Promise<void> | void]> = [
       ['authenticity', () => this.checkAuthenticity(envelope!, ctx, isSigner)],
       ['expiry', () => this.checkExpiry(envelope!)],
-      ['authenticTimestamp', () => this.checkTimestamp(envelope!)],
+      ['authenticTimestamp', () => this.checkTimestamp(envelope!, ctx)],
       ['revocation', () => this.checkRevocation(envelope!, isSigner)],
     ];
     for (const [check, run] of steps) {
@@ -372,14 +382,37 @@ export class ImageVerifier {
     }
   }
 
-  private checkTimestamp(env: VerifiedEnvelope): void {
+  /**
+   * signingAuthority: every chain certificate valid at the authentic signing time. notary.x509: an
+   * RFC 3161 countersignature checked against the policy's `tsa` stores when one is configured and
+   * `verifyTimestamp` asks for it (always, or afterCertExpiry with an expired chain certificate);
+   * otherwise every chain certificate must be valid now (notary-verification.md §8).
+   */
+  private async checkTimestamp(env: VerifiedEnvelope, ctx: SignatureContext): Promise<void> {
     const chain = env.certificateChain.map(parsedCertificate);
     if (env.signingScheme === 'notary.x509.signingAuthority') {
       checkValidityAt(chain, env.authenticSigningTime!, 'signing');
       return;
     }
-    // notary.x509 without a configured TSA store: every certificate must be valid now.
-    checkValidityAt(chain, this.now(), 'now');
+    const now = this.now();
+    const tsaStores = (ctx.statement.trustStores ?? []).filter((s) => s.startsWith('tsa:')).map((s) => s.slice(4));
+    const when = ctx.statement.signatureVerification.verifyTimestamp ?? 'always';
+    const run = tsaStores.length > 0 && (when === 'always' || chain.some((c) => c.notAfter.getTime() < now.getTime()));
+    if (!run) {
+      checkValidityAt(chain, now, 'now');
+      return;
+    }
+    if (!env.timestampToken) {
+      throw new VerificationFailedError('INVALID_TIMESTAMP', 'no timestamp countersignature was found in the signature envelope');
+    }
+    const tsaRoots = [];
+    for (const name of tsaStores) tsaRoots.push(...await this.options.trustStores.getCertificates('tsa', name));
+    if (tsaRoots.length === 0) throw new VerificationFailedError('INVALID_TIMESTAMP', 'no trusted TSA certificate found in trust store');
+    const result = verifyAuthenticTimestamp({ token: env.timestampToken, signature: env.signature, signingTime: env.signingTime, signingChain: chain, tsaRoots });
+    // The TSA chain's revocation is checked unless the statement skips revocation altogether.
+    if (ctx.actions.revocation !== 'skip') {
+      this.throwOnRevocation(await checkRevocation(result.tsaChain, { ...this.options.x509Revocation, purpose: 'timestamping', now: this.now }));
+    }
   }
 
   private async checkRevocation(env: VerifiedEnvelope, isSigner: boolean): Promise<void> {
@@ -394,11 +427,13 @@ export class ImageVerifier {
       }
       return;
     }
-    if (!this.options.x509Revocation) return;
     const chain = env.certificateChain.map(parsedCertificate);
-    const r = await this.options.x509Revocation(chain, { signingTime: env.authenticSigningTime });
+    this.throwOnRevocation(await checkRevocation(chain, { ...this.options.x509Revocation, signingTime: env.authenticSigningTime, now: this.now }));
+  }
+
+  private throwOnRevocation(r: { status: string; reason?: string }): void {
     if (r.status === 'revoked') throw new VerificationFailedError('REVOKED', r.reason ?? 'signing certificate is revoked');
-    if (r.status === 'unknown') throw new VerificationInconclusiveError('REVOCATION_UNKNOWN' as any, r.reason ?? 'revocation status is unknown');
+    if (r.status === 'unknown') throw new VerificationInconclusiveError('REVOCATION_UNKNOWN', r.reason ?? 'revocation status is unknown');
   }
 
   private checkTarget(env: VerifiedEnvelope, target: Descriptor): void {

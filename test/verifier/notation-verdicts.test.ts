@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseEnvelopeUnverified } from '../../src/verifier/envelope';
 import { compareSemver, ImageVerifier } from '../../src/verifier/verifier';
 import { DirectoryTrustStore } from '../../src/verifier/x509/truststore';
 import { FixtureSource } from '../support/fixture-source';
@@ -145,4 +146,47 @@ test('skip level succeeds without fetching signatures', async () => {
   const v = await iv.verify(REF);
   expect(v.status).toBe('skipped');
   expect(source.stats.requests).toBe(0);
+});
+
+describe('RFC 3161 timestamps (ngo-ts-*, policy timestamp-trustpolicy.json)', () => {
+  const tsPolicy = JSON.parse(readFileSync(join(FIX, 'policies', 'timestamp-trustpolicy.json'), 'utf8'));
+  async function verifyTs(file: string, statement: Record<string, unknown> = {}) {
+    const envelope = readFileSync(join(FIX, 'timestamp', 'sigEnv', file));
+    const mediaType = envelope[0] === 0x7b ? 'application/jose+json' : 'application/cose'; // '{' starts a JWS
+    const target = parseEnvelopeUnverified(mediaType, envelope).targetArtifact;
+    const iv = new ImageVerifier({
+      // The vectors exercise the authentic-timestamp step only: audit level records every check's
+      // outcome without stopping at authenticity. Revocation is skipped: the GlobalSign TSA's OCSP
+      // responder is not reachable from the test machine.
+      trustPolicy: { version: '1.0', trustPolicies: [{ ...tsPolicy.trustPolicies[0], signatureVerification: { level: 'audit', override: { revocation: 'skip' } }, ...statement }] },
+      trustStores: new DirectoryTrustStore(join(FIX, 'truststore')),
+      sourceFor: (ref) => new FixtureSource(`${ref.registry}/${ref.repository}`, target, [{ mediaType, envelope }]),
+      cacheTtlMs: 0,
+    });
+    const v = await iv.verify(`registry.example/ts@${target.digest}`);
+    return { v, ts: v.signatures[0]?.checks.find((c) => c.check === 'authenticTimestamp') };
+  }
+
+  test.each(['jwsWithTimestamp.sig', 'coseWithTimestamp.sig', 'jwsExpiredWithTimestamp.sig', 'coseExpiredWithTimestamp.sig'])('%s: authentic timestamp passes', async (file) => {
+    const { ts } = await verifyTs(file);
+    expect(ts).toMatchObject({ passed: true });
+  });
+
+  test('withoutTimestamp.sig: no countersignature', async () => {
+    const { ts } = await verifyTs('withoutTimestamp.sig');
+    expect(ts?.reason).toBe('no timestamp countersignature was found in the signature envelope');
+  });
+
+  test('timestampBeforeNotBefore.sig / timestampAfterNotAfter.sig: notation messages', async () => {
+    expect((await verifyTs('timestampBeforeNotBefore.sig')).ts?.reason).toBe(
+      'timestamp can be before certificate "CN=testTSA,O=Notary,L=Seattle,ST=WA,C=US" validity period, it will be valid from "Fri, 18 Sep 2099 11:54:34 +0000"');
+    expect((await verifyTs('timestampAfterNotAfter.sig')).ts?.reason).toBe(
+      'timestamp can be after certificate "CN=testTSA,O=Notary,L=Seattle,ST=WA,C=US" validity period, it was expired at "Tue, 18 Sep 2001 11:54:34 +0000"');
+  });
+
+  test('afterCertExpiry with an unexpired chain does not check the timestamp; no tsa store means validity now', async () => {
+    expect((await verifyTs('coseWithTimestamp.sig', { signatureVerification: { level: 'audit', verifyTimestamp: 'afterCertExpiry', override: { revocation: 'skip' } } })).ts).toMatchObject({ passed: true });
+    const noTsa = await verifyTs('coseExpiredWithTimestamp.sig', { trustStores: ['ca:valid-trust-store'] });
+    expect(noTsa.ts?.reason).toBe('verification time is after certificate "CN=testTSA,O=Notary,L=Seattle,ST=WA,C=US" validity period, it was expired at "Tue, 18 Jun 2024 07:30:31 +0000"');
+  });
 });
