@@ -105,7 +105,7 @@ export function parseDistinguishedName(name: string): Map<string, string> {
   try {
     rdns = parseRfc4514(name);
   } catch (e) {
-    dnError(`parsing distinguished name (DN) ${goQuote(name)} failed with err: ${(e as Error).message}. A valid DN must contain 'C', 'ST', and 'O' RDN attributes at a minimum, and follow RFC 4514 standard`);
+    dnError(`parsing distinguished name (DN) ${goQuote(name)} failed with err: ${(e as Error).message}. A valid DN must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum, and follow RFC 4514 standard`);
   }
   const out = new Map<string, string>();
   for (const rdn of rdns) {
@@ -123,7 +123,7 @@ export function parseDistinguishedName(name: string): Map<string, string> {
   }
   for (const f of ['C', 'ST', 'O']) {
     if ((out.get(f) ?? '') === '') {
-      dnError(`distinguished name (DN) ${goQuote(name)} has no mandatory RDN attribute for ${goQuote(f)}, it must contain 'C', 'ST', and 'O' RDN attributes at a minimum`);
+      dnError(`distinguished name (DN) ${goQuote(name)} has no mandatory RDN attribute for ${goQuote(f)}, it must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum`);
     }
   }
   return out;

@@ -42,7 +42,7 @@ describe('parseDistinguishedName', () => {
     expect(dnErr('C=US,ST=WA,O=Acme,O=Other')).toBe('distinguished name (DN) "C=US,ST=WA,O=Acme,O=Other" has duplicate RDN attribute for "O", DN can only have unique RDN attributes');
     expect(dnErr('C=US,ST=WA,S=OR,O=Acme')).toMatch(/duplicate RDN attribute for "ST"/);
     expect(dnErr('C=US,ST=WA,O=Acme,CN=#0c0141')).toBe('unsupported distinguished name (DN) "C=US,ST=WA,O=Acme,CN=#0c0141": notation does not support x509.subject identities containing "=#"');
-    expect(dnErr('C=US,,ST=WA,O=Acme')).toMatch(/^parsing distinguished name \(DN\) "C=US,,ST=WA,O=Acme" failed with err: .*A valid DN must contain 'C', 'ST', and 'O' RDN attributes at a minimum, and follow RFC 4514 standard$/);
+    expect(dnErr('C=US,,ST=WA,O=Acme')).toMatch(/^parsing distinguished name \(DN\) "C=US,,ST=WA,O=Acme" failed with err: .*A valid DN must contain 'C', 'ST' or 'S', and 'O' RDN attributes at a minimum, and follow RFC 4514 standard$/);
     expect(dnErr('C=US,ST=WA,O')).toMatch(/^parsing distinguished name/);
     expect(dnErr('C=US,ST=WA,O=a\\')).toMatch(/^parsing distinguished name/);
     expect(dnErr('C=US,ST=WA,O=a\\zz')).toMatch(/^parsing distinguished name/);
