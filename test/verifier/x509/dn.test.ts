@@ -32,7 +32,7 @@ describe('parseDistinguishedName', () => {
     expect(parseDistinguishedName('CN=caf\\C3\\A9,O=x,ST=WA,C=US').get('CN')).toBe('café');
   });
   it('requires C, ST and O', () => {
-    expect(dnErr('C=US,O=Acme')).toBe('distinguished name (DN) "C=US,O=Acme" has no mandatory RDN attribute for "ST", it must contain \'C\', \'ST\', and \'O\' RDN attributes at a minimum');
+    expect(dnErr('C=US,O=Acme')).toBe('distinguished name (DN) "C=US,O=Acme" has no mandatory RDN attribute for "ST", it must contain \'C\', \'ST\' or \'S\', and \'O\' RDN attributes at a minimum');
     expect(dnErr('ST=WA,O=Acme')).toMatch(/no mandatory RDN attribute for "C"/);
     expect(dnErr('C=US,ST=WA')).toMatch(/no mandatory RDN attribute for "O"/);
     expect(dnErr('')).toMatch(/no mandatory RDN attribute for "C"/);
