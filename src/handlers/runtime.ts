@@ -12,7 +12,6 @@ import { formatReference, parseReference } from '../verifier/reference';
 import { ecrCredentialProvider } from '../verifier/registry';
 import { RemoteRepository } from '../verifier/registry/remote';
 import { sdkEcrTokenProvider, sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
-import { SignerRevocationClient } from '../verifier/signer/signer';
 import { ImageReference, Verdict } from '../verifier/types';
 import { ImageVerifier } from '../verifier/verifier';
 import { InMemoryTrustStore } from '../verifier/x509/truststore';
@@ -249,7 +248,7 @@ export class Runtime {
           logger: { warn: (m: string) => logger.warn(m, { image: formatReference(ref) }) },
         });
       },
-      signerClient: signerClient(),
+      signerClient: sdkSignerRevocationClient(),
       maxSignatures: config.maxSignatures,
       requirePlatformSignatures: config.requirePlatformSignatures,
       cacheTtlMs: config.cacheTtlMs,
@@ -317,29 +316,6 @@ export class Runtime {
     else this.logger.warn('verdict', record);
     return result;
   }
-}
-
-/**
- * The AWS Signer revocation client. Without an endpoint override this is the engine's SDK adapter.
- * With `AWS_ENDPOINT_URL_SIGNER` / `AWS_ENDPOINT_URL` (tests, proxies) the SDK would still prepend
- * GetRevocationStatus's `data-` host prefix to the configured host (`data-127.0.0.1`), so the client
- * is built here with `disableHostPrefix` and the override is used as written.
- */
-function signerClient(): SignerRevocationClient {
-  if (!process.env.AWS_ENDPOINT_URL_SIGNER && !process.env.AWS_ENDPOINT_URL) return sdkSignerRevocationClient();
-  let loaded: Promise<{ client: any; Command: any }> | undefined;
-  return {
-    async getRevocationStatus(input) {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      loaded ??= Promise.resolve().then(() => require('@aws-sdk/client-signer') as typeof import('@aws-sdk/client-signer')).then((sdk) => ({
-        client: new sdk.SignerClient({ disableHostPrefix: true }),
-        Command: sdk.GetRevocationStatusCommand,
-      }));
-      const { client, Command } = await loaded;
-      const out = await client.send(new Command({ ...input, certificateHashes: [...input.certificateHashes] }));
-      return { revokedEntities: out.revokedEntities };
-    },
-  };
 }
 
 export function outcomeOf(v: Verdict): Outcome {

@@ -31,8 +31,14 @@ export function sdkSignerRevocationClient(region?: string, endpoint?: string): S
   let client: Promise<{ client: SignerClient; Command: SignerSdk['GetRevocationStatusCommand'] }> | undefined;
   const load = () => {
     client ??= loadSignerSdk().then((sdk) => ({
-      // an explicit endpoint is used verbatim (no `data-` host prefix)
-      client: new sdk.SignerClient({ ...(region ? { region } : {}), ...(endpoint ? { endpoint, disableHostPrefix: true } : {}) }),
+      // An endpoint override (explicit, or the SDK's AWS_ENDPOINT_URL_SIGNER / AWS_ENDPOINT_URL) is
+      // used verbatim: without disableHostPrefix the SDK would prepend GetRevocationStatus's `data-`
+      // host prefix to it (`http://127.0.0.1:port` -> `data-127.0.0.1`).
+      client: new sdk.SignerClient({
+        ...(region ? { region } : {}),
+        ...(endpoint ? { endpoint } : {}),
+        ...(endpoint || process.env.AWS_ENDPOINT_URL_SIGNER || process.env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {}),
+      }),
       Command: sdk.GetRevocationStatusCommand,
     }));
     return client;
