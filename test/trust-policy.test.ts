@@ -374,8 +374,13 @@ describe('TrustPolicy validation (notation rules, at synth)', () => {
     ['identity without separator', { ...base, name: 's', trustedIdentities: [TrustedIdentity.of('nocolon')] }, /has trusted identity "nocolon" missing separator/],
     ['x509 subject without C, ST, O', { ...base, name: 's', trustedIdentities: [TrustedIdentity.fromX509Subject('CN=only')] },
       /trust policy statement "s" has trusted identity "x509.subject:CN=only" with invalid identity value/],
-    ['overlapping x509 subjects', { ...base, name: 's', trustedIdentities: [
-      TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Acme'), TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Acme, CN=Build')] },
+    ['overlapping x509 subjects', {
+      ...base,
+      name: 's',
+      trustedIdentities: [
+        TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Acme'), TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Acme, CN=Build'),
+      ],
+    },
     /has overlapping x509 trustedIdentities/],
     ['missing name', { ...base, name: '' }, /a trust policy statement is missing a name/],
   ];
@@ -439,18 +444,22 @@ describe('TrustPolicy validation (notation rules, at synth)', () => {
     const one = TrustStore.fromPem(TrustStoreType.CA, 'corp', makeChain({ length: 2, keySlot: 'tp-one' }).rootPem);
     const two = TrustStore.fromPem(TrustStoreType.CA, 'corp', makeChain({ length: 2, keySlot: 'tp-two' }).rootPem);
     const x509 = TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Notary Test');
-    const policy = new TrustPolicy({ statements: [
-      { name: 'a', registryScopes: ['registry.example.com/a'], trustStores: [one], trustedIdentities: [x509] },
-      { name: 'b', registryScopes: ['registry.example.com/b'], trustStores: [two], trustedIdentities: [x509] },
-    ] });
+    const policy = new TrustPolicy({
+      statements: [
+        { name: 'a', registryScopes: ['registry.example.com/a'], trustStores: [one], trustedIdentities: [x509] },
+        { name: 'b', registryScopes: ['registry.example.com/b'], trustStores: [two], trustedIdentities: [x509] },
+      ],
+    });
     expect(() => policy.trustStoreCertificates()).toThrow(/two different trust stores are named "ca:corp"/);
     expect(() => policy.render(newStack())).toThrow(/two different trust stores are named "ca:corp"/);
 
     // The same store used twice is fine.
-    const same = new TrustPolicy({ statements: [
-      { name: 'a', registryScopes: ['registry.example.com/a'], trustStores: [one], trustedIdentities: [x509] },
-      { name: 'b', registryScopes: ['registry.example.com/b'], trustStores: [one], trustedIdentities: [x509] },
-    ] });
+    const same = new TrustPolicy({
+      statements: [
+        { name: 'a', registryScopes: ['registry.example.com/a'], trustStores: [one], trustedIdentities: [x509] },
+        { name: 'b', registryScopes: ['registry.example.com/b'], trustStores: [one], trustedIdentities: [x509] },
+      ],
+    });
     expect(Object.keys(same.trustStoreCertificates())).toEqual(['ca:corp']);
   });
 });

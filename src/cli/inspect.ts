@@ -70,8 +70,13 @@ async function inspectSignature(source: ArtifactSource, digest: string, desc: Pa
       return { subject: c.subject, issuer: c.issuer, sha256: c.sha256, notBefore: c.notBefore.toISOString(), notAfter: c.notAfter.toISOString() };
     });
     return {
-      digest, mediaType: artifact.envelopeMediaType, signatureAlgorithm: env.algorithm, signedAttributes: signed,
-      userDefinedAttributes: userDefined, unsignedAttributes: unsigned, certificates,
+      digest,
+      mediaType: artifact.envelopeMediaType,
+      signatureAlgorithm: env.algorithm,
+      signedAttributes: signed,
+      userDefinedAttributes: userDefined,
+      unsignedAttributes: unsigned,
+      certificates,
       signedArtifact: { mediaType: env.targetArtifact.mediaType, digest: env.targetArtifact.digest, size: env.targetArtifact.size },
     };
   } catch (e) {

@@ -139,7 +139,9 @@ export function layoutTarget(dir: string): ContentTarget {
         // not JSON: still stored
       }
       const desc: Descriptor = {
-        mediaType, digest, size: bytes.length,
+        mediaType,
+        digest,
+        size: bytes.length,
         ...(artifactType ? { artifactType } : {}),
         ...(tag ? { annotations: { 'org.opencontainers.image.ref.name': tag } } : {}),
       };
@@ -199,8 +201,11 @@ function toTarget(t: string | ContentTarget, repo?: string): ContentTarget {
 async function pushSingleImage(target: ContentTarget, opts: PushImageOptions, platform?: { architecture: string; os: string }, tag?: string): Promise<Descriptor> {
   const docker = opts.format === 'docker';
   const config = Buffer.from(JSON.stringify({
-    architecture: platform?.architecture ?? 'amd64', os: platform?.os ?? 'linux',
-    rootfs: { type: 'layers', diff_ids: [] }, config: {}, nonce: randomBytes(8).toString('hex'),
+    architecture: platform?.architecture ?? 'amd64',
+    os: platform?.os ?? 'linux',
+    rootfs: { type: 'layers', diff_ids: [] },
+    config: {},
+    nonce: randomBytes(8).toString('hex'),
   }));
   const configDigest = await target.putBlob(config);
   const layers: Descriptor[] = [];
@@ -240,7 +245,8 @@ export async function pushImageIndex(target: string | ContentTarget, repo: strin
   for (const p of platforms) manifests.push(await pushSingleImage(t, opts, p));
   const mediaType = docker ? MEDIA_TYPE.DOCKER_MANIFEST_LIST : MEDIA_TYPE.OCI_INDEX;
   const bytes = Buffer.from(JSON.stringify({
-    schemaVersion: 2, mediaType,
+    schemaVersion: 2,
+    mediaType,
     manifests: manifests.map((m, i) => ({ ...m, platform: platforms[i] })),
   }));
   const digest = await t.putManifest(bytes, mediaType, opts.tag);
@@ -307,7 +313,9 @@ export async function pushSignature(
   const digest = await t.putManifest(bytes, MEDIA_TYPE.OCI_MANIFEST);
   const parsed = JSON.parse(bytes.toString());
   const desc: Descriptor = {
-    mediaType: MEDIA_TYPE.OCI_MANIFEST, digest, size: bytes.length,
+    mediaType: MEDIA_TYPE.OCI_MANIFEST,
+    digest,
+    size: bytes.length,
     artifactType: parsed.artifactType ?? parsed.config?.mediaType,
     ...(parsed.annotations ? { annotations: parsed.annotations } : {}),
   };

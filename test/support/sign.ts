@@ -107,8 +107,12 @@ export const DEFAULT_TARGET: TargetArtifactSpec = {
 };
 
 const HASH: Record<EnvelopeAlg, { hash: string; len: number }> = {
-  PS256: { hash: 'sha256', len: 32 }, PS384: { hash: 'sha384', len: 48 }, PS512: { hash: 'sha512', len: 64 },
-  ES256: { hash: 'sha256', len: 32 }, ES384: { hash: 'sha384', len: 48 }, ES512: { hash: 'sha512', len: 64 },
+  PS256: { hash: 'sha256', len: 32 },
+  PS384: { hash: 'sha384', len: 48 },
+  PS512: { hash: 'sha512', len: 64 },
+  ES256: { hash: 'sha256', len: 32 },
+  ES384: { hash: 'sha384', len: 48 },
+  ES512: { hash: 'sha512', len: 64 },
 };
 const COSE_ALG: Record<EnvelopeAlg, number> = { PS256: -37, PS384: -38, PS512: -39, ES256: -7, ES384: -35, ES512: -36 };
 

@@ -56,8 +56,11 @@ function policy(level = 'strict', extra: Record<string, unknown> = {}) {
     version: '1.0',
     trustPolicies: [
       {
-        name: 'x509-signed', registryScopes: ['*'], signatureVerification: { level, ...extra },
-        trustStores: ['ca:corp'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+        name: 'x509-signed',
+        registryScopes: ['*'],
+        signatureVerification: { level, ...extra },
+        trustStores: ['ca:corp'],
+        trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
       },
     ],
   };
@@ -67,8 +70,11 @@ function signerPolicy(scope: string, level = 'strict', override?: Record<string,
   return {
     version: '1.0',
     trustPolicies: [{
-      name: 'aws-signer', registryScopes: [scope], signatureVerification: { level, ...(override ? { override } : {}) },
-      trustStores: ['signingAuthority:aws-signer-ts'], trustedIdentities: [PROFILE],
+      name: 'aws-signer',
+      registryScopes: [scope],
+      signatureVerification: { level, ...(override ? { override } : {}) },
+      trustStores: ['signingAuthority:aws-signer-ts'],
+      trustedIdentities: [PROFILE],
     }],
   };
 }

@@ -1,5 +1,5 @@
-import { ConfigurationError } from '../../../src/verifier/errors';
 import { Computed, VerdictCache } from '../../../src/verifier/cache/verdict-cache';
+import { ConfigurationError } from '../../../src/verifier/errors';
 
 function clock(start = 1_000_000) {
   let t = start;

@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { VerificationFailedError } from '../../../src/verifier/errors';
 import { CBOR_MAX_DEPTH, CborMap, CborTagged, decodeCbor, encodeByteString } from '../../../src/verifier/envelope/cbor';
+import { VerificationFailedError } from '../../../src/verifier/errors';
 import { CborRaw, encodeCbor, head } from '../../support/cbor';
 
 const hex = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));

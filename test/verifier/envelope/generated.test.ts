@@ -3,9 +3,9 @@
  * every supported key size in both formats, and the adversarial tamper matrix.
  */
 import * as crypto from 'crypto';
-import { VerificationFailedError } from '../../../src/verifier/errors';
 import { KNOWN_CRITICAL_ATTRIBUTES, parseEnvelopeUnverified, verifyEnvelopeIntegrity } from '../../../src/verifier/envelope';
 import { CborMap, CborTagged, decodeCbor } from '../../../src/verifier/envelope/cbor';
+import { VerificationFailedError } from '../../../src/verifier/errors';
 import { encodeCbor } from '../../support/cbor';
 import { Chain, KeyType, makeChain } from '../../support/pki';
 import { DEFAULT_TARGET, envelopeMediaType, SignOptions, signEnvelope, Tamper } from '../../support/sign';

@@ -4,11 +4,11 @@
 import * as crypto from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { VerificationFailedError } from '../../../src/verifier/errors';
 import { parseEnvelopeUnverified, verifyEnvelopeIntegrity } from '../../../src/verifier/envelope';
 import { CborMap, CborTagged, decodeCbor } from '../../../src/verifier/envelope/cbor';
 import { coseContent, decodeCose } from '../../../src/verifier/envelope/cose';
 import { decodeJws, jwsContent } from '../../../src/verifier/envelope/jws';
+import { VerificationFailedError } from '../../../src/verifier/errors';
 
 const FIX = path.join(__dirname, '../../fixtures');
 const read = (p: string): Buffer => fs.readFileSync(path.join(FIX, p));
