@@ -1,59 +1,15 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import {
-  AdmissionMode, EcsAdmissionHook, InconclusiveAction, TaskLaunchAudit, TrustedIdentity, TrustPolicy, TrustStore,
-} from '../src';
+import { AdmissionMode, EcsAdmissionHook, InconclusiveAction } from '../src';
+import { assetDir, policy, setup, stagedConfig, statements } from './support/construct-fixtures';
 import { ensureBundled } from './support/handler-bundle';
 
 beforeAll(() => ensureBundled());
-
-const PROFILE_ARN = 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/release';
-
-function policy(): TrustPolicy {
-  return new TrustPolicy({
-    statements: [{
-      name: 'release',
-      registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app'],
-      trustStores: [TrustStore.AWS_SIGNER],
-      trustedIdentities: [TrustedIdentity.fromArn(PROFILE_ARN)],
-    }],
-  });
-}
-
-function setup(): { stack: Stack; cluster: ecs.Cluster; service: (id: string) => ecs.FargateService } {
-  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': true } });
-  const stack = new Stack(app, 'Test', { env: { account: '111122223333', region: 'us-east-1' } });
-  const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
-  const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
-  const service = (id: string) => {
-    const td = new ecs.FargateTaskDefinition(stack, `${id}Task`);
-    td.addContainer('app', { image: ecs.ContainerImage.fromRegistry('111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1') });
-    return new ecs.FargateService(stack, id, {
-      cluster, taskDefinition: td, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC }, assignPublicIp: true,
-    });
-  };
-  return { stack, cluster, service };
-}
-
-function assetDir(s: Stack, fn: lambda.Function): string {
-  const template = Template.fromStack(s).toJSON();
-  const logicalId = s.getLogicalId(fn.node.defaultChild as lambda.CfnFunction);
-  return path.join((s.node.root as App).outdir, template.Resources[logicalId].Metadata['aws:asset:path']);
-}
-
-function stagedConfig(s: Stack, fn: lambda.Function): any {
-  return JSON.parse(readFileSync(path.join(assetDir(s, fn), 'config.json'), 'utf8'));
-}
-
-function statements(s: Stack): any[] {
-  return Object.values(Template.fromStack(s).findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-}
 
 describe('EcsAdmissionHook', () => {
   test('attaches a PRE_SCALE_UP lifecycle hook to the service; ENFORCE + fail closed by default', () => {
@@ -163,48 +119,5 @@ describe('EcsAdmissionHook', () => {
       hook.attachTo(svc);
       Template.fromStack(stack);
     }).toThrow(/ECS deployment controller/);
-  });
-});
-
-describe('TaskLaunchAudit', () => {
-  test('EventBridge rule on ECS Task State Change, RUNNING, filtered by cluster', () => {
-    const { stack, cluster } = setup();
-    const audit = new TaskLaunchAudit(stack, 'Audit', { trustPolicy: policy(), clusters: [cluster] });
-    const t = Template.fromStack(stack);
-    t.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: {
-        'source': ['aws.ecs'],
-        'detail-type': ['ECS Task State Change'],
-        'detail': { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'], clusterArn: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^Cluster'), 'Arn'] }] },
-      },
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [stack.getLogicalId(audit.function.node.defaultChild as lambda.CfnFunction), 'Arn'] } })],
-    });
-    t.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'events.amazonaws.com', Action: 'lambda:InvokeFunction' });
-    expect(stagedConfig(stack, audit.function)).toMatchObject({ stopTask: false });
-    expect(statements(stack).some((s) => s.Action === 'ecs:StopTask')).toBe(false);
-  });
-
-  test('without clusters the rule matches every cluster', () => {
-    const { stack } = setup();
-    new TaskLaunchAudit(stack, 'Audit', { trustPolicy: policy() });
-    const rule = Object.values(Template.fromStack(stack).findResources('AWS::Events::Rule'))[0] as any;
-    expect(rule.Properties.EventPattern.detail).toEqual({ lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] });
-  });
-
-  test('SNS topic: ARN in the environment, publish granted', () => {
-    const { stack } = setup();
-    const topic = new sns.Topic(stack, 'Alerts');
-    new TaskLaunchAudit(stack, 'Audit', { trustPolicy: policy(), topic });
-    const t = Template.fromStack(stack);
-    t.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: { SNS_TOPIC_ARN: { Ref: Match.stringLikeRegexp('^Alerts') } } } });
-    expect(statements(stack)).toEqual(expect.arrayContaining([expect.objectContaining({ Action: 'sns:Publish', Resource: { Ref: stack.getLogicalId(topic.node.defaultChild as sns.CfnTopic) } })]));
-  });
-
-  test('stopTask is opt-in: config flag + ecs:StopTask on the clusters\' tasks', () => {
-    const { stack, cluster } = setup();
-    const audit = new TaskLaunchAudit(stack, 'Audit', { trustPolicy: policy(), clusters: [cluster], stopTask: true });
-    expect(stagedConfig(stack, audit.function)).toMatchObject({ stopTask: true });
-    const stop = statements(stack).find((s) => s.Action === 'ecs:StopTask');
-    expect(JSON.stringify(stop.Resource)).toContain(':task/');
   });
 });
