@@ -54,7 +54,8 @@ function replaceNode(doc: unknown, pick: number, value: unknown): unknown {
 
 const sigManifest = (b: Uint8Array, mt: string, check: boolean) => {
   const r = typedOnly(() => parseSignatureManifest(b, mt, { checkConfigMediaType: check }));
-  if (!(r instanceof VerifierError)) expect(r.envelope.digest).toMatch(/^sha(256|384|512):/);
+  // OCI digest grammar (unsupported algorithms such as "rha256:" are grammatical; fetching rejects them)
+  if (!(r instanceof VerifierError)) expect(r.envelope.digest).toMatch(/^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$/);
 };
 const index = (b: Uint8Array) => {
   const r = typedOnly(() => parseIndexManifests(b, 'fuzz'));
