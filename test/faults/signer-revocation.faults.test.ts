@@ -46,7 +46,9 @@ beforeAll(async () => {
   chain = makeChain(awsSignerShaped());
   const image = await pushImage(registry.url, 'faults/signer');
   const envelope = signEnvelope('jws', {
-    key: chain.key, chainDer: chain.chainDer, targetArtifact: image,
+    key: chain.key,
+    chainDer: chain.chainDer,
+    targetArtifact: image,
     signingScheme: 'notary.x509.signingAuthority',
     authenticSigningTime: new Date(Date.now() - 60_000),
     expiry: new Date(Date.now() + 90 * 86400_000),
@@ -85,8 +87,11 @@ function verifier(level: 'strict' | 'permissive', warnings: string[] = []): Imag
     trustPolicy: {
       version: '1.0',
       trustPolicies: [{
-        name: 'signer', registryScopes: [`${registry.host}/faults/signer`], signatureVerification: { level },
-        trustStores: ['signingAuthority:faults'], trustedIdentities: [PROFILE],
+        name: 'signer',
+        registryScopes: [`${registry.host}/faults/signer`],
+        signatureVerification: { level },
+        trustStores: ['signingAuthority:faults'],
+        trustedIdentities: [PROFILE],
       }],
     },
     trustStores: new InMemoryTrustStore({ 'signingAuthority:faults': chain.rootPem }),

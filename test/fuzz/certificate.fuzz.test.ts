@@ -4,6 +4,7 @@
  * source): the verdict is never "verified" and nothing untyped escapes.
  */
 import * as fc from 'fast-check';
+import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly, typedOnlyAsync } from './support';
 import { VerifierError } from '../../src/verifier/errors';
 import { MEDIA_TYPE } from '../../src/verifier/types';
 import { ImageVerifier } from '../../src/verifier/verifier';
@@ -12,7 +13,6 @@ import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
 import { FixtureSource } from '../support/fixture-source';
 import { makeChain } from '../support/pki';
 import { signEnvelope } from '../support/sign';
-import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly, typedOnlyAsync } from './support';
 
 const chain = makeChain({ length: 3, keyType: 'p256', keySlot: 'fuzz-cert' });
 const rsa = makeChain({ length: 2, keyType: 'rsa2048', keySlot: 'fuzz-cert-rsa' });
@@ -37,8 +37,11 @@ describe(`certificates: only typed errors (${FUZZ_RUNS} runs each)`, () => {
       trustPolicy: {
         version: '1.0',
         trustPolicies: [{
-          name: 'fuzz', registryScopes: ['*'], signatureVerification: { level: 'strict' },
-          trustStores: ['ca:fuzz'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+          name: 'fuzz',
+          registryScopes: ['*'],
+          signatureVerification: { level: 'strict' },
+          trustStores: ['ca:fuzz'],
+          trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
         }],
       },
       trustStores: new InMemoryTrustStore({ 'ca:fuzz': chain.rootPem }),

@@ -5,12 +5,12 @@
  * the same signature (same target, same signing key material).
  */
 import * as fc from 'fast-check';
+import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly } from './support';
 import { parseEnvelopeUnverified, verifyEnvelopeIntegrity } from '../../src/verifier/envelope';
 import { VerifierError } from '../../src/verifier/errors';
 import { MEDIA_TYPE } from '../../src/verifier/types';
 import { makeChain } from '../support/pki';
 import { signEnvelope } from '../support/sign';
-import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly } from './support';
 
 const ecChain = makeChain({ length: 3, keyType: 'p256', keySlot: 'fuzz-ec' });
 const rsaChain = makeChain({ length: 2, keyType: 'rsa2048', keySlot: 'fuzz-rsa' });

@@ -5,10 +5,10 @@
  * a VerifyResponse (verify).
  */
 import * as fc from 'fast-check';
+import { FUZZ_RUNS, fuzzTimeout, params } from './support';
 import { context, Harness, hookEvent, REVISION_ARN, startHarness } from '../handlers/harness';
 import { loadHandler } from '../support/handler-bundle';
 import { captureStdout, Captured } from '../support/stdout-capture';
-import { FUZZ_RUNS, fuzzTimeout, params } from './support';
 
 type Handler = (event: unknown, ctx?: unknown) => Promise<any>;
 let h: Harness;
@@ -59,11 +59,19 @@ function perturb(doc: unknown, pick: number, value: unknown, remove: boolean): u
 
 function taskEvent(): Record<string, unknown> {
   return {
-    'version': '0', 'id': 'e1', 'detail-type': 'ECS Task State Change', 'source': 'aws.ecs', 'account': '123456789012',
-    'time': new Date().toISOString(), 'region': 'us-east-1', 'resources': ['arn:aws:ecs:us-east-1:123456789012:task/c/abc'],
+    'version': '0',
+    'id': 'e1',
+    'detail-type': 'ECS Task State Change',
+    'source': 'aws.ecs',
+    'account': '123456789012',
+    'time': new Date().toISOString(),
+    'region': 'us-east-1',
+    'resources': ['arn:aws:ecs:us-east-1:123456789012:task/c/abc'],
     'detail': {
-      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c', taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc',
-      lastStatus: 'RUNNING', desiredStatus: 'RUNNING',
+      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/c',
+      taskArn: 'arn:aws:ecs:us-east-1:123456789012:task/c/abc',
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
       containers: [{ name: 'app', image: h.signed, imageDigest: h.signedDigest }],
     },
   };

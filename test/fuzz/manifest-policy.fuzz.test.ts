@@ -4,12 +4,12 @@
  * test/verifier/policy covers generated documents; this adds raw and mutated JSON text.
  */
 import * as fc from 'fast-check';
+import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly } from './support';
 import { ConfigurationError, VerifierError } from '../../src/verifier/errors';
 import { parseTrustPolicy } from '../../src/verifier/policy/trust-policy';
 import { parseIndexManifests, parseSignatureManifest } from '../../src/verifier/registry/source';
 import { MEDIA_TYPE } from '../../src/verifier/types';
 import { buildSignatureManifest } from '../support/push';
-import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly } from './support';
 
 const subject = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + '12'.repeat(32), size: 500 };
 const envelope = { mediaType: MEDIA_TYPE.JWS, digest: 'sha256:' + '34'.repeat(32), size: 2048 };
@@ -18,7 +18,8 @@ const SIG_MANIFESTS = [
   buildSignatureManifest(subject, { ...envelope, mediaType: MEDIA_TYPE.COSE }, { legacy: true }),
 ];
 const INDEX = Buffer.from(JSON.stringify({
-  schemaVersion: 2, mediaType: MEDIA_TYPE.OCI_INDEX,
+  schemaVersion: 2,
+  mediaType: MEDIA_TYPE.OCI_INDEX,
   manifests: [
     { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + '56'.repeat(32), size: 700, artifactType: MEDIA_TYPE.NOTARY_SIGNATURE, annotations: { a: 'b' } },
     { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + '78'.repeat(32), size: 1, platform: { os: 'linux', architecture: 'amd64' } },
@@ -28,8 +29,11 @@ const INDEX = Buffer.from(JSON.stringify({
 const POLICY = Buffer.from(JSON.stringify({
   version: '1.0',
   trustPolicies: [{
-    name: 'p', registryScopes: ['registry.example/app', '*'.slice(1) || 'r.example/x'], signatureVerification: { level: 'strict', override: { revocation: 'log' } },
-    trustStores: ['ca:a', 'signingAuthority:b'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test', 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/p'],
+    name: 'p',
+    registryScopes: ['registry.example/app', '*'.slice(1) || 'r.example/x'],
+    signatureVerification: { level: 'strict', override: { revocation: 'log' } },
+    trustStores: ['ca:a', 'signingAuthority:b'],
+    trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test', 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/p'],
   }],
 }));
 

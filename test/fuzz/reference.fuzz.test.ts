@@ -1,8 +1,8 @@
 /** Fuzz: image references (the outside input of every verification) and digests. */
 import * as fc from 'fast-check';
+import { FUZZ_RUNS, fuzzTimeout, params, typedOnly } from './support';
 import { ConfigurationError, VerifierError } from '../../src/verifier/errors';
 import { formatReference, parseDigest, parseReference } from '../../src/verifier/reference';
-import { FUZZ_RUNS, fuzzTimeout, params, typedOnly } from './support';
 
 const VALID = [
   '123456789012.dkr.ecr.us-east-1.amazonaws.com/team/app@sha256:' + 'a'.repeat(64),

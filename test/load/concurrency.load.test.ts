@@ -42,8 +42,11 @@ function verifier(agents: HttpAgents, cacheTtlMs = 600_000): ImageVerifier {
     trustPolicy: {
       version: '1.0',
       trustPolicies: [{
-        name: 'load', registryScopes: ['*'], signatureVerification: { level: 'strict' },
-        trustStores: ['ca:load'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+        name: 'load',
+        registryScopes: ['*'],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['ca:load'],
+        trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
       }],
     },
     trustStores: new InMemoryTrustStore({ 'ca:load': chain.rootPem }),

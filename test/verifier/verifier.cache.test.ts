@@ -29,8 +29,11 @@ function verifier(now: () => Date = () => new Date()): ImageVerifier {
     trustPolicy: {
       version: '1.0',
       trustPolicies: [{
-        name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' },
-        trustStores: ['ca:c'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+        name: 'p',
+        registryScopes: ['*'],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['ca:c'],
+        trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
       }],
     },
     trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
@@ -89,8 +92,11 @@ test('one verification parses each chain certificate at most twice (envelope int
     trustPolicy: {
       version: '1.0',
       trustPolicies: [{
-        name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' },
-        trustStores: ['ca:c'], trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
+        name: 'p',
+        registryScopes: ['*'],
+        signatureVerification: { level: 'strict' },
+        trustStores: ['ca:c'],
+        trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
       }],
     },
     trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
