@@ -43,7 +43,8 @@ export async function inspectImage(source: ArtifactSource, ref: ImageReference):
   for await (const sig of source.listSignatures(descriptor)) {
     signatures.push(await inspectSignature(source, sig.digest, sig));
   }
-  const report = { reference: formatReference({ ...ref, digest: descriptor.digest }), mediaType: descriptor.mediaType, digest: descriptor.digest, signatures };
+  const reference = formatReference({ ...ref, digest: descriptor.digest });
+  const report = { reference, mediaType: descriptor.mediaType, digest: descriptor.digest, signatures };
   return { ...report, text: renderInspect(report) };
 }
 

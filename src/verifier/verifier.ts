@@ -34,9 +34,9 @@ import {
 } from './types';
 import { CertificateInfo, parseCertificate } from './x509/certificate';
 import { checkValidityAt } from './x509/chain';
+import { isDnSubset, parseDistinguishedName } from './x509/dn';
 import { checkRevocation, RevocationOptions } from './x509/revocation';
 import { verifyAuthenticTimestamp } from './x509/timestamp';
-import { isDnSubset, parseDistinguishedName } from './x509/dn';
 import { TrustStoreProvider } from './x509/truststore';
 
 export interface Logger {
@@ -99,9 +99,11 @@ export class ImageVerifier {
     this.maxSignatures = maxSignatures;
     this.fingerprint = policyFingerprint(this.policy) + (options.requirePlatformSignatures ? '+platforms' : '')
       + (options.userMetadata ? '+md:' + JSON.stringify(Object.entries(options.userMetadata).sort()) : '');
-    const ttl = options.cacheTtlMs ?? 300_000;
-    if (ttl > 0) this.cache = new VerdictCache<Verdict>({ ttlMs: ttl, maxEntries: options.cacheMaxEntries ?? 10_000, now: () => (options.now ?? (() => new Date()))().getTime() });
     this.now = options.now ?? (() => new Date());
+    const ttl = options.cacheTtlMs ?? 300_000;
+    if (ttl > 0) {
+      this.cache = new VerdictCache<Verdict>({ ttlMs: ttl, maxEntries: options.cacheMaxEntries ?? 10_000, now: () => this.now().getTime() });
+    }
     this.logger = options.logger ?? NOOP_LOGGER;
   }
 
@@ -237,7 +239,9 @@ export class ImageVerifier {
     return { ...base, status: 'failed', verified: false, signatures, reasons: reasonsOf(signatures), error: first, durationMs: elapsed(started) };
   }
 
-  private async verifyPlatforms(reference: string, source: ArtifactSource, indexBytes: Uint8Array, statement: TrustPolicyStatement, started: number): Promise<Verdict[]> {
+  private async verifyPlatforms(
+    reference: string, source: ArtifactSource, indexBytes: Uint8Array, statement: TrustPolicyStatement, started: number,
+  ): Promise<Verdict[]> {
     let manifests: Descriptor[];
     try {
       const index = JSON.parse(Buffer.from(indexBytes).toString('utf8'));
@@ -408,7 +412,9 @@ export class ImageVerifier {
     const tsaRoots = [];
     for (const name of tsaStores) tsaRoots.push(...await this.options.trustStores.getCertificates('tsa', name));
     if (tsaRoots.length === 0) throw new VerificationFailedError('INVALID_TIMESTAMP', 'no trusted TSA certificate found in trust store');
-    const result = verifyAuthenticTimestamp({ token: env.timestampToken, signature: env.signature, signingTime: env.signingTime, signingChain: chain, tsaRoots });
+    const result = verifyAuthenticTimestamp({
+      token: env.timestampToken, signature: env.signature, signingTime: env.signingTime, signingChain: chain, tsaRoots,
+    });
     // The TSA chain's revocation is checked unless the statement skips revocation altogether.
     if (ctx.actions.revocation !== 'skip') {
       this.throwOnRevocation(await checkRevocation(result.tsaChain, { ...this.options.x509Revocation, purpose: 'timestamping', now: this.now }));
