@@ -66,6 +66,9 @@ new JsonFile(project, 'test/tsconfig.json', {
 project.eslint?.addOverride({ files: ['src/verifier/**/*.ts', 'test/**/*.ts'], rules: { 'no-bitwise': 'off' } });
 project.eslint?.addOverride({ files: ['test/**/*.ts'], rules: { '@stylistic/max-len': ['error', { code: 250, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreComments: true }] } });
 
+// Keep demo output, benchmarks and dev notes out of the npm package.
+project.npmignore?.exclude('/.demo/', '/bench/', '/examples/', '/docs/', '/test-reports/', '/scripts/', '/.ci/');
+
 // jsii prints a red Node 20 end-of-life banner on every run; it is only a warning.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
