@@ -44,6 +44,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 60_000,
+      // Safety net for CI: keep-alive sockets and child registries are closed in afterAll, but a
+      // stray timer must never keep the run alive past its results.
+      forceExit: true,
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
     },
   },
