@@ -44,9 +44,6 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       testTimeout: 60_000,
-      // Safety net for CI: keep-alive sockets and child registries are closed in afterAll, but a
-      // stray timer must never keep the run alive past its results.
-      forceExit: true,
       testPathIgnorePatterns: ['/node_modules/', '/cdk.out/'],
     },
   },
@@ -89,7 +86,9 @@ testTask.reset();
 testTask.exec('bash scripts/ensure-tools.sh');
 testTask.spawn(project.preCompileTask);
 testTask.spawn(project.compileTask); // jsii: type errors and jsii rules fail the tests too
-testTask.exec('jest --passWithNoTests --ci --json --outputFile=test-reports/jest-results.json', { receiveArgs: true });
+// --forceExit: a safety net for CI; servers and registries are closed in afterAll, but a stray
+// keep-alive timer must never keep the run alive past its results.
+testTask.exec('jest --passWithNoTests --ci --forceExit --json --outputFile=test-reports/jest-results.json', { receiveArgs: true });
 testTask.spawn(project.tasks.tryFind('eslint')!);
 
 project.addTask('demo', {
