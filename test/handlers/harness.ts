@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { AwsFake, startAwsFake } from '../support/aws-fake';
 import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../../src/verifier/signer';
+import { AwsFake, startAwsFake } from '../support/aws-fake';
 import { awsSignerShaped, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
@@ -80,7 +80,9 @@ export async function startHarness(): Promise<Harness> {
   const signerChain = makeChain(awsSignerShaped());
   const signerDesc = await pushImage(registry.url, 'app/signer');
   const env3 = signJws({
-    key: signerChain.key, chainDer: signerChain.chainDer, targetArtifact: signerDesc,
+    key: signerChain.key,
+    chainDer: signerChain.chainDer,
+    targetArtifact: signerDesc,
     signingScheme: 'notary.x509.signingAuthority',
     authenticSigningTime: new Date(Date.now() - 60_000),
     expiry: new Date(Date.now() + 90 * 86400_000),
