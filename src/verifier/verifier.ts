@@ -32,7 +32,7 @@ import {
   VerdictStatus,
   VerifiedEnvelope,
 } from './types';
-import { CertificateInfo, parseCertificate } from './x509/certificate';
+import { parseCertificate } from './x509/certificate';
 import { checkValidityAt } from './x509/chain';
 import { isDnSubset, parseDistinguishedName } from './x509/dn';
 import { checkRevocation, RevocationOptions } from './x509/revocation';
@@ -368,7 +368,7 @@ export class ImageVerifier {
     if (identities.includes('*')) return;
     const x509 = identities.filter((i) => i.startsWith('x509.subject:')).map((i) => i.slice('x509.subject:'.length).trim());
     if (x509.length === 0) throw new VerificationFailedError('UNTRUSTED_IDENTITY', 'no x509 trusted identities are configured in the trust policy');
-    const leaf = parsedCertificate(env.certificateChain[0]);
+    const leaf = parseCertificate(env.certificateChain[0]);
     let leafDn: Map<string, string> | undefined;
     try {
       leafDn = parseDistinguishedName(leaf.subjectString);
@@ -393,7 +393,7 @@ export class ImageVerifier {
    * otherwise every chain certificate must be valid now (notary-verification.md §8).
    */
   private async checkTimestamp(env: VerifiedEnvelope, ctx: SignatureContext): Promise<void> {
-    const chain = env.certificateChain.map(parsedCertificate);
+    const chain = env.certificateChain.map((c) => parseCertificate(c));
     if (env.signingScheme === 'notary.x509.signingAuthority') {
       checkValidityAt(chain, env.authenticSigningTime!, 'signing');
       return;
@@ -433,7 +433,7 @@ export class ImageVerifier {
       }
       return;
     }
-    const chain = env.certificateChain.map(parsedCertificate);
+    const chain = env.certificateChain.map((c) => parseCertificate(c));
     this.throwOnRevocation(await checkRevocation(chain, { ...this.options.x509Revocation, signingTime: env.authenticSigningTime, now: this.now }));
   }
 
@@ -455,22 +455,6 @@ export class ImageVerifier {
   }
 }
 
-/**
- * Parsed certificates by DER buffer identity: one signature's chain is consulted by several checks
- * (signer name, identity, validity, revocation) and is parsed once. A WeakMap keyed by the envelope's
- * own buffers, so entries live only as long as the envelope.
- */
-const PARSED_CERTIFICATES = new WeakMap<Uint8Array, CertificateInfo>();
-
-function parsedCertificate(der: Uint8Array): CertificateInfo {
-  let info = PARSED_CERTIFICATES.get(der);
-  if (!info) {
-    info = parseCertificate(der);
-    PARSED_CERTIFICATES.set(der, info);
-  }
-  return info;
-}
-
 function attr(env: VerifiedEnvelope, key: string): string | undefined {
   const v = env.extendedAttributes.find((a) => a.key === key)?.value;
   return typeof v === 'string' ? v : undefined;
@@ -478,7 +462,7 @@ function attr(env: VerifiedEnvelope, key: string): string | undefined {
 
 function leafSubject(env: VerifiedEnvelope): string | undefined {
   try {
-    return parsedCertificate(env.certificateChain[0]).subjectString;
+    return parseCertificate(env.certificateChain[0]).subjectString;
   } catch {
     return undefined;
   }

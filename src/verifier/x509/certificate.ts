@@ -355,8 +355,35 @@ const CURVES: Record<string, [string, number]> = {
 };
 
 /** Parses a DER X.509 certificate. Throws VerificationFailedError('INVALID_CERTIFICATE_CHAIN') if malformed. */
+/**
+ * Parsed certificates by content (SHA-256 of the DER). Parsing is deterministic and the result is
+ * read-only, and the same intermediates and roots (and, for a while, the same leaf) sign every image
+ * of a publisher, so a small LRU saves most of the per-verification parsing. Failures are not cached.
+ */
+const PARSE_CACHE = new Map<string, CertificateInfo>();
+const PARSE_CACHE_MAX = 512;
+
+/** Counters of the parse cache (read by tests and benchmarks). */
+export const certificateParseStats = { parsed: 0, cacheHits: 0 };
+
 export function parseCertificate(der: Uint8Array): CertificateInfo {
   if (!(der instanceof Uint8Array) || der.length === 0) malformed('empty input');
+  const key = crypto.createHash('sha256').update(der).digest('base64');
+  const hit = PARSE_CACHE.get(key);
+  if (hit) {
+    certificateParseStats.cacheHits++;
+    PARSE_CACHE.delete(key);
+    PARSE_CACHE.set(key, hit);
+    return hit;
+  }
+  const info = parseCertificateUncached(der);
+  PARSE_CACHE.set(key, info);
+  if (PARSE_CACHE.size > PARSE_CACHE_MAX) PARSE_CACHE.delete(PARSE_CACHE.keys().next().value!);
+  return info;
+}
+
+function parseCertificateUncached(der: Uint8Array): CertificateInfo {
+  certificateParseStats.parsed++;
   const raw = new Uint8Array(der);
   try {
     return parseCertificateInner(raw);

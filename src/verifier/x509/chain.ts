@@ -243,8 +243,33 @@ function validateChain(
  * root (a single self-signed leaf is allowed), each cert issued by the next, CA/leaf rules, key sizes.
  * notation calls it with no signing time during verification. Throws VerificationFailedError.
  */
+/**
+ * Outcomes of time-independent code-signing chain validations, by the chain's certificate
+ * fingerprints: the rules and signature checks depend only on the certificates, and one publisher's
+ * chain signs many images. Both outcomes are kept (a rejected chain stays rejected).
+ */
+const CHAIN_VERDICTS = new Map<string, Error | null>();
+const CHAIN_VERDICTS_MAX = 256;
+
 export function validateCodeSigningChain(chain: readonly CertificateInfo[], opts: { signingTime?: Date } = {}): void {
-  validateChain(chain, opts.signingTime, validateCodeSigningLeaf, validateCodeSigningCa);
+  if (opts.signingTime) {
+    validateChain(chain, opts.signingTime, validateCodeSigningLeaf, validateCodeSigningCa);
+    return;
+  }
+  const key = chain.map((c) => c.sha256).join('/');
+  let verdict = CHAIN_VERDICTS.get(key);
+  if (verdict === undefined) {
+    try {
+      validateChain(chain, undefined, validateCodeSigningLeaf, validateCodeSigningCa);
+      verdict = null;
+    } catch (e) {
+      if (!(e instanceof Error)) throw e;
+      verdict = e;
+    }
+    CHAIN_VERDICTS.set(key, verdict);
+    if (CHAIN_VERDICTS.size > CHAIN_VERDICTS_MAX) CHAIN_VERDICTS.delete(CHAIN_VERDICTS.keys().next().value!);
+  }
+  if (verdict) throw verdict;
 }
 
 /** notation-core-go `ValidateTimestampingCertChain(chain)`. */
