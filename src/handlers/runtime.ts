@@ -249,6 +249,8 @@ export class Runtime {
         });
       },
       signerClient: sdkSignerRevocationClient(),
+      // The construct's registryTimeout bounds AWS API calls too (GetRevocationStatus).
+      awsApiTimeoutMs: registryTimeoutMs,
       maxSignatures: config.maxSignatures,
       requirePlatformSignatures: config.requirePlatformSignatures,
       cacheTtlMs: config.cacheTtlMs,

@@ -54,6 +54,12 @@ export interface ImageVerifierOptions {
   /** AWS Signer revocation client; without one, Signer revocation fails (inconclusive). */
   readonly signerClient?: SignerRevocationClient;
   /**
+   * Time limit of one AWS API call (GetRevocationStatus, retries included). The AWS SDK sets no
+   * request timeout of its own, so a hanging endpoint would otherwise hold a verification until the
+   * Lambda's deadline. Exceeding it is a failed (inconclusive) revocation check. @default 5000
+   */
+  readonly awsApiTimeoutMs?: number;
+  /**
    * OCSP/CRL revocation checking of plain X.509 chains (notation's behaviour: http only, OCSP 2 s,
    * CRL 5 s). Chains without OCSP/CRL endpoints are "non-revokable" and pass without network calls.
    * @default - notation's timeouts over Node's http client
@@ -426,7 +432,9 @@ export class ImageVerifier {
       if (!this.options.signerClient) {
         throw new VerificationInconclusiveError('AWS_API', 'GetRevocationStatus call failed with error: no AWS Signer client is configured');
       }
-      const r = await checkSignerRevocation(this.options.signerClient, env);
+      const client = this.options.signerClient;
+      const ms = this.options.awsApiTimeoutMs ?? 5000;
+      const r = await checkSignerRevocation({ getRevocationStatus: (input) => withTimeout(client.getRevocationStatus(input), ms) }, env);
       if (!r.passed) {
         if (r.inconclusive) throw new VerificationInconclusiveError('AWS_API', r.reason ?? 'revocation status unknown');
         throw new VerificationFailedError('REVOKED', r.reason ?? 'revoked');
@@ -453,6 +461,16 @@ export class ImageVerifier {
       }
     }
   }
+}
+
+/** Rejects when `promise` does not settle within `ms` (the timer never keeps the process alive). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 function attr(env: VerifiedEnvelope, key: string): string | undefined {

@@ -254,7 +254,7 @@ describe('retry delays are jittered', () => {
     for (let i = 0; i < 3; i++) {
       const arrivals: number[] = [];
       srv.reset();
-      srv.addFault({ match: (m, url) => url.includes(manifestPath()) && arrivals.push(performance.now()) > 0, status: 503 });
+      srv.addFault({ match: (_m, url) => url.includes(manifestPath()) && arrivals.push(performance.now()) > 0, status: 503 });
       await verifier({ retry: { maxAttempts: 3, baseDelayMs: 80, maxDelayMs: 160 } }).verify(ref());
       expect(arrivals).toHaveLength(3);
       gaps.push(arrivals[1] - arrivals[0], arrivals[2] - arrivals[1]);

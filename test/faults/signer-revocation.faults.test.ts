@@ -82,7 +82,7 @@ beforeEach(() => {
   attempts = 0;
 });
 
-function verifier(level: 'strict' | 'permissive', warnings: string[] = []): ImageVerifier {
+function verifier(level: 'strict' | 'permissive', warnings: string[] = [], awsApiTimeoutMs?: number): ImageVerifier {
   return new ImageVerifier({
     trustPolicy: {
       version: '1.0',
@@ -97,6 +97,7 @@ function verifier(level: 'strict' | 'permissive', warnings: string[] = []): Imag
     trustStores: new InMemoryTrustStore({ 'signingAuthority:faults': chain.rootPem }),
     sourceFor: (r) => new RemoteRepository(r, { plainHttpRegistries: [registry.host] }),
     signerClient: sdkSignerRevocationClient('us-east-1', endpoint),
+    awsApiTimeoutMs,
     cacheTtlMs: 0,
     logger: { warn: (m) => warnings.push(m) },
   });
@@ -157,4 +158,14 @@ test('a garbage body: inconclusive, never verified', async () => {
   const v = await verifier('strict').verify(ref);
   expect(v.verified).toBe(false);
   expect(v.status).toBe('inconclusive');
+}, 30_000);
+
+test('a hanging endpoint is cut off by awsApiTimeoutMs: inconclusive, within the bound', async () => {
+  answer = () => undefined; // never answers
+  const started = Date.now();
+  const v = await verifier('strict', [], 500).verify(ref);
+  const elapsed = Date.now() - started;
+  expect(v.status).toBe('inconclusive');
+  expect(v.reasons.join()).toContain('GetRevocationStatus call failed with error: timed out after 500 ms');
+  expect(elapsed).toBeLessThan(500 + 2000);
 }, 30_000);
