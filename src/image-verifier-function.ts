@@ -37,7 +37,8 @@ export interface ImageVerifierFunctionProps {
   readonly verdictCacheTtl?: Duration;
 
   /**
-   * Timeout of each request to a registry.
+   * Timeout of each request to a registry, and of each AWS API call the verifier makes
+   * (`signer:GetRevocationStatus`, retries included).
    * @default Duration.seconds(10)
    */
   readonly registryTimeout?: Duration;
