@@ -37,8 +37,8 @@ export interface ImageVerifierFunctionProps {
   readonly verdictCacheTtl?: Duration;
 
   /**
-   * Timeout of each request to a registry, and of each AWS API call the verifier makes
-   * (`signer:GetRevocationStatus`, retries included).
+   * Timeout of each request to a registry. When set, it also bounds each AWS API call the verifier
+   * makes (`signer:GetRevocationStatus`, retries included), which otherwise has a 5 second limit.
    * @default Duration.seconds(10)
    */
   readonly registryTimeout?: Duration;
