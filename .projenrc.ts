@@ -108,7 +108,8 @@ project.addTask('fuzz', {
 // Python: jsii-pacmak's generated task pins setuptools from PyPI (unreachable here). Generate code
 // only, then build wheel + sdist with Debian's python3-build and check them with twine.
 const py = project.tasks.tryFind('package:python')!;
-py.reset('rm -rf dist/python dist/.python-src');
+py.reset('ENSURE_PYTHON_TOOLS=1 bash scripts/ensure-tools.sh');
+py.exec('rm -rf dist/python dist/.python-src');
 py.exec('jsii-pacmak -v --target python --code-only -o dist/.python-src');
 py.exec('/usr/bin/python3 -m build --no-isolation --skip-dependency-check --outdir dist/python dist/.python-src/python');
 py.exec('/usr/bin/python3 -m twine check dist/python/*');
