@@ -6,6 +6,7 @@
  * (bound assertion: elapsed < timeout + slack), with attempts bounded (counted at the server) and
  * backoff delays jittered.
  */
+import { createHash } from 'node:crypto';
 import { ReferrersCapabilityCache, RemoteRepository, RemoteRepositoryOptions } from '../../src/verifier/registry/remote';
 import { Descriptor, Verdict } from '../../src/verifier/types';
 import { ImageVerifier } from '../../src/verifier/verifier';
@@ -31,7 +32,7 @@ beforeAll(async () => {
   image = await pushImage(srv.url, REPO);
   const envelope = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image });
   sig = await pushSignature(srv.url, REPO, image, envelope, envelopeMediaType('jws'));
-  envelopeDigest = 'sha256:' + require('crypto').createHash('sha256').update(envelope).digest('hex');
+  envelopeDigest = 'sha256:' + createHash('sha256').update(envelope).digest('hex');
 });
 
 afterAll(async () => {
