@@ -97,8 +97,13 @@ project.addTask('demo', {
   steps: [{ exec: 'bash scripts/ensure-tools.sh' }, { spawn: 'bundle' }, { exec: 'ts-node --project tsconfig.dev.json examples/demo.ts' }],
 });
 project.addTask('bench', {
-  description: 'Benchmarks: prints JSON and writes bench/results.json',
-  steps: [{ exec: 'bash scripts/ensure-tools.sh' }, { spawn: 'bundle' }, { exec: 'ts-node --project tsconfig.dev.json bench/run.ts' }],
+  description: 'Benchmarks: prints JSON, writes bench/results.json and the README table',
+  steps: [
+    { exec: 'bash scripts/ensure-tools.sh' },
+    { spawn: 'bundle' },
+    { exec: 'ts-node --project tsconfig.dev.json bench/run.ts' },
+    { exec: 'node bench/table.mjs > /dev/null' },
+  ],
 });
 project.addTask('fuzz', {
   description: 'Long fuzz run (100,000+ inputs per parser)',

@@ -44,4 +44,9 @@ const lines = [
   '',
 ];
 writeFileSync(`${root}docs/bench-table.md`, lines.join('\n'));
+// Keep the README's table identical to the numbers: replace what stands between its markers.
+const readme = readFileSync(`${root}README.md`, 'utf8');
+const body = lines.join('\n').replace(/^## Performance\n\n/, '').trim();
+const updated = readme.replace(/<!-- bench-table -->[\s\S]*<!-- \/bench-table -->/, `<!-- bench-table -->\n${body}\n<!-- /bench-table -->`);
+writeFileSync(`${root}README.md`, updated);
 console.log(lines.join('\n'));
