@@ -7,7 +7,7 @@
  * per-image problem: it returns a {@link Verdict} whose `status` is verified / failed /
  * inconclusive / skipped.
  */
-import { VerdictCache } from './cache/verdict-cache';
+import { Computed, VerdictCache } from './cache/verdict-cache';
 import { verifyEnvelopeIntegrity, KNOWN_CRITICAL_ATTRIBUTES } from './envelope';
 import {
   ConfigurationError,
@@ -71,6 +71,12 @@ export interface ImageVerifierOptions {
   readonly requirePlatformSignatures?: boolean;
   /** Verdict cache TTL in milliseconds; 0 disables the cache. @default 300000 */
   readonly cacheTtlMs?: number;
+  /**
+   * TTL of cached *failed* verdicts, capped by `cacheTtlMs`. Shorter because a failure can be cured
+   * by a signature added later: ECR managed signing signs asynchronously after the push, so a
+   * deployment right after a push may see "no signature" for a few seconds. @default 30000
+   */
+  readonly failedCacheTtlMs?: number;
   /** Maximum cached verdicts. @default 10000 */
   readonly cacheMaxEntries?: number;
   /** User metadata that must be present in the payload annotations (`notation verify --user-metadata`). */
@@ -162,9 +168,11 @@ export class ImageVerifier {
     } catch (e) {
       return { ...errorVerdict(reference, toVerifierError(e), started), policyStatement: statement.name, level };
     }
-    const compute = async (): Promise<{ value: Verdict; cacheable: boolean }> => {
+    const compute = async (): Promise<Computed<Verdict>> => {
       const v = await this.verifyResolved(reference, source, target, manifest, statement, started);
-      return { value: v, cacheable: v.status === 'verified' || v.status === 'failed' };
+      const failedTtl = Math.min(this.options.failedCacheTtlMs ?? 30_000, this.options.cacheTtlMs ?? 300_000);
+      if (v.status === 'failed') return { value: v, cacheable: failedTtl > 0, ttlMs: failedTtl };
+      return { value: v, cacheable: v.status === 'verified' };
     };
     if (!this.cache) return compute().then((r) => r.value);
     const key = this.cacheKey(target.digest, ref);

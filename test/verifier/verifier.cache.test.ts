@@ -112,3 +112,32 @@ test('a verification of an already-seen chain parses no certificate again (conte
   expect(certModule.certificateParseStats.parsed).toBe(before.parsed);
   expect(certModule.certificateParseStats.cacheHits).toBeGreaterThan(before.cacheHits);
 });
+
+test('failed verdicts expire sooner (failedCacheTtlMs): a signature added after a first "no signature" is seen', async () => {
+  let now = Date.now();
+  const target = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + 'cd'.repeat(32), size: 10 };
+  const envelope = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target });
+  const signatures: Array<{ mediaType: string; envelope: Uint8Array }> = [];
+  const iv = new ImageVerifier({
+    trustPolicy: {
+      version: '1.0',
+      trustPolicies: [{ name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:c'], trustedIdentities: ['*'] }],
+    },
+    trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
+    sourceFor: () => new FixtureSource('mem.example/late', target, signatures),
+    cacheTtlMs: 300_000,
+    failedCacheTtlMs: 30_000,
+    now: () => new Date(now),
+  });
+  const ref = `mem.example/late@${target.digest}`;
+  expect((await iv.verify(ref)).error?.code).toBe('NO_SIGNATURE');
+  signatures.push({ mediaType: MEDIA_TYPE.JWS, envelope }); // ECR managed signing finishes
+  now += 10_000;
+  expect((await iv.verify(ref)).cached).toBe(true); // still within the failed TTL
+  now += 25_000;
+  const after = await iv.verify(ref);
+  expect(after.cached).toBeUndefined();
+  expect(after.status).toBe('verified');
+  now += 200_000;
+  expect((await iv.verify(ref)).cached).toBe(true); // verified verdicts keep the full TTL
+});

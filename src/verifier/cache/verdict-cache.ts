@@ -33,6 +33,8 @@ export interface VerdictCacheStats {
 export interface Computed<V> {
   readonly value: V;
   readonly cacheable: boolean;
+  /** Time to live of this entry, when it differs from the cache's (e.g. shorter for negative verdicts). */
+  readonly ttlMs?: number;
 }
 
 export interface CacheLookup<V> {
@@ -92,10 +94,10 @@ export class VerdictCache<V> {
     return e?.value;
   }
 
-  /** Stores a value (definitive outcomes only; the caller decides). */
-  public set(key: string, value: V): void {
+  /** Stores a value (definitive outcomes only; the caller decides), optionally with its own TTL. */
+  public set(key: string, value: V, ttlMs: number = this.ttlMs): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, expiresAt: this.now() + this.ttlMs });
+    this.entries.set(key, { value, expiresAt: this.now() + ttlMs });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);
@@ -134,7 +136,7 @@ export class VerdictCache<V> {
     const p = Promise.resolve()
       .then(() => compute())
       .then((r) => {
-        if (r.cacheable) this.set(key, r.value);
+        if (r.cacheable) this.set(key, r.value, r.ttlMs);
         return r;
       })
       .finally(() => {
