@@ -86,6 +86,7 @@ testTask.reset();
 testTask.exec('bash scripts/ensure-tools.sh');
 testTask.spawn(project.preCompileTask);
 testTask.spawn(project.compileTask); // jsii: type errors and jsii rules fail the tests too
+testTask.exec('bash scripts/check-api-md.sh'); // API.md must be generated and committed
 // --forceExit: a safety net for CI; servers and registries are closed in afterAll, but a stray
 // keep-alive timer must never keep the run alive past its results.
 testTask.exec('jest --passWithNoTests --ci --forceExit --json --outputFile=test-reports/jest-results.json', { receiveArgs: true });
