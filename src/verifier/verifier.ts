@@ -73,8 +73,9 @@ export interface ImageVerifierOptions {
   readonly cacheTtlMs?: number;
   /**
    * TTL of cached *failed* verdicts, capped by `cacheTtlMs`. Shorter because a failure can be cured
-   * by a signature added later: ECR managed signing signs asynchronously after the push, so a
-   * deployment right after a push may see "no signature" for a few seconds. @default 30000
+   * by a signature added later. A `NO_SIGNATURE` verdict is never cached: ECR managed signing signs
+   * asynchronously after the push, so a deployment right after a push may see "no signature" for a
+   * few seconds. @default 30000
    */
   readonly failedCacheTtlMs?: number;
   /** Maximum cached verdicts. @default 10000 */
@@ -171,6 +172,9 @@ export class ImageVerifier {
     const compute = async (): Promise<Computed<Verdict>> => {
       const v = await this.verifyResolved(reference, source, target, manifest, statement, started);
       const failedTtl = Math.min(this.options.failedCacheTtlMs ?? 30_000, this.options.cacheTtlMs ?? 300_000);
+      // "No signature" is never cached: ECR managed signing attaches the signature a few seconds after
+      // the push, and the admission hook re-verifies while it waits for it.
+      if (v.status === 'failed' && v.error?.code === 'NO_SIGNATURE') return { value: v, cacheable: false };
       if (v.status === 'failed') return { value: v, cacheable: failedTtl > 0, ttlMs: failedTtl };
       return { value: v, cacheable: v.status === 'verified' };
     };

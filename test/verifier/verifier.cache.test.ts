@@ -113,12 +113,8 @@ test('a verification of an already-seen chain parses no certificate again (conte
   expect(certModule.certificateParseStats.cacheHits).toBeGreaterThan(before.cacheHits);
 });
 
-test('failed verdicts expire sooner (failedCacheTtlMs): a signature added after a first "no signature" is seen', async () => {
-  let now = Date.now();
-  const target = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + 'cd'.repeat(32), size: 10 };
-  const envelope = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target });
-  const signatures: Array<{ mediaType: string; envelope: Uint8Array }> = [];
-  const iv = new ImageVerifier({
+function lateSigningVerifier(target: { mediaType: string; digest: string; size: number }, signatures: Array<{ mediaType: string; envelope: Uint8Array }>, now: () => number): ImageVerifier {
+  return new ImageVerifier({
     trustPolicy: {
       version: '1.0',
       trustPolicies: [{ name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:c'], trustedIdentities: ['*'] }],
@@ -127,11 +123,21 @@ test('failed verdicts expire sooner (failedCacheTtlMs): a signature added after 
     sourceFor: () => new FixtureSource('mem.example/late', target, signatures),
     cacheTtlMs: 300_000,
     failedCacheTtlMs: 30_000,
-    now: () => new Date(now),
+    now: () => new Date(now()),
   });
+}
+
+test('failed verdicts expire sooner (failedCacheTtlMs): a good signature added after a rejected one is seen', async () => {
+  let now = Date.now();
+  const target = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + 'cd'.repeat(32), size: 10 };
+  const untrusted = makeChain({ length: 3, keyType: 'p256', keySlot: 'cache-untrusted' });
+  const signatures = [{ mediaType: MEDIA_TYPE.JWS, envelope: signEnvelope('jws', { key: untrusted.key, chainDer: untrusted.chainDer, targetArtifact: target }) }];
+  const iv = lateSigningVerifier(target, signatures, () => now);
   const ref = `mem.example/late@${target.digest}`;
-  expect((await iv.verify(ref)).error?.code).toBe('NO_SIGNATURE');
-  signatures.push({ mediaType: MEDIA_TYPE.JWS, envelope }); // ECR managed signing finishes
+  const first = await iv.verify(ref);
+  expect(first.status).toBe('failed');
+  expect(first.error?.code).not.toBe('NO_SIGNATURE');
+  signatures.push({ mediaType: MEDIA_TYPE.JWS, envelope: signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target }) });
   now += 10_000;
   expect((await iv.verify(ref)).cached).toBe(true); // still within the failed TTL
   now += 25_000;
@@ -140,4 +146,22 @@ test('failed verdicts expire sooner (failedCacheTtlMs): a signature added after 
   expect(after.status).toBe('verified');
   now += 200_000;
   expect((await iv.verify(ref)).cached).toBe(true); // verified verdicts keep the full TTL
+});
+
+test('a "no signature" verdict is never cached: a signature added right after is seen at once', async () => {
+  const now = Date.now();
+  const target = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + 'ce'.repeat(32), size: 10 };
+  const signatures: Array<{ mediaType: string; envelope: Uint8Array }> = [];
+  const iv = lateSigningVerifier(target, signatures, () => now);
+  const ref = `mem.example/late@${target.digest}`;
+  const first = await iv.verify(ref);
+  expect(first).toMatchObject({ status: 'failed', error: { code: 'NO_SIGNATURE' } });
+  const again = await iv.verify(ref); // same instant: a cached entry would answer here
+  expect(again.cached).toBeUndefined();
+  expect(again.error?.code).toBe('NO_SIGNATURE');
+  expect(iv.cacheStats).toMatchObject({ hits: 0, computations: 2 });
+  signatures.push({ mediaType: MEDIA_TYPE.JWS, envelope: signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target }) }); // ECR managed signing finishes
+  const signed = await iv.verify(ref);
+  expect(signed.cached).toBeUndefined();
+  expect(signed.status).toBe('verified');
 });
