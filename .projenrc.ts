@@ -27,6 +27,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ecs',
     '@aws-sdk/client-ecr',
     '@aws-sdk/client-signer',
+    '@aws-sdk/client-sns',
     '@types/node@^20',
   ],
   lambdaAutoDiscover: false,

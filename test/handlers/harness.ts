@@ -58,7 +58,7 @@ export function context(remainingMs = 60_000): { functionName: string; awsReques
   return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()), functionName: 'test-verifier', awsRequestId: 'req-1' };
 }
 
-const SAVED_ENV = ['AWS_ENDPOINT_URL_ECS', 'AWS_ENDPOINT_URL_SIGNER', 'AWS_ENDPOINT_URL_ECR', 'AWS_REGION', 'AWS_ACCESS_KEY_ID',
+const SAVED_ENV = ['AWS_ENDPOINT_URL_ECS', 'AWS_ENDPOINT_URL_SIGNER', 'AWS_ENDPOINT_URL_ECR', 'AWS_ENDPOINT_URL_SNS', 'AWS_REGION', 'AWS_ACCESS_KEY_ID',
   'AWS_SECRET_ACCESS_KEY', 'VERIFIER_CONFIG_PATH', 'TRUST_POLICY', 'SNS_TOPIC_ARN', 'AWS_LAMBDA_FUNCTION_NAME'];
 
 export async function startHarness(): Promise<Harness> {
@@ -97,6 +97,7 @@ export async function startHarness(): Promise<Harness> {
   process.env.AWS_ENDPOINT_URL_ECS = aws.url;
   process.env.AWS_ENDPOINT_URL_SIGNER = aws.url;
   process.env.AWS_ENDPOINT_URL_ECR = aws.url;
+  process.env.AWS_ENDPOINT_URL_SNS = aws.url;
   process.env.AWS_REGION = 'us-east-1';
   process.env.AWS_ACCESS_KEY_ID = 'AKIDTEST';
   process.env.AWS_SECRET_ACCESS_KEY = 'secret';

@@ -1,11 +1,9 @@
 /**
  * The BUNDLED task-launch audit and direct-invoke verify handlers against the real loopback
- * docker-registry; ECS StopTask answered by the local AWS fake.
+ * docker-registry; ECS StopTask and SNS Publish answered by the local AWS fake.
  */
-import { existsSync } from 'fs';
-import * as path from 'path';
 import { context, Harness, startHarness } from './harness';
-import { loadHandler, REPO_ROOT } from '../support/handler-bundle';
+import { loadHandler } from '../support/handler-bundle';
 import { captureStdout, Captured } from '../support/stdout-capture';
 
 let h: Harness;
@@ -110,15 +108,25 @@ describe('task audit', () => {
     expect(out.lines.some((l) => l.level === 'WARN' && /no imageDigest/.test(l.message))).toBe(true);
   });
 
-  test('an SNS topic without the SNS client installed is skipped with a warning', async () => {
-    const snsInstalled = existsSync(path.join(REPO_ROOT, 'node_modules', '@aws-sdk', 'client-sns'));
+  test('a rejected image is published to the SNS topic (real SNS client, awsQuery wire shape)', async () => {
     h.configure({ mode: 'AUDIT' });
     process.env.SNS_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
-    const res = await audit(taskEvent([split(h.unsigned)]), context());
-    if (!snsInstalled) {
-      expect(res.notified).toBe(false);
-      expect(out.lines.some((l) => /client-sns is not available/.test(l.message))).toBe(true);
-    }
+    const res = await audit(taskEvent([split(h.signed), split(h.unsigned)]), context());
+    expect(res.notified).toBe(true);
+    const publishes = h.aws.calls.filter((c) => c.service === 'sns' && c.operation === 'Publish');
+    expect(publishes).toHaveLength(1);
+    expect(publishes[0].input.TopicArn).toBe('arn:aws:sns:us-east-1:123456789012:alerts');
+    const message = JSON.parse(publishes[0].input.Message);
+    expect(JSON.stringify(message.rejected)).toContain(h.unsignedDigest);
+    expect(JSON.stringify(message.rejected)).not.toContain(h.signedDigest);
+  });
+
+  test('no rejection, no notification', async () => {
+    h.configure({ mode: 'AUDIT' });
+    process.env.SNS_TOPIC_ARN = 'arn:aws:sns:us-east-1:123456789012:alerts';
+    const res = await audit(taskEvent([split(h.signed)]), context());
+    expect(res.notified).toBe(false);
+    expect(h.aws.calls.filter((c) => c.service === 'sns')).toHaveLength(0);
   });
 
   test('other events are ignored', async () => {

@@ -4,13 +4,14 @@
  *  - ECS (awsJson1_1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`): DescribeServiceRevisions, StopTask
  *  - ECR (awsJson1_1, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`): GetAuthorizationToken
  *  - AWS Signer (restJson1): `GET /revocations?...` (GetRevocationStatus)
+ *  - SNS (awsQuery: form-encoded `Action=Publish`, XML answer): Publish
  */
 import * as http from 'http';
 import * as net from 'net';
 import { AddressInfo } from 'net';
 
 export interface RecordedCall {
-  readonly service: 'ecs' | 'ecr' | 'signer';
+  readonly service: 'ecs' | 'ecr' | 'signer' | 'sns';
   readonly operation: string;
   readonly input: any;
 }
@@ -78,6 +79,17 @@ export async function startAwsFake(): Promise<AwsFake> {
           return;
         }
         json(400, { __type: 'InvalidParameterException', message: `unsupported operation ${op}` });
+        return;
+      }
+      if (req.method === 'POST' && String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded')) {
+        const form = new URLSearchParams(body);
+        const op = form.get('Action') ?? '';
+        fake.calls.push({ service: 'sns', operation: op, input: Object.fromEntries(form) });
+        res.writeHead(op === 'Publish' ? 200 : 400, { 'content-type': 'text/xml' });
+        res.end(op === 'Publish'
+          ? '<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult><MessageId>4f5e6d7c-0000-4000-8000-000000000001</MessageId></PublishResult>'
+            + '<ResponseMetadata><RequestId>00000000-0000-4000-8000-000000000002</RequestId></ResponseMetadata></PublishResponse>'
+          : `<ErrorResponse><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>unsupported ${op}</Message></Error></ErrorResponse>`);
         return;
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
