@@ -8,8 +8,11 @@
  * - Always answers before the Lambda timeout: when the work does not fit, IN_PROGRESS with a
  *   `callBackDelay`, carrying the references already verified in `hookDetails` so the next invocation
  *   only verifies the rest.
+ * - ENFORCE, image without any signature yet (ECR managed signing signs a few seconds after the
+ *   push): IN_PROGRESS while `signatureWaitSeconds` lasts, then FAILED. Other rejections fail at once.
  */
 import { getRuntime, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
+import { HandlerConfig } from './config';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
@@ -32,6 +35,27 @@ interface Progress {
   readonly admitted: string[];
   /** IN_PROGRESS rounds answered so far. */
   readonly round: number;
+  /**
+   * When the hook started waiting for a signature to appear (ISO 8601): the first invocation that
+   * found an image without any signature. Absent when not waiting.
+   */
+  readonly signatureWaitStartedAt?: string;
+}
+
+/** Default of `signatureWaitSeconds`. */
+const DEFAULT_SIGNATURE_WAIT_SECONDS = 120;
+const DEFAULT_MAX_ROUNDS = 20;
+
+/** True for a verdict whose only problem is that the image has no signature (yet). */
+function isUnsignedYet(r: ImageResult): boolean {
+  return r.outcome === 'rejected' && r.verdict?.status === 'failed' && r.verdict.error?.code === 'NO_SIGNATURE';
+}
+
+/** The IN_PROGRESS rounds allowed: explicit, else 20 or as many as the signature wait needs. */
+function maxRoundsOf(config: HandlerConfig, waitSeconds: number, callBackDelay: number): number {
+  if (config.maxInProgressRounds !== undefined) return config.maxInProgressRounds;
+  const waitRounds = waitSeconds > 0 ? Math.ceil(waitSeconds / Math.max(1, callBackDelay)) + 1 : 0;
+  return Math.max(DEFAULT_MAX_ROUNDS, waitRounds);
 }
 
 interface ContainerImage {
@@ -95,9 +119,12 @@ function parseEvent(event: any): ParsedEvent | { error: string } {
   }
   if (!hookDetails || typeof hookDetails !== 'object' || Array.isArray(hookDetails)) hookDetails = {};
   const p = hookDetails[PROGRESS_KEY];
+  const waitStarted = typeof p?.signatureWaitStartedAt === 'string' && !Number.isNaN(Date.parse(p.signatureWaitStartedAt))
+    ? p.signatureWaitStartedAt : undefined;
   const progress: Progress = {
     admitted: Array.isArray(p?.admitted) ? p.admitted.filter((s: unknown) => typeof s === 'string') : [],
     round: Number.isInteger(p?.round) && p.round > 0 ? p.round : 0,
+    ...(waitStarted ? { signatureWaitStartedAt: waitStarted } : {}),
   };
   return { revisionArn, progress, hookDetails, stage: event.lifecycleStage, deployment: event.resourceArn };
 }
@@ -132,13 +159,26 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   });
   const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
   const callBackDelay = rt.config.callBackDelaySeconds ?? 5;
-  const maxRounds = rt.config.maxInProgressRounds ?? 20;
-  const inProgress = (admitted: string[]): HookResponse => ({
+  const waitSeconds = mode === 'ENFORCE' ? (rt.config.signatureWaitSeconds ?? DEFAULT_SIGNATURE_WAIT_SECONDS) : 0;
+  const maxRounds = maxRoundsOf(rt.config, waitSeconds, callBackDelay);
+  const inProgress = (admitted: string[], signatureWaitStartedAt = parsed.progress.signatureWaitStartedAt): HookResponse => ({
     hookStatus: 'IN_PROGRESS',
     callBackDelay,
-    hookDetails: { ...parsed.hookDetails, [PROGRESS_KEY]: { admitted, round: parsed.progress.round + 1 } },
+    hookDetails: {
+      ...parsed.hookDetails,
+      [PROGRESS_KEY]: { admitted, round: parsed.progress.round + 1, ...(signatureWaitStartedAt ? { signatureWaitStartedAt } : {}) },
+    },
   });
   const canContinue = parsed.progress.round < maxRounds;
+  /** Where the signature wait stands now: started when, waited how long, may it go on for one more round. */
+  const waitState = () => {
+    const now = Date.now();
+    const startedMs = parsed.progress.signatureWaitStartedAt !== undefined ? Math.min(now, Date.parse(parsed.progress.signatureWaitStartedAt)) : now;
+    const waitedMs = now - startedMs;
+    // Never wait past the budget: the next invocation comes `callBackDelay` later.
+    const mayWait = waitSeconds > 0 && canContinue && waitedMs + callBackDelay * 1000 <= waitSeconds * 1000;
+    return { startedAt: new Date(startedMs).toISOString(), waitedSeconds: Math.round(waitedMs / 1000), mayWait };
+  };
 
   let images: ContainerImage[] | undefined;
   try {
@@ -181,7 +221,10 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     else if (t.digestMissing) log.warn('imageDigest is missing from the service revision; the tag is resolved through the registry now', { image: t.image, container: t.container });
   }
 
-  const stopEarly = (r: ImageResult) => mode === 'ENFORCE' && r.outcome === 'rejected';
+  // While a signature may still appear, an unsigned image does not stop the others: a definitive
+  // rejection among them must fail the deployment now, not after the wait.
+  const mayWaitAtStart = waitState().mayWait;
+  const stopEarly = (r: ImageResult) => mode === 'ENFORCE' && r.outcome === 'rejected' && !(mayWaitAtStart && isUnsignedYet(r));
   const results = await mapBounded(todo, rt.concurrency,
     (t) => rt.verifyImage(t.image, metrics, { requestId: context?.awsRequestId, container: t.container, serviceRevision: parsed.revisionArn, mode }),
     { deadline, stop: stopEarly });
@@ -201,8 +244,29 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     round: parsed.progress.round,
   };
 
+  const unsignedYet = rejected.filter(isUnsignedYet);
+  const otherRejected = rejected.filter((r) => !isUnsignedYet(r));
+  const otherwiseInconclusive = (inconclusive.length > 0 || malformed.length > 0) && rt.inconclusiveAction === 'REJECT';
+
   let hookStatus: HookStatus;
-  if (mode === 'ENFORCE' && rejected.length > 0) {
+  if (mode === 'ENFORCE' && rejected.length > 0 && otherRejected.length === 0 && !otherwiseInconclusive && waitSeconds > 0) {
+    // Every rejection is "no signature yet": wait for the signature while the budget lasts.
+    const w = waitState();
+    const unsigned = unsignedYet.map((r) => r.image);
+    if (w.mayWait) {
+      // Not a final verdict yet: not counted as Rejected (a rejection alarm must not fire on every push).
+      unsignedYet.forEach(() => metrics.uncount('rejected'));
+      log.info('waiting for signature', {
+        ...summary, unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds, callBackDelay,
+      });
+      return inProgress(admitted, w.startedAt);
+    }
+    hookStatus = 'FAILED';
+    log.warn(canContinue
+      ? `no signature appeared: waited ${w.waitedSeconds} s (signatureWaitSeconds ${waitSeconds})`
+      : `no signature appeared: waited ${w.waitedSeconds} s, IN_PROGRESS rounds exhausted (${maxRounds})`,
+    { unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds, round: parsed.progress.round, maxInProgressRounds: maxRounds });
+  } else if (mode === 'ENFORCE' && rejected.length > 0) {
     hookStatus = 'FAILED';
   } else if (pending.length > 0 && canContinue) {
     log.warn('out of time before every image was verified; answering IN_PROGRESS', { ...summary, callBackDelay });

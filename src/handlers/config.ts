@@ -67,8 +67,19 @@ export interface HandlerConfig {
   readonly deadlineMarginMs?: number;
   /** `callBackDelay` (seconds) of an IN_PROGRESS hook answer. Default 5. */
   readonly callBackDelaySeconds?: number;
-  /** Maximum IN_PROGRESS rounds before the remaining images count as inconclusive. Default 20. */
+  /**
+   * Maximum IN_PROGRESS rounds (out-of-time rounds and signature-wait rounds together) before the
+   * admission hook stops answering IN_PROGRESS. Default 20, raised when needed so that
+   * `signatureWaitSeconds` can be spent at `callBackDelaySeconds` per round.
+   */
   readonly maxInProgressRounds?: number;
+  /**
+   * ENFORCE admission hook: how long (seconds, from the first invocation that found the image
+   * unsigned) it keeps answering IN_PROGRESS while an image has no signature yet, re-verifying it
+   * each round. ECR managed signing signs asynchronously after the push. Only a `NO_SIGNATURE`
+   * verdict is waited for; any other rejection fails at once. 0 disables waiting. Default 120.
+   */
+  readonly signatureWaitSeconds?: number;
   /** Task audit: stop tasks running a rejected image (best-effort, opt-in). Default false. */
   readonly stopTask?: boolean;
 }

@@ -78,6 +78,16 @@ export class Metrics {
     this.counts.inconclusive++;
   }
 
+  /** Takes back one count (an image whose verdict is not final yet, e.g. still waiting for its signature). */
+  public uncount(outcome: Outcome): void {
+    switch (outcome) {
+      case 'verified': this.counts.verified = Math.max(0, this.counts.verified - 1); break;
+      case 'rejected': this.counts.rejected = Math.max(0, this.counts.rejected - 1); break;
+      case 'inconclusive': this.counts.inconclusive = Math.max(0, this.counts.inconclusive - 1); break;
+      case 'exempt': case 'skipped': this.counts.exempt = Math.max(0, this.counts.exempt - 1); break;
+    }
+  }
+
   public duration(ms: number): void {
     this.durations.push(Math.round(ms * 1000) / 1000);
   }
@@ -201,6 +211,10 @@ export function loadConfig(): { config: HandlerConfig; key: string } {
   }
   if (raw.inconclusiveAction !== undefined && raw.inconclusiveAction !== 'REJECT' && raw.inconclusiveAction !== 'ADMIT') {
     throw new ConfigurationError('INVALID_OPTIONS', `inconclusiveAction must be REJECT or ADMIT, got ${JSON.stringify(raw.inconclusiveAction)}`);
+  }
+  const wait = raw.signatureWaitSeconds;
+  if (wait !== undefined && !(typeof wait === 'number' && Number.isFinite(wait) && wait >= 0)) {
+    throw new ConfigurationError('INVALID_OPTIONS', `signatureWaitSeconds must be a non-negative number, got ${JSON.stringify(wait)}`);
   }
   const config: HandlerConfig = { ...raw, trustPolicy, trustStores: stores };
   const key = createHash('sha256').update(path).update('\0').update(text).update('\0').update(envPolicy ?? '').digest('hex');

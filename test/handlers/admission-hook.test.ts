@@ -5,6 +5,9 @@
 import { context, Harness, hookEvent, REVISION_ARN, SIGNER_JOB, SIGNER_PROFILE_VERSION, startHarness } from './harness';
 import { startBlackHole } from '../support/aws-fake';
 import { loadHandler } from '../support/handler-bundle';
+import { makeChain } from '../support/pki';
+import { pushImage, pushSignature } from '../support/push';
+import { signJws } from '../support/sign';
 import { captureStdout, Captured } from '../support/stdout-capture';
 
 let h: Harness;
@@ -72,8 +75,8 @@ describe('ENFORCE', () => {
     expect(emf[0]).toMatchObject({ FunctionName: 'test-verifier', Verified: 1, Rejected: 0, Exempt: 0, Inconclusive: 0 });
   });
 
-  test('an unsigned image is refused: FAILED, rejected verdict naming the reason', async () => {
-    h.configure({ mode: 'ENFORCE' });
+  test('an unsigned image is refused: FAILED, rejected verdict naming the reason (no signature wait)', async () => {
+    h.configure({ mode: 'ENFORCE', signatureWaitSeconds: 0 });
     revision(pinned(h.signed), pinned(h.unsigned));
     const res = await hook(hookEvent(), context());
     expect(res).toEqual({ hookStatus: 'FAILED' });
@@ -243,5 +246,162 @@ describe('deadline', () => {
         await new Promise((r) => setTimeout(r, 50));
       }
     }
+  });
+});
+
+describe('waiting for an asynchronous signature (signatureWaitSeconds)', () => {
+  // A CA of its own, so that each test can push a fresh image and sign it later (like ECR managed
+  // signing does a few seconds after the push).
+  const late = makeChain({ keySlot: 'handler-late-signing' });
+  const stranger = makeChain({ keySlot: 'handler-untrusted' });
+
+  function configureWait(overrides: Record<string, unknown> = {}): void {
+    h.configure({
+      mode: 'ENFORCE',
+      trustPolicy: {
+        version: '1.0',
+        trustPolicies: [{ name: 'late', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:test', 'ca:late'], trustedIdentities: ['*'] }],
+      },
+      trustStores: { 'ca:test': h.rootPem, 'ca:late': late.rootPem },
+      signatureWaitSeconds: 60,
+      callBackDelaySeconds: 4,
+      ...overrides,
+    });
+  }
+
+  async function freshImage(repo: string): Promise<{ ref: string; desc: any }> {
+    const desc = await pushImage(h.registry.url, repo, { tag: `t${Date.now()}` });
+    return { ref: `${h.registry.host}/${repo}@${desc.digest}`, desc };
+  }
+
+  async function sign(repo: string, desc: any, chain = late): Promise<void> {
+    await pushSignature(h.registry.url, repo, desc, signJws({ key: chain.key, chainDer: chain.chainDer, targetArtifact: desc }), 'application/jose+json');
+  }
+
+  test('an image without a signature yet: IN_PROGRESS with the wait start, then SUCCEEDED once it is signed', async () => {
+    configureWait();
+    const { ref, desc } = await freshImage('app/pushed-now');
+    revision(pinned(h.signed), pinned(ref));
+    const before = Date.now();
+    const res = await hook(hookEvent(REVISION_ARN, { hookDetails: { team: 'payments' } }), context());
+    expect(res.hookStatus).toBe('IN_PROGRESS');
+    expect(res.callBackDelay).toBe(4);
+    const progress = res.hookDetails.cdkSignedImages;
+    expect(res.hookDetails.team).toBe('payments');
+    expect(progress).toMatchObject({ admitted: [h.signed], round: 1 });
+    const started = Date.parse(progress.signatureWaitStartedAt);
+    expect(started).toBeGreaterThanOrEqual(before - 1000);
+    expect(started).toBeLessThanOrEqual(Date.now());
+    const waiting = out.lines.find((l) => l.message === 'waiting for signature');
+    expect(waiting).toMatchObject({ unsigned: [ref], signatureWaitSeconds: 60, callBackDelay: 4, signatureWaitStartedAt: progress.signatureWaitStartedAt });
+    expect(out.verdicts().find((v) => v.image === ref)).toMatchObject({ errorCode: 'NO_SIGNATURE' });
+    // Not a final rejection: the Rejected metric (and its alarm) stays at zero.
+    expect(out.emf()[0]).toMatchObject({ Rejected: 0, Verified: 1 });
+
+    // Still unsigned on the next round: keeps waiting, the start is carried over unchanged.
+    out.lines.length = 0;
+    const res2 = await hook(hookEvent(REVISION_ARN, { hookDetails: res.hookDetails }), context());
+    expect(res2.hookStatus).toBe('IN_PROGRESS');
+    expect(res2.hookDetails.cdkSignedImages).toEqual({ admitted: [h.signed], round: 2, signatureWaitStartedAt: progress.signatureWaitStartedAt });
+
+    // ECR managed signing finishes; ECS passes the hookDetails back: only the pending image is verified.
+    await sign('app/pushed-now', desc);
+    out.lines.length = 0;
+    const res3 = await hook(hookEvent(REVISION_ARN, { hookDetails: res2.hookDetails }), context());
+    expect(res3).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.verdicts().map((v) => v.image)).toEqual([ref]);
+    expect(out.verdicts()[0]).toMatchObject({ outcome: 'verified', policyStatement: 'late' });
+    expect(out.verdicts()[0].cached).toBeUndefined(); // the earlier "no signature" verdicts were not cached
+  });
+
+  test('the wait budget used up: FAILED, with a log line saying how long it waited', async () => {
+    configureWait({ signatureWaitSeconds: 30 });
+    const { ref } = await freshImage('app/never-signed');
+    revision(pinned(ref));
+    const startedAt = new Date(Date.now() - 31_000).toISOString();
+    const res = await hook(hookEvent(REVISION_ARN, { hookDetails: { cdkSignedImages: { admitted: [], round: 6, signatureWaitStartedAt: startedAt } } }), context());
+    expect(res).toEqual({ hookStatus: 'FAILED' });
+    const gaveUp = out.lines.find((l) => /^no signature appeared: waited \d+ s/.test(String(l.message)));
+    expect(gaveUp).toMatchObject({ level: 'WARN', unsigned: [ref], signatureWaitStartedAt: startedAt, signatureWaitSeconds: 30 });
+    expect(gaveUp.waitedSeconds).toBeGreaterThanOrEqual(31);
+    expect(gaveUp.message).toContain(`waited ${gaveUp.waitedSeconds} s`);
+    expect(out.lines.some((l) => l.message === 'waiting for signature')).toBe(false);
+    expect(out.emf()[0]).toMatchObject({ Rejected: 1 });
+  });
+
+  test('never waits past the budget: no IN_PROGRESS when the next call-back would come after it', async () => {
+    configureWait({ signatureWaitSeconds: 30, callBackDelaySeconds: 10 });
+    const { ref } = await freshImage('app/almost-late');
+    revision(pinned(ref));
+    const startedAt = new Date(Date.now() - 25_000).toISOString();
+    const res = await hook(hookEvent(REVISION_ARN, { hookDetails: { cdkSignedImages: { admitted: [], round: 3, signatureWaitStartedAt: startedAt } } }), context());
+    expect(res).toEqual({ hookStatus: 'FAILED' });
+  });
+
+  test('the maxInProgressRounds guard ends the wait', async () => {
+    configureWait({ maxInProgressRounds: 2 });
+    const { ref } = await freshImage('app/rounds');
+    revision(pinned(ref));
+    const res = await hook(hookEvent(REVISION_ARN, { hookDetails: { cdkSignedImages: { admitted: [], round: 2, signatureWaitStartedAt: new Date().toISOString() } } }), context());
+    expect(res).toEqual({ hookStatus: 'FAILED' });
+    expect(out.lines.find((l) => /IN_PROGRESS rounds exhausted \(2\)/.test(String(l.message)))).toBeDefined();
+  });
+
+  test('an untrusted signature fails at once even while waiting is enabled, and is not held up by an unsigned image', async () => {
+    configureWait();
+    const bad = await freshImage('app/untrusted');
+    await sign('app/untrusted', bad.desc, stranger);
+    const unsigned = await freshImage('app/unsigned-too');
+    revision(pinned(unsigned.ref), pinned(bad.ref));
+    const res = await hook(hookEvent(), context());
+    expect(res).toEqual({ hookStatus: 'FAILED' });
+    const rejected = out.verdicts().find((v) => v.image === bad.ref);
+    expect(rejected).toMatchObject({ outcome: 'rejected', status: 'failed' });
+    expect(rejected.errorCode).not.toBe('NO_SIGNATURE');
+    expect(out.lines.some((l) => l.message === 'waiting for signature')).toBe(false);
+  });
+
+  test('a revoked AWS Signer job fails at once even while waiting is enabled', async () => {
+    h.aws.revoked = [SIGNER_JOB];
+    try {
+      h.configure({ mode: 'ENFORCE', cacheTtlMs: 0, signatureWaitSeconds: 60 });
+      revision(pinned(h.signerSigned));
+      expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+      expect(out.lines.some((l) => l.message === 'waiting for signature')).toBe(false);
+    } finally {
+      h.aws.revoked = [];
+    }
+  });
+
+  test('AUDIT does not wait: SUCCEEDED at once', async () => {
+    configureWait({ mode: 'AUDIT' });
+    const { ref } = await freshImage('app/audit-unsigned');
+    revision(pinned(ref));
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'SUCCEEDED' });
+    expect(out.lines.some((l) => l.message === 'waiting for signature')).toBe(false);
+    expect(out.emf()[0]).toMatchObject({ Rejected: 1 });
+  });
+
+  test('signatureWaitSeconds 0: FAILED at once (the behaviour without waiting)', async () => {
+    configureWait({ signatureWaitSeconds: 0 });
+    const { ref } = await freshImage('app/no-wait');
+    revision(pinned(ref));
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+    expect(out.lines.some((l) => l.message === 'waiting for signature')).toBe(false);
+  });
+
+  test('the default waits (120 s): IN_PROGRESS without signatureWaitSeconds in the config', async () => {
+    h.configure({ mode: 'ENFORCE' });
+    revision(pinned(h.unsigned));
+    const res = await hook(hookEvent(), context());
+    expect(res.hookStatus).toBe('IN_PROGRESS');
+    expect(res.callBackDelay).toBe(5);
+    expect(out.lines.find((l) => l.message === 'waiting for signature')).toMatchObject({ signatureWaitSeconds: 120 });
+  });
+
+  test('an invalid signatureWaitSeconds is a configuration error (fail closed)', async () => {
+    h.configure({ mode: 'ENFORCE', signatureWaitSeconds: -1 });
+    expect(await hook(hookEvent(), context())).toEqual({ hookStatus: 'FAILED' });
+    expect(out.lines.find((l) => l.message === 'configuration error')?.error).toContain('signatureWaitSeconds');
   });
 });
