@@ -74,6 +74,17 @@ export interface EcsAdmissionHookProps extends ImageVerifierFunctionProps {
    * @default Duration.seconds(5)
    */
   readonly callBackDelay?: Duration;
+
+  /**
+   * How long the hook waits, in ENFORCE mode, for a signature to appear on an image that has none
+   * yet. ECR managed signing signs asynchronously, a few seconds after the push, so a pipeline that
+   * pushes and deploys at once would otherwise be refused. While waiting the hook answers
+   * `IN_PROGRESS` every `callBackDelay` and verifies the image again; when the time is up it answers
+   * `FAILED`. Only "no signature" is waited for: any other rejection fails at once. AUDIT mode never
+   * waits. Between 0 (no waiting) and 60 minutes, whole seconds, at least `callBackDelay` when not 0.
+   * @default Duration.minutes(2)
+   */
+  readonly signatureWait?: Duration;
 }
 
 /**
@@ -102,12 +113,14 @@ export class EcsAdmissionHook extends Construct {
     if (!Number.isInteger(callBackDelay) || callBackDelay < 1 || callBackDelay > 900) {
       throw new SignedImagesValidationError(`callBackDelay must be between 1 second and 15 minutes, got ${callBackDelay} s`, this);
     }
+    const signatureWait = signatureWaitSeconds(this, props.signatureWait, callBackDelay);
     this.function = new ImageVerifierFunction(this, 'Function', withInternals(props, {
       handlerName: 'admission-hook',
       config: {
         mode: this.mode.name as 'ENFORCE' | 'AUDIT',
         inconclusiveAction: inconclusive.name as 'REJECT' | 'ADMIT',
         callBackDelaySeconds: callBackDelay,
+        signatureWaitSeconds: signatureWait,
       },
     }));
     for (const service of props.services ?? []) this.attachTo(service);
@@ -138,4 +151,21 @@ export class EcsAdmissionHook extends Construct {
       ],
     }));
   }
+}
+
+/** Validates `signatureWait` and returns it in seconds. */
+function signatureWaitSeconds(scope: Construct, wait: Duration | undefined, callBackDelay: number): number {
+  if (wait === undefined) return 120;
+  if (wait.isUnresolved()) {
+    throw new SignedImagesValidationError('signatureWait must be a literal duration (it is written into the function\'s asset), got a deploy-time token', scope);
+  }
+  const ms = wait.toMilliseconds({ integral: false });
+  if (!Number.isFinite(ms) || ms < 0 || ms > 3_600_000 || ms % 1000 !== 0) {
+    throw new SignedImagesValidationError(`signatureWait must be whole seconds between 0 and 60 minutes, got ${wait.toHumanString()}`, scope);
+  }
+  const seconds = ms / 1000;
+  if (seconds > 0 && seconds < callBackDelay) {
+    throw new SignedImagesValidationError(`signatureWait (${seconds} s) is shorter than callBackDelay (${callBackDelay} s), so the hook could never wait: use at least callBackDelay, or Duration.seconds(0) to disable waiting`, scope);
+  }
+  return seconds;
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Lazy } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -107,6 +107,30 @@ describe('EcsAdmissionHook', () => {
   test('a callBackDelay out of range is a validation error', () => {
     const { stack } = setup();
     expect(() => new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy(), callBackDelay: Duration.minutes(20) })).toThrow(/callBackDelay/);
+  });
+
+  test('signatureWait: 2 minutes by default, a custom value, 0 disables waiting; all reach config.json', () => {
+    const { stack } = setup();
+    const hooks = {
+      120: new EcsAdmissionHook(stack, 'Default', { trustPolicy: policy() }),
+      45: new EcsAdmissionHook(stack, 'Custom', { trustPolicy: policy(), signatureWait: Duration.seconds(45) }),
+      0: new EcsAdmissionHook(stack, 'Off', { trustPolicy: policy(), signatureWait: Duration.seconds(0) }),
+      3600: new EcsAdmissionHook(stack, 'Hour', { trustPolicy: policy(), signatureWait: Duration.hours(1) }),
+    };
+    for (const [seconds, hook] of Object.entries(hooks)) {
+      expect(stagedConfig(stack, hook.function)).toMatchObject({ signatureWaitSeconds: Number(seconds) });
+    }
+  });
+
+  test('a signatureWait out of range, not whole seconds, shorter than callBackDelay or a token is a validation error', () => {
+    const { stack } = setup();
+    const make = (id: string, signatureWait: Duration, callBackDelay?: Duration) =>
+      () => new EcsAdmissionHook(stack, id, { trustPolicy: policy(), signatureWait, callBackDelay });
+    expect(make('A', Duration.minutes(61))).toThrow(/signatureWait must be whole seconds between 0 and 60 minutes/);
+    expect(make('B', Duration.millis(1500))).toThrow(/signatureWait must be whole seconds/);
+    expect(make('C', Duration.seconds(10), Duration.seconds(30))).toThrow(/shorter than callBackDelay/);
+    expect(make('D', Duration.seconds(Lazy.number({ produce: () => 30 })))).toThrow(/signatureWait must be a literal duration/);
+    expect(make('E', Duration.seconds(30), Duration.seconds(30))).not.toThrow();
   });
 
   test('a service with another deployment controller is refused by aws-cdk-lib', () => {
