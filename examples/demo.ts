@@ -162,6 +162,9 @@ async function hookPart(): Promise<void> {
         version: 1, mode, trustPolicy: trustPolicy(`${registry.host}/${repo}`),
         trustStores: { 'signingAuthority:aws-signer-ts': chain.rootPem },
         plainHttpRegistries: [registry.host], metricsNamespace: 'SignedImagesDemo',
+        // The demo's unsigned image will never be signed: answer at once instead of waiting for
+        // asynchronous signing (EcsAdmissionHook's signatureWait, 2 minutes by default).
+        signatureWaitSeconds: 0,
       }));
       process.env.VERIFIER_CONFIG_PATH = configPath;
       for (const [i, img] of images.entries()) {
