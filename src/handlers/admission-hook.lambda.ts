@@ -11,8 +11,8 @@
  * - ENFORCE, image without any signature yet (ECR managed signing signs a few seconds after the
  *   push): IN_PROGRESS while `signatureWaitSeconds` lasts, then FAILED. Other rejections fail at once.
  */
-import { getRuntime, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
 import { HandlerConfig } from './config';
+import { getRuntime, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
@@ -253,19 +253,16 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     // Every rejection is "no signature yet": wait for the signature while the budget lasts.
     const w = waitState();
     const unsigned = unsignedYet.map((r) => r.image);
+    const waitInfo = { unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds };
     if (w.mayWait) {
       // Not a final verdict yet: not counted as Rejected (a rejection alarm must not fire on every push).
       unsignedYet.forEach(() => metrics.uncount('rejected'));
-      log.info('waiting for signature', {
-        ...summary, unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds, callBackDelay,
-      });
+      log.info('waiting for signature', { ...summary, ...waitInfo, callBackDelay });
       return inProgress(admitted, w.startedAt);
     }
     hookStatus = 'FAILED';
-    log.warn(canContinue
-      ? `no signature appeared: waited ${w.waitedSeconds} s (signatureWaitSeconds ${waitSeconds})`
-      : `no signature appeared: waited ${w.waitedSeconds} s, IN_PROGRESS rounds exhausted (${maxRounds})`,
-    { unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds, round: parsed.progress.round, maxInProgressRounds: maxRounds });
+    const why = canContinue ? `signatureWaitSeconds ${waitSeconds}` : `IN_PROGRESS rounds exhausted (${maxRounds})`;
+    log.warn(`no signature appeared: waited ${w.waitedSeconds} s (${why})`, { ...waitInfo, round: parsed.progress.round, maxInProgressRounds: maxRounds });
   } else if (mode === 'ENFORCE' && rejected.length > 0) {
     hookStatus = 'FAILED';
   } else if (pending.length > 0 && canContinue) {
