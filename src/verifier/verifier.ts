@@ -153,36 +153,69 @@ export class ImageVerifier {
     }
     if (!ref.digest) {
       this.logger.warn('reference uses a tag; it is resolved to a digest now and the digest is verified', { reference });
-    } else if (this.cache) {
-      // a digest reference needs no registry round-trip to find its cached verdict
-      const hit = this.cache.hit(this.cacheKey(ref.digest, ref));
-      if (hit) return { ...hit, reference, cached: true, durationMs: elapsed(started) };
     }
-    let source: ArtifactSource;
+    const base = { policyStatement: statement.name, level };
+    /** Resolves the manifest and verifies it; `discovery` is a signature listing already under way. */
+    const resolveAndVerify = async (source: ArtifactSource, discovery?: AsyncIterable<Descriptor>): Promise<Verdict> => {
+      let resolved: { descriptor: Descriptor; bytes: Uint8Array };
+      try {
+        resolved = await source.resolve(ref);
+      } catch (e) {
+        return { ...errorVerdict(reference, toVerifierError(e), started), ...base };
+      }
+      return this.verifyResolved(reference, source, resolved.descriptor, resolved.bytes, statement, started, discovery);
+    };
+    const newSource = (): ArtifactSource | Verdict => {
+      try {
+        return this.options.sourceFor(ref);
+      } catch (e) {
+        return { ...errorVerdict(reference, toVerifierError(e), started), ...base };
+      }
+    };
+
+    if (ref.digest) {
+      // The digest is known: the whole resolve + verification is one single-flight computation, and
+      // signature discovery starts while the manifest is being fetched (it needs only the digest).
+      const digest = ref.digest;
+      const compute = async (): Promise<Computed<Verdict>> => {
+        const source = newSource();
+        if (!isSource(source)) return { value: source, cacheable: false };
+        return this.cacheable(await resolveAndVerify(source, prefetch(source.listSignatures({ mediaType: '', digest, size: 0 }))));
+      };
+      if (!this.cache) return (await compute()).value;
+      const { value, fromCache } = await this.cache.getOrCompute(this.cacheKey(digest, ref), compute);
+      return fromCache ? { ...value, reference, cached: true, durationMs: elapsed(started) } : { ...value, reference };
+    }
+
+    // A tag: resolve first; the digest it names is the cache key.
+    const source = newSource();
+    if (!isSource(source)) return source;
     let target: Descriptor;
     let manifest: Uint8Array;
     try {
-      source = this.options.sourceFor(ref);
       const resolved = await source.resolve(ref);
       target = resolved.descriptor;
       manifest = resolved.bytes;
     } catch (e) {
-      return { ...errorVerdict(reference, toVerifierError(e), started), policyStatement: statement.name, level };
+      return { ...errorVerdict(reference, toVerifierError(e), started), ...base };
     }
-    const compute = async (): Promise<Computed<Verdict>> => {
-      const v = await this.verifyResolved(reference, source, target, manifest, statement, started);
-      const failedTtl = Math.min(this.options.failedCacheTtlMs ?? 30_000, this.options.cacheTtlMs ?? 300_000);
-      // "No signature" is never cached: ECR managed signing attaches the signature a few seconds after
-      // the push, and the admission hook re-verifies while it waits for it.
-      if (v.status === 'failed' && v.error?.code === 'NO_SIGNATURE') return { value: v, cacheable: false };
-      if (v.status === 'failed') return { value: v, cacheable: failedTtl > 0, ttlMs: failedTtl };
-      return { value: v, cacheable: v.status === 'verified' };
-    };
-    if (!this.cache) return compute().then((r) => r.value);
-    const key = this.cacheKey(target.digest, ref);
-    const { value, fromCache } = await this.cache.getOrCompute(key, compute);
+    const compute = async () => this.cacheable(await this.verifyResolved(reference, source, target, manifest, statement, started));
+    if (!this.cache) return (await compute()).value;
+    const { value, fromCache } = await this.cache.getOrCompute(this.cacheKey(target.digest, ref), compute);
     if (fromCache) return { ...value, reference, cached: true, durationMs: elapsed(started) };
     return { ...value, reference };
+  }
+
+  /**
+   * Which verdicts are cached, and for how long. Inconclusive ones never are. "No signature" is never
+   * cached either: ECR managed signing attaches the signature a few seconds after the push, and the
+   * admission hook re-verifies while it waits for it. Other failures live `failedCacheTtlMs`.
+   */
+  private cacheable(v: Verdict): Computed<Verdict> {
+    const failedTtl = Math.min(this.options.failedCacheTtlMs ?? 30_000, this.options.cacheTtlMs ?? 300_000);
+    if (v.status === 'failed' && v.error?.code === 'NO_SIGNATURE') return { value: v, cacheable: false };
+    if (v.status === 'failed') return { value: v, cacheable: failedTtl > 0, ttlMs: failedTtl };
+    return { value: v, cacheable: v.status === 'verified' };
   }
 
   private cacheKey(digest: string, ref: ImageReference): string {
@@ -191,7 +224,7 @@ export class ImageVerifier {
 
   private async verifyResolved(
     reference: string, source: ArtifactSource, target: Descriptor, manifest: Uint8Array,
-    statement: TrustPolicyStatement, started: number,
+    statement: TrustPolicyStatement, started: number, discovery?: AsyncIterable<Descriptor>,
   ): Promise<Verdict> {
     const level = statement.signatureVerification.level;
     const ctx: SignatureContext = { statement, actions: checkActions(statement), target };
@@ -201,7 +234,7 @@ export class ImageVerifier {
     let winner: SignatureOutcome | undefined;
     try {
       let tried = 0;
-      for await (const sigDesc of source.listSignatures(target)) {
+      for await (const sigDesc of discovery ?? source.listSignatures(target)) {
         if (tried >= this.maxSignatures) {
           this.logger.warn(`stopped after ${this.maxSignatures} signatures (maxSignatures)`, { reference });
           break;
@@ -473,6 +506,29 @@ export class ImageVerifier {
       }
     }
   }
+}
+
+function isSource(s: ArtifactSource | Verdict): s is ArtifactSource {
+  return typeof (s as ArtifactSource).resolve === 'function';
+}
+
+/**
+ * Starts an async listing now (its first request goes out immediately) and replays it later. An
+ * error of the early request surfaces when the listing is consumed, never as an unhandled rejection.
+ */
+function prefetch<T>(listing: AsyncIterable<T>): AsyncIterable<T> {
+  const it = listing[Symbol.asyncIterator]();
+  const first = it.next();
+  first.catch(() => undefined);
+  return {
+    async *[Symbol.asyncIterator]() {
+      let r = await first;
+      while (!r.done) {
+        yield r.value;
+        r = await it.next();
+      }
+    },
+  };
 }
 
 /** Rejects when `promise` does not settle within `ms` (the timer never keeps the process alive). */

@@ -65,7 +65,11 @@ test('500 concurrent verifications of 50 digests: one verification per digest, b
   try {
     const iv = verifier(agents);
     const statsBefore = registry.connectionStats!();
+    const requestsBefore = registry.requestCount!();
     const verdicts = await Promise.all(burst().map((r) => iv.verify(r)));
+    // the 450 joiners cost nothing at the registry: 5 requests per digest (referrers probe — each
+    // source here has its own capability map —, manifest, tag-schema listing, signature manifest, envelope)
+    expect(registry.requestCount!() - requestsBefore).toBe(DIGESTS * 5);
     expect(verdicts.every((v) => v.status === 'verified')).toBe(true);
     expect(iv.cacheStats?.computations).toBe(DIGESTS);
     expect(iv.cacheStats?.inflightJoins).toBe(CONCURRENT - DIGESTS);

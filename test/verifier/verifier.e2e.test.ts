@@ -236,11 +236,14 @@ describe('x509 signatures', () => {
     expect(again.verified).toBe(true);
   });
 
-  test('failed (definitive) verdicts are cached', async () => {
+  test('failed (definitive) verdicts are cached; "no signature" is not (managed signing is asynchronous)', async () => {
     const repo = newRepo();
     const image = await pushImage(registry.url, repo);
     const iv = verifierFor(policy(), { cacheTtlMs: 60_000 });
     const ref = `${registry.host}/${repo}@${image.digest}`;
+    expect((await iv.verify(ref)).error?.code).toBe('NO_SIGNATURE');
+    expect((await iv.verify(ref)).cached).toBeUndefined();
+    await signAndPush(repo, image, otherChain);
     expect((await iv.verify(ref)).status).toBe('failed');
     expect((await iv.verify(ref)).cached).toBe(true);
   });
