@@ -11,7 +11,10 @@ const ROOT = join(__dirname, '..');
 
 function projen(task: string): string {
   return execFileSync('npx', ['--no-install', 'projen', task], {
-    cwd: ROOT, encoding: 'utf8', stdio: 'pipe', timeout: 300_000,
+    cwd: ROOT,
+    encoding: 'utf8',
+    stdio: 'pipe',
+    timeout: 300_000,
     env: { ...process.env, JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION: '20' },
   });
 }
