@@ -3,17 +3,9 @@ import { parseReference } from '../../../src/verifier/reference';
 import {
   CredentialProvider, RemoteRepository, chainCredentialProviders, ecrCredentialProvider, parseChallenge, staticCredentialProvider,
 } from '../../../src/verifier/registry';
+import { caught } from '../../support/async';
 import { pushImage, pushSignature, remoteTarget } from '../../support/push';
 import { ReferrersServer, ServerAuth, startReferrersServer } from '../../support/registry';
-
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Starts an authenticated server and seeds it with an image + signature (pushing with a valid token). */
 async function seeded(auth: ServerAuth): Promise<{ srv: ReferrersServer; digest: string }> {

@@ -2,17 +2,9 @@ import { VerificationInconclusiveError } from '../../../src/verifier/errors';
 import { parseReference } from '../../../src/verifier/reference';
 import { RemoteRepository, RemoteRepositoryOptions, createBoundedAgents } from '../../../src/verifier/registry';
 import { Descriptor } from '../../../src/verifier/types';
+import { caught } from '../../support/async';
 import { pushImage, pushSignature } from '../../support/push';
 import { ReferrersServer, startReferrersServer } from '../../support/registry';
-
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('retries, throttling and timeouts', () => {
   let srv: ReferrersServer;

@@ -4,6 +4,7 @@ import * as path from 'path';
 import { ConfigurationError, VerificationFailedError } from '../../../src/verifier/errors';
 import { OciLayoutSource } from '../../../src/verifier/registry';
 import { Descriptor } from '../../../src/verifier/types';
+import { caught, collect } from '../../support/async';
 import { layoutTarget, pushImage, pushSignature, writeOciLayout } from '../../support/push';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'notation-go', 'oci-layout-signed');
@@ -14,21 +15,6 @@ const TARGET: Descriptor = {
 };
 const JWS_SIG = readFileSync(path.join(FIXTURE, 'jws_signature.sig'));
 const COSE_SIG = readFileSync(path.join(FIXTURE, 'cose_signature.sig'));
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('OciLayoutSource on the notation-go vector layout', () => {
   let tmp: string;

@@ -1,25 +1,11 @@
 import { VerificationFailedError, VerificationInconclusiveError } from '../../../src/verifier/errors';
 import { RemoteRepository, RemoteRepositoryOptions, parseNextLink } from '../../../src/verifier/registry';
 import { Descriptor } from '../../../src/verifier/types';
+import { caught, collect } from '../../support/async';
 import { pushImage, pushSignature, remoteTarget } from '../../support/push';
 import { ReferrersServer, ReferrersServerOptions, startReferrersServer } from '../../support/registry';
 
 const JWS = 'application/jose+json';
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 /** Pushes an image with 3 signatures (referrers only) and 1 non-signature referrer (an SBOM-like artifact). */
 async function seed(srv: ReferrersServer, repo: string, tagSchema = false): Promise<{ img: Descriptor; sigs: string[] }> {

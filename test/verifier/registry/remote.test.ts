@@ -2,26 +2,12 @@ import { ConfigurationError, VerificationFailedError, VerificationInconclusiveEr
 import { digestOf, parseReference } from '../../../src/verifier/reference';
 import { RemoteRepository, RemoteRepositoryOptions, isLoopbackHost } from '../../../src/verifier/registry';
 import { LIMITS } from '../../../src/verifier/types';
+import { caught, collect } from '../../support/async';
 import { pushImage, pushImageIndex, pushSignature, remoteTarget } from '../../support/push';
 import { startReferrersServer, startRegistry, TestRegistry } from '../../support/registry';
 
 const JWS = 'application/jose+json';
 const COSE = 'application/cose';
-
-async function caught(p: Promise<unknown>): Promise<any> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
 
 describe('RemoteRepository against the real docker-registry (no referrers API)', () => {
   let reg: TestRegistry;
