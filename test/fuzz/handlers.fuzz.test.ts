@@ -5,7 +5,7 @@
  * a VerifyResponse (verify).
  */
 import * as fc from 'fast-check';
-import { FUZZ_RUNS, fuzzTimeout, params } from './support';
+import { FUZZ_RUNS, fuzzTimeout, params, perturb } from './support';
 import { context, Harness, hookEvent, REVISION_ARN, startHarness } from '../handlers/harness';
 import { loadHandler } from '../support/handler-bundle';
 import { captureStdout, Captured } from '../support/stdout-capture';
@@ -36,26 +36,6 @@ beforeEach(() => {
 afterEach(() => out.restore());
 
 const scalar = fc.oneof(fc.string({ maxLength: 40 }), fc.integer(), fc.boolean(), fc.constant(null), fc.constantFrom(REVISION_ARN, 'arn:aws:ecs:us-east-1:1:task/c/abc', 'STOPPED', 'RUNNING', '', '*'));
-
-/** Replaces a random node of `doc` with `value`, or deletes it. */
-function perturb(doc: unknown, pick: number, value: unknown, remove: boolean): unknown {
-  const nodes: Array<{ parent: any; key: string | number }> = [];
-  const walk = (v: any) => {
-    if (v && typeof v === 'object') {
-      for (const k of Object.keys(v)) {
-        nodes.push({ parent: v, key: Array.isArray(v) ? Number(k) : k });
-        walk(v[k]);
-      }
-    }
-  };
-  const copy = JSON.parse(JSON.stringify(doc));
-  walk(copy);
-  if (nodes.length === 0) return value;
-  const n = nodes[pick % nodes.length];
-  if (remove && !Array.isArray(n.parent)) delete n.parent[n.key];
-  else n.parent[n.key] = value;
-  return copy;
-}
 
 function taskEvent(): Record<string, unknown> {
   return {

@@ -4,7 +4,7 @@
  * test/verifier/policy covers generated documents; this adds raw and mutated JSON text.
  */
 import * as fc from 'fast-check';
-import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, typedOnly } from './support';
+import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, perturb, typedOnly } from './support';
 import { ConfigurationError, VerifierError } from '../../src/verifier/errors';
 import { parseTrustPolicy } from '../../src/verifier/policy/trust-policy';
 import { parseIndexManifests, parseSignatureManifest } from '../../src/verifier/registry/source';
@@ -36,25 +36,6 @@ const POLICY = Buffer.from(JSON.stringify({
     trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test', 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/p'],
   }],
 }));
-
-/** Replaces a random JSON node of `doc` (by path index) with `value`. */
-function replaceNode(doc: unknown, pick: number, value: unknown): unknown {
-  const nodes: Array<{ parent: any; key: string | number }> = [];
-  const walk = (v: any) => {
-    if (v && typeof v === 'object') {
-      for (const k of Object.keys(v)) {
-        nodes.push({ parent: v, key: Array.isArray(v) ? Number(k) : k });
-        walk(v[k]);
-      }
-    }
-  };
-  const copy = JSON.parse(JSON.stringify(doc));
-  walk(copy);
-  if (nodes.length === 0) return value;
-  const n = nodes[pick % nodes.length];
-  n.parent[n.key] = value;
-  return copy;
-}
 
 const sigManifest = (b: Uint8Array, mt: string, check: boolean) => {
   const r = typedOnly(() => parseSignatureManifest(b, mt, { checkConfigMediaType: check }));
@@ -101,7 +82,7 @@ describe(`OCI manifests and indexes: only typed errors (${FUZZ_RUNS} runs each)`
 
   test('valid manifests and indexes with one JSON node replaced', () => {
     fc.assert(fc.property(fc.constantFrom(...SIG_MANIFESTS, INDEX), fc.nat(), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom(-1, 1e300, 2 ** 53, '', 'sha256:', null, [], {})), fc.boolean(), (b, pick, value, check) => {
-      const m = Buffer.from(JSON.stringify(replaceNode(JSON.parse(b.toString()), pick, value)) ?? 'null');
+      const m = Buffer.from(JSON.stringify(perturb(JSON.parse(b.toString()), pick, value)) ?? 'null');
       sigManifest(m, MEDIA_TYPE.OCI_MANIFEST, check);
       index(m);
     }), params());
@@ -119,7 +100,7 @@ describe(`trust policy JSON text: only ConfigurationError (${FUZZ_RUNS} runs eac
 
   test('valid policy with one JSON node replaced', () => {
     fc.assert(fc.property(fc.nat(), fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('*', 'ca:', 'x509.subject:', 'tsa:a', 'skip', '__proto__')), (pick, value) => {
-      policy(JSON.stringify(replaceNode(JSON.parse(POLICY.toString()), pick, value)));
+      policy(JSON.stringify(perturb(JSON.parse(POLICY.toString()), pick, value)));
     }), params());
   }, fuzzTimeout());
 

@@ -16,15 +16,20 @@ export function params<T>(extra: fc.Parameters<T> = {}): fc.Parameters<T> {
   return { numRuns: FUZZ_RUNS, ...extra };
 }
 
+/** Rethrows anything that is not a VerifierError as an "untyped error" failure; returns typed ones. */
+function typedError(e: unknown): VerifierError {
+  if (!(e instanceof VerifierError)) {
+    throw new Error(`untyped error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
+  }
+  return e;
+}
+
 /** Runs `fn`; anything thrown must be a VerifierError. Returns the value or the error. */
 export function typedOnly<T>(fn: () => T): T | VerifierError {
   try {
     return fn();
   } catch (e) {
-    if (!(e instanceof VerifierError)) {
-      throw new Error(`untyped error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-    }
-    return e;
+    return typedError(e);
   }
 }
 
@@ -32,11 +37,28 @@ export async function typedOnlyAsync<T>(fn: () => Promise<T>): Promise<T | Verif
   try {
     return await fn();
   } catch (e) {
-    if (!(e instanceof VerifierError)) {
-      throw new Error(`untyped error: ${e instanceof Error ? `${e.name}: ${e.message}` : String(e)}`);
-    }
-    return e;
+    return typedError(e);
   }
+}
+
+/** A copy of JSON `doc` with its `pick`-th node (in walk order) replaced by `value`, or deleted (`remove`, object members only). */
+export function perturb(doc: unknown, pick: number, value: unknown, remove = false): unknown {
+  const nodes: Array<{ parent: any; key: string | number }> = [];
+  const walk = (v: any) => {
+    if (v && typeof v === 'object') {
+      for (const k of Object.keys(v)) {
+        nodes.push({ parent: v, key: Array.isArray(v) ? Number(k) : k });
+        walk(v[k]);
+      }
+    }
+  };
+  const copy = JSON.parse(JSON.stringify(doc));
+  walk(copy);
+  if (nodes.length === 0) return value;
+  const n = nodes[pick % nodes.length];
+  if (remove && !Array.isArray(n.parent)) delete n.parent[n.key];
+  else n.parent[n.key] = value;
+  return copy;
 }
 
 export type Mutation =
