@@ -4,7 +4,7 @@
  */
 import { RemoteRepository } from '../../src/verifier/registry/remote';
 import { MEDIA_TYPE } from '../../src/verifier/types';
-import { ImageVerifier } from '../../src/verifier/verifier';
+import { ImageVerifier, ImageVerifierOptions } from '../../src/verifier/verifier';
 import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
 import { FixtureSource } from '../support/fixture-source';
 import { Chain, makeChain } from '../support/pki';
@@ -24,7 +24,8 @@ afterAll(async () => {
   await registry?.stop();
 });
 
-function verifier(now: () => Date = () => new Date()): ImageVerifier {
+/** The file's verifier: strict, the test CA trusted, the loopback registry, a 60 s cache; `extra` overrides. */
+function verifier(extra: Partial<ImageVerifierOptions> = {}): ImageVerifier {
   return new ImageVerifier({
     trustPolicy: {
       version: '1.0',
@@ -39,7 +40,7 @@ function verifier(now: () => Date = () => new Date()): ImageVerifier {
     trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
     sourceFor: (ref) => new RemoteRepository(ref, { plainHttpRegistries: [registry.host] }),
     cacheTtlMs: 60_000,
-    now,
+    ...extra,
   });
 }
 
@@ -68,7 +69,7 @@ test('the early lookup respects the TTL and the repository scope', async () => {
   const image = await pushImage(registry.url, 'cache/ttl');
   await pushSignature(registry.url, 'cache/ttl', image, signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image }), envelopeMediaType('jws'));
   let t = Date.now();
-  const iv = verifier(() => new Date(t));
+  const iv = verifier({ now: () => new Date(t) });
   const ref = `${registry.host}/cache/ttl@${image.digest}`;
   expect((await iv.verify(ref)).status).toBe('verified');
   // same digest in another repository: another scope, not answered from the cache
@@ -88,18 +89,7 @@ test('a verification of an already-seen chain parses no certificate again (conte
   const certModule = require('../../src/verifier/x509/certificate');
   const target = { mediaType: MEDIA_TYPE.OCI_MANIFEST, digest: 'sha256:' + 'ef'.repeat(32), size: 10 };
   const envelope = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target });
-  const iv = new ImageVerifier({
-    trustPolicy: {
-      version: '1.0',
-      trustPolicies: [{
-        name: 'p',
-        registryScopes: ['*'],
-        signatureVerification: { level: 'strict' },
-        trustStores: ['ca:c'],
-        trustedIdentities: ['x509.subject:C=US,ST=WA,O=Notary Test'],
-      }],
-    },
-    trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
+  const iv = verifier({
     sourceFor: () => new FixtureSource('mem.example/app', target, [{ mediaType: MEDIA_TYPE.JWS, envelope }]),
     cacheTtlMs: 0,
   });
@@ -114,12 +104,7 @@ test('a verification of an already-seen chain parses no certificate again (conte
 });
 
 function lateSigningVerifier(target: { mediaType: string; digest: string; size: number }, signatures: Array<{ mediaType: string; envelope: Uint8Array }>, now: () => number): ImageVerifier {
-  return new ImageVerifier({
-    trustPolicy: {
-      version: '1.0',
-      trustPolicies: [{ name: 'p', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:c'], trustedIdentities: ['*'] }],
-    },
-    trustStores: new InMemoryTrustStore({ 'ca:c': chain.rootPem }),
+  return verifier({
     sourceFor: () => new FixtureSource('mem.example/late', target, signatures),
     cacheTtlMs: 300_000,
     failedCacheTtlMs: 30_000,
