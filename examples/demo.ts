@@ -15,7 +15,6 @@ import { join } from 'node:path';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import { buildExampleApp } from './app';
 import { OciLayoutSource } from '../src/verifier/registry/oci-layout';
-import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../src/verifier/signer';
 import { Descriptor } from '../src/verifier/types';
 import { ImageVerifier } from '../src/verifier/verifier';
 import { InMemoryTrustStore } from '../src/verifier/x509/truststore';
@@ -23,7 +22,7 @@ import { startAwsFake } from '../test/support/aws-fake';
 import { awsSignerShaped, makeChain } from '../test/support/pki';
 import { ContentTarget, pushImage, pushSignature, remoteTarget, writeOciLayout } from '../test/support/push';
 import { DOCKER_REGISTRY_BIN, startRegistry } from '../test/support/registry';
-import { signJws } from '../test/support/sign';
+import { awsSignerSignOptions, signJws } from '../test/support/sign';
 
 const ROOT = join(__dirname, '..');
 const WORK = join(ROOT, '.demo');
@@ -39,15 +38,7 @@ function signerEnvelope(subject: Descriptor, profileArn = PROFILE): { envelope: 
   const jobArn = `arn:aws:signer:us-east-1:${ACCOUNT}:/signing-jobs/00000000-0000-4000-8000-${String(++jobCounter).padStart(12, '0')}`;
   const envelope = signJws({
     key: chain.key, chainDer: chain.chainDer, targetArtifact: subject,
-    signingScheme: 'notary.x509.signingAuthority',
-    authenticSigningTime: new Date(Date.now() - 60_000),
-    expiry: new Date(Date.now() + 365 * 86400_000),
-    verificationPlugin: AWS_SIGNER_PLUGIN_ID,
-    extendedAttributes: [
-      { key: SIGNER_PROFILE_VERSION_ATTRIBUTE, value: `${profileArn}/DemoVersion1`, critical: true },
-      { key: SIGNER_JOB_ATTRIBUTE, value: jobArn, critical: true },
-    ],
-    signingAgent: 'cdk-signed-images-demo',
+    ...awsSignerSignOptions(`${profileArn}/DemoVersion1`, jobArn, { expiry: new Date(Date.now() + 365 * 86400_000), signingAgent: 'cdk-signed-images-demo' }),
   });
   return { envelope, jobArn };
 }

@@ -8,13 +8,13 @@
 import { createServer, Server, ServerResponse } from 'http';
 import { AddressInfo } from 'net';
 import { RemoteRepository } from '../../src/verifier/registry/remote';
-import { AWS_SIGNER_PLUGIN_ID, sdkSignerRevocationClient, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../../src/verifier/signer';
+import { sdkSignerRevocationClient } from '../../src/verifier/signer';
 import { ImageVerifier } from '../../src/verifier/verifier';
 import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
 import { awsSignerShaped, Chain, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
-import { envelopeMediaType, signEnvelope } from '../support/sign';
+import { awsSignerSignOptions, envelopeMediaType, signEnvelope } from '../support/sign';
 
 const PROFILE = 'arn:aws:signer:us-east-1:123456789012:/signing-profiles/faults';
 const PROFILE_VERSION = `${PROFILE}/AbCdEf1234`;
@@ -45,19 +45,7 @@ beforeAll(async () => {
   registry = await startRegistry();
   chain = makeChain(awsSignerShaped());
   const image = await pushImage(registry.url, 'faults/signer');
-  const envelope = signEnvelope('jws', {
-    key: chain.key,
-    chainDer: chain.chainDer,
-    targetArtifact: image,
-    signingScheme: 'notary.x509.signingAuthority',
-    authenticSigningTime: new Date(Date.now() - 60_000),
-    expiry: new Date(Date.now() + 90 * 86400_000),
-    verificationPlugin: AWS_SIGNER_PLUGIN_ID,
-    extendedAttributes: [
-      { key: SIGNER_PROFILE_VERSION_ATTRIBUTE, value: PROFILE_VERSION, critical: true },
-      { key: SIGNER_JOB_ATTRIBUTE, value: JOB, critical: true },
-    ],
-  });
+  const envelope = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image, ...awsSignerSignOptions(PROFILE_VERSION, JOB) });
   await pushSignature(registry.url, 'faults/signer', image, envelope, envelopeMediaType('jws'));
   ref = `${registry.host}/faults/signer@${image.digest}`;
   server = createServer((req, res) => {

@@ -5,12 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../../src/verifier/signer';
 import { AwsFake, startAwsFake } from '../support/aws-fake';
 import { awsSignerShaped, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
-import { signJws } from '../support/sign';
+import { awsSignerSignOptions, signJws } from '../support/sign';
 
 export interface Harness {
   readonly registry: TestRegistry;
@@ -79,19 +78,7 @@ export async function startHarness(): Promise<Harness> {
 
   const signerChain = makeChain(awsSignerShaped());
   const signerDesc = await pushImage(registry.url, 'app/signer');
-  const env3 = signJws({
-    key: signerChain.key,
-    chainDer: signerChain.chainDer,
-    targetArtifact: signerDesc,
-    signingScheme: 'notary.x509.signingAuthority',
-    authenticSigningTime: new Date(Date.now() - 60_000),
-    expiry: new Date(Date.now() + 90 * 86400_000),
-    verificationPlugin: AWS_SIGNER_PLUGIN_ID,
-    extendedAttributes: [
-      { key: SIGNER_PROFILE_VERSION_ATTRIBUTE, value: SIGNER_PROFILE_VERSION, critical: true },
-      { key: SIGNER_JOB_ATTRIBUTE, value: SIGNER_JOB, critical: true },
-    ],
-  });
+  const env3 = signJws({ key: signerChain.key, chainDer: signerChain.chainDer, targetArtifact: signerDesc, ...awsSignerSignOptions(SIGNER_PROFILE_VERSION, SIGNER_JOB) });
   await pushSignature(registry.url, 'app/signer', signerDesc, env3, 'application/jose+json');
 
   process.env.AWS_ENDPOINT_URL_ECS = aws.url;

@@ -4,6 +4,7 @@
  */
 import * as crypto from 'crypto';
 import { CborMap, CborTagged, encodeCbor, Encodable, EncodableKey } from './cbor';
+import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../../src/verifier/signer';
 
 export type EnvelopeAlg = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
@@ -338,3 +339,22 @@ export function envelopeMediaType(format: 'jws' | 'cose'): string {
 }
 
 export { CborMap };
+
+/**
+ * Signing options shaped like an AWS Signer signature (what ECR managed signing produces): JWS,
+ * `notary.x509.signingAuthority`, the Signer plugin header and both critical `com.amazonaws.signer.*`
+ * attributes; authentic signing time a minute ago, expiry in 90 days unless `extra` says otherwise.
+ */
+export function awsSignerSignOptions(profileVersionArn: string, jobArn: string, extra: Partial<SignOptions> = {}): Partial<SignOptions> {
+  return {
+    signingScheme: 'notary.x509.signingAuthority',
+    authenticSigningTime: new Date(Date.now() - 60_000),
+    expiry: new Date(Date.now() + 90 * 86400_000),
+    verificationPlugin: AWS_SIGNER_PLUGIN_ID,
+    extendedAttributes: [
+      { key: SIGNER_PROFILE_VERSION_ATTRIBUTE, value: profileVersionArn, critical: true },
+      { key: SIGNER_JOB_ATTRIBUTE, value: jobArn, critical: true },
+    ],
+    ...extra,
+  };
+}

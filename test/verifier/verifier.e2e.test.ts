@@ -6,14 +6,14 @@
  */
 import { createHash } from 'node:crypto';
 import { RemoteRepository } from '../../src/verifier/registry/remote';
-import { AWS_SIGNER_PLUGIN_ID, SIGNER_JOB_ATTRIBUTE, SIGNER_PROFILE_VERSION_ATTRIBUTE, SignerRevocationClient, SignerRevocationRequest } from '../../src/verifier/signer';
+import { SignerRevocationClient, SignerRevocationRequest } from '../../src/verifier/signer';
 import { Descriptor } from '../../src/verifier/types';
 import { ImageVerifier, ImageVerifierOptions } from '../../src/verifier/verifier';
 import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
 import { awsSignerShaped, Chain, makeChain } from '../support/pki';
 import { pushImage, pushImageIndex, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
-import { envelopeMediaType, signEnvelope, SignOptions } from '../support/sign';
+import { awsSignerSignOptions, envelopeMediaType, signEnvelope, SignOptions } from '../support/sign';
 
 let registry: TestRegistry;
 let x509Chain: Chain;
@@ -95,17 +95,7 @@ async function signAndPush(repo: string, subject: Descriptor, chain: Chain, form
 }
 
 function signerOpts(extra: Partial<SignOptions> = {}): Partial<SignOptions> {
-  return {
-    signingScheme: 'notary.x509.signingAuthority',
-    authenticSigningTime: new Date(Date.now() - 60_000),
-    expiry: new Date(Date.now() + 90 * 86400_000),
-    verificationPlugin: AWS_SIGNER_PLUGIN_ID,
-    extendedAttributes: [
-      { key: SIGNER_PROFILE_VERSION_ATTRIBUTE, value: PROFILE_VERSION, critical: true },
-      { key: SIGNER_JOB_ATTRIBUTE, value: JOB, critical: true },
-    ],
-    ...extra,
-  };
+  return awsSignerSignOptions(PROFILE_VERSION, JOB, extra);
 }
 
 describe('x509 signatures', () => {
