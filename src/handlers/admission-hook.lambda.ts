@@ -138,12 +138,7 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
     process.stdout.write(JSON.stringify({ timestamp: new Date().toISOString(), level: 'ERROR', handler: 'admission-hook', message: 'configuration error', error: (e as Error).message }) + '\n');
     return { hookStatus: 'FAILED' };
   }
-  const metrics = rt.newMetrics(context);
-  try {
-    return await run(rt, event, context, metrics);
-  } finally {
-    metrics.flush();
-  }
+  return rt.withMetrics(context, (metrics) => run(rt, event, context, metrics));
 }
 
 async function run(rt: Runtime, event: unknown, context: LambdaContext | undefined, metrics: Metrics): Promise<HookResponse> {

@@ -290,6 +290,16 @@ export class Runtime {
     return new Metrics(this.config.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, fn, this.handlerName);
   }
 
+  /** Runs one invocation with its metrics record, which is written (EMF) however `fn` ends. */
+  public async withMetrics<T>(context: LambdaContext | undefined, fn: (metrics: Metrics) => Promise<T>): Promise<T> {
+    const metrics = this.newMetrics(context);
+    try {
+      return await fn(metrics);
+    } finally {
+      metrics.flush();
+    }
+  }
+
   /** The exemption pattern matching `image`, if any. */
   public exemptionFor(image: string): string | undefined {
     return matchExemption(this.exemptionPatterns, this.exemptionSources, image);

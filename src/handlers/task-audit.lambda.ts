@@ -51,12 +51,7 @@ async function snsModule(): Promise<any | undefined> {
 
 export async function handler(event: any, context?: LambdaContext): Promise<TaskAuditResult> {
   const rt = getRuntime('task-audit');
-  const metrics = rt.newMetrics(context);
-  try {
-    return await run(rt, event, context, metrics);
-  } finally {
-    metrics.flush();
-  }
+  return rt.withMetrics(context, (metrics) => run(rt, event, context, metrics));
 }
 
 async function run(rt: Runtime, event: any, context: LambdaContext | undefined, metrics: Metrics): Promise<TaskAuditResult> {

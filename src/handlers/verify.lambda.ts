@@ -22,8 +22,7 @@ export async function handler(event: any, context?: LambdaContext): Promise<Veri
     rt.logger.error('malformed request', { error });
     return { allowed: false, results: [], error };
   }
-  const metrics = rt.newMetrics(context);
-  try {
+  return rt.withMetrics(context, async (metrics) => {
     const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
     const results = await mapBounded(images as string[], rt.concurrency,
       (image) => rt.verifyImage(image, metrics, { requestId: context?.awsRequestId }), { deadline });
@@ -34,7 +33,5 @@ export async function handler(event: any, context?: LambdaContext): Promise<Veri
     });
     out.filter((r) => r.outcome === 'unfinished').forEach(() => metrics.inconclusive());
     return { allowed: out.every((r) => r.outcome === 'verified' || r.outcome === 'exempt' || r.outcome === 'skipped'), results: out };
-  } finally {
-    metrics.flush();
-  }
+  });
 }
