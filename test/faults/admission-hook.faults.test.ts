@@ -4,31 +4,9 @@
  * already covers (AccessDenied in ENFORCE and with inconclusiveAction ADMIT) is not repeated here:
  * this adds throttling and server errors, AUDIT mode (admits and logs), and a bound on the answer time.
  */
-import { context, Harness, hookEvent, startHarness } from '../handlers/harness';
-import { loadHandler } from '../support/handler-bundle';
-import { captureStdout, Captured } from '../support/stdout-capture';
+import { context, handlerSuite, hookEvent } from '../handlers/harness';
 
-let h: Harness;
-let hook: (event: unknown, ctx?: unknown) => Promise<any>;
-let out: Captured;
-
-beforeAll(async () => {
-  h = await startHarness();
-  hook = loadHandler('admission-hook').handler;
-});
-
-afterAll(async () => {
-  await h?.stop();
-});
-
-beforeEach(() => {
-  h.aws.calls.length = 0;
-  h.aws.describeError = undefined;
-  h.aws.revisions.clear();
-  out = captureStdout();
-});
-
-afterEach(() => out.restore());
+const s = handlerSuite('admission-hook');
 
 const FAULTS = [
   { name: 'throttled', error: { type: 'ThrottlingException', status: 400, message: 'Rate exceeded' } },
@@ -38,23 +16,23 @@ const FAULTS = [
 
 describe.each(FAULTS)('DescribeServiceRevisions $name', ({ error }) => {
   test('ENFORCE fails closed, within the Lambda budget, and says why', async () => {
-    h.aws.describeError = error;
-    h.configure({ mode: 'ENFORCE' });
+    s.h.aws.describeError = error;
+    s.h.configure({ mode: 'ENFORCE' });
     const t0 = Date.now();
-    expect(await hook(hookEvent(), context(20_000))).toEqual({ hookStatus: 'FAILED' });
+    expect(await s.handler(hookEvent(), context(20_000))).toEqual({ hookStatus: 'FAILED' });
     expect(Date.now() - t0).toBeLessThan(20_000);
-    const line = out.lines.find((l) => /cannot read the service revision/.test(l.message));
+    const line = s.out.lines.find((l) => /cannot read the service revision/.test(l.message));
     expect(line?.error).toContain(error.message);
-    const calls = h.aws.calls.filter((c) => c.operation === 'DescribeServiceRevisions').length;
+    const calls = s.h.aws.calls.filter((c) => c.operation === 'DescribeServiceRevisions').length;
     expect(calls).toBeGreaterThanOrEqual(1);
     expect(calls).toBeLessThanOrEqual(3);
   }, 30_000);
 
   test('AUDIT succeeds and logs the failure', async () => {
-    h.aws.describeError = error;
-    h.configure({ mode: 'AUDIT' });
-    expect(await hook(hookEvent(), context(20_000))).toEqual({ hookStatus: 'SUCCEEDED' });
-    const line = out.lines.find((l) => /cannot read the service revision/.test(l.message));
+    s.h.aws.describeError = error;
+    s.h.configure({ mode: 'AUDIT' });
+    expect(await s.handler(hookEvent(), context(20_000))).toEqual({ hookStatus: 'SUCCEEDED' });
+    const line = s.out.lines.find((l) => /cannot read the service revision/.test(l.message));
     expect(line).toBeDefined();
     expect(line?.error).toContain(error.message);
   }, 30_000);

@@ -6,10 +6,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { AwsFake, startAwsFake } from '../support/aws-fake';
+import { loadHandler } from '../support/handler-bundle';
 import { awsSignerShaped, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { startRegistry, TestRegistry } from '../support/registry';
 import { awsSignerSignOptions, signJws } from '../support/sign';
+import { captureStdout, Captured } from '../support/stdout-capture';
 
 export interface Harness {
   readonly registry: TestRegistry;
@@ -142,4 +144,34 @@ export async function startHarness(): Promise<Harness> {
       }
     },
   };
+}
+
+/** A started harness, one bundled handler and the stdout captured around each test. */
+export interface HandlerSuite {
+  readonly h: Harness;
+  readonly handler: (event: unknown, ctx?: unknown) => Promise<any>;
+  readonly out: Captured;
+}
+
+/**
+ * Registers the jest lifecycle of a bundled-handler suite: one harness for the file, the AWS fake
+ * reset and stdout captured around each test. Read the fields inside tests (they are set by then).
+ */
+export function handlerSuite(name: string): HandlerSuite {
+  const s = {} as { h: Harness; handler: HandlerSuite['handler']; out: Captured };
+  beforeAll(async () => {
+    s.h = await startHarness();
+    s.handler = loadHandler(name).handler;
+  });
+  afterAll(async () => {
+    await s.h?.stop();
+  });
+  beforeEach(() => {
+    s.h.aws.calls.length = 0;
+    s.h.aws.describeError = undefined;
+    s.h.aws.revisions.clear();
+    s.out = captureStdout();
+  });
+  afterEach(() => s.out.restore());
+  return s;
 }
