@@ -221,7 +221,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   const mayWaitAtStart = waitState().mayWait;
   const stopEarly = (r: ImageResult) => mode === 'ENFORCE' && r.outcome === 'rejected' && !(mayWaitAtStart && isUnsignedYet(r));
   const results = await mapBounded(todo, rt.concurrency,
-    (t) => rt.verifyImage(t.image, metrics, { requestId: context?.awsRequestId, container: t.container, serviceRevision: parsed.revisionArn, mode }),
+    (t) => rt.verifyImage(t.image, { requestId: context?.awsRequestId, container: t.container, serviceRevision: parsed.revisionArn, mode }),
     { deadline, stop: stopEarly });
 
   const done = results.filter((r): r is ImageResult => r !== undefined);
@@ -243,15 +243,18 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   const otherRejected = rejected.filter((r) => !isUnsignedYet(r));
   const otherwiseInconclusive = (inconclusive.length > 0 || malformed.length > 0) && rt.inconclusiveAction === 'REJECT';
 
+  // Every rejection is "no signature yet": wait for the signature while the budget lasts.
+  const waitForSignature = mode === 'ENFORCE' && rejected.length > 0 && otherRejected.length === 0 && !otherwiseInconclusive && waitSeconds > 0;
+  const w = waitState();
+  // Count final results only: an image still waiting for its signature is not Rejected yet (a
+  // rejection alarm must not fire on every push).
+  for (const r of done) if (!(waitForSignature && w.mayWait && isUnsignedYet(r))) metrics.record(r);
+
   let hookStatus: HookStatus;
-  if (mode === 'ENFORCE' && rejected.length > 0 && otherRejected.length === 0 && !otherwiseInconclusive && waitSeconds > 0) {
-    // Every rejection is "no signature yet": wait for the signature while the budget lasts.
-    const w = waitState();
+  if (waitForSignature) {
     const unsigned = unsignedYet.map((r) => r.image);
     const waitInfo = { unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds };
     if (w.mayWait) {
-      // Not a final verdict yet: not counted as Rejected (a rejection alarm must not fire on every push).
-      unsignedYet.forEach(() => metrics.uncount('rejected'));
       log.info('waiting for signature', { ...summary, ...waitInfo, callBackDelay });
       return inProgress(admitted, w.startedAt);
     }

@@ -78,14 +78,10 @@ export class Metrics {
     this.counts.inconclusive++;
   }
 
-  /** Takes back one count (an image whose verdict is not final yet, e.g. still waiting for its signature). */
-  public uncount(outcome: Outcome): void {
-    switch (outcome) {
-      case 'verified': this.counts.verified = Math.max(0, this.counts.verified - 1); break;
-      case 'rejected': this.counts.rejected = Math.max(0, this.counts.rejected - 1); break;
-      case 'inconclusive': this.counts.inconclusive = Math.max(0, this.counts.inconclusive - 1); break;
-      case 'exempt': case 'skipped': this.counts.exempt = Math.max(0, this.counts.exempt - 1); break;
-    }
+  /** Counts a final per-image result (its outcome, and its verification time when it was verified). */
+  public record(result: ImageResult): void {
+    this.count(result.outcome);
+    if (result.verdict) this.duration(result.verdict.durationMs);
   }
 
   public duration(ms: number): void {
@@ -306,15 +302,14 @@ export class Runtime {
   }
 
   /**
-   * Verifies one image (or admits it by exemption), logs ONE verdict record and counts it.
-   * Never throws.
+   * Verifies one image (or admits it by exemption) and logs ONE verdict record. Never throws.
+   * Counting is the caller's: `Metrics.record(result)` once the handler knows the result is final.
    */
-  public async verifyImage(image: string, metrics: Metrics, extra: Record<string, unknown> = {}): Promise<ImageResult> {
+  public async verifyImage(image: string, extra: Record<string, unknown> = {}): Promise<ImageResult> {
     const started = performance.now();
     const exemption = this.exemptionFor(image);
     if (exemption !== undefined) {
       const result: ImageResult = { image, outcome: 'exempt', exemption, durationMs: 0 };
-      metrics.count('exempt');
       this.logger.info('verdict', { ...verdictRecord(result), ...extra });
       return result;
     }
@@ -335,8 +330,6 @@ export class Runtime {
     }
     const outcome = outcomeOf(verdict);
     const result: ImageResult = { image, outcome, verdict, durationMs: verdict.durationMs };
-    metrics.count(outcome);
-    metrics.duration(verdict.durationMs);
     const record = { ...verdictRecord(result), ...extra };
     if (outcome === 'verified' || outcome === 'skipped') this.logger.info('verdict', record);
     else this.logger.warn('verdict', record);

@@ -72,7 +72,8 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
   }
   const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
   const results = await mapBounded(targets, rt.concurrency,
-    (t) => rt.verifyImage(t.image, metrics, { requestId: context?.awsRequestId, container: t.container, task, cluster }), { deadline });
+    (t) => rt.verifyImage(t.image, { requestId: context?.awsRequestId, container: t.container, task, cluster }), { deadline });
+  for (const r of results) if (r) metrics.record(r);
   const out = targets.map((t, i) => {
     const r: ImageResult | undefined = results[i];
     return { image: t.image, container: t.container, outcome: r?.outcome ?? 'unfinished', reasons: r?.verdict?.reasons };

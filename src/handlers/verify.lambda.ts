@@ -25,7 +25,8 @@ export async function handler(event: any, context?: LambdaContext): Promise<Veri
   return rt.withMetrics(context, async (metrics) => {
     const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
     const results = await mapBounded(images as string[], rt.concurrency,
-      (image) => rt.verifyImage(image, metrics, { requestId: context?.awsRequestId }), { deadline });
+      (image) => rt.verifyImage(image, { requestId: context?.awsRequestId }), { deadline });
+    for (const r of results) if (r) metrics.record(r);
     const out = (images as string[]).map((image, i) => {
       const r = results[i];
       if (!r) return { image, outcome: 'unfinished' };
