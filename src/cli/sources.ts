@@ -3,11 +3,8 @@
  * with credentials from ECR (GetAuthorizationToken through the AWS SDK's default credential chain)
  * or from the Docker config file (`~/.docker/config.json` `auths`).
  */
-import { readFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { parseEcrRegistry } from '../verifier/reference';
-import { chainCredentialProviders, CredentialProvider, ecrCredentialProvider } from '../verifier/registry/auth';
+import { chainCredentialProviders, CredentialProvider, dockerConfigCredentials, ecrCredentialProvider } from '../verifier/registry/auth';
 import { OciLayoutSource } from '../verifier/registry/oci-layout';
 import { RemoteRepository } from '../verifier/registry/remote';
 import { ArtifactSource } from '../verifier/registry/source';
@@ -35,22 +32,4 @@ export function buildSource(ref: ImageReference, opts: CliSourceOptions): Artifa
     ),
     logger: { warn: (m) => process.stderr.write(`warning: ${m}\n`) },
   });
-}
-
-/** Basic credentials from the Docker config file (`auths.<host>.auth` = base64 "user:password"). */
-export function dockerConfigCredentials(path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json')): CredentialProvider {
-  return async (host) => {
-    let auths: Record<string, { auth?: string; identitytoken?: string }>;
-    try {
-      auths = JSON.parse(readFileSync(path, 'utf8')).auths ?? {};
-    } catch {
-      return undefined;
-    }
-    const entry = auths[host] ?? auths[`https://${host}`];
-    if (entry?.identitytoken) return { identityToken: entry.identitytoken };
-    if (!entry?.auth) return undefined;
-    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
-    const i = decoded.indexOf(':');
-    return i > 0 ? { username: decoded.slice(0, i), password: decoded.slice(i + 1) } : undefined;
-  };
 }

@@ -1,6 +1,9 @@
 /**
  * Registry credentials: provider functions, the ECR token provider and WWW-Authenticate challenge parsing.
  */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { VerificationInconclusiveError, isVerifierError } from '../errors';
 import { parseEcrRegistry } from '../reference';
 
@@ -20,6 +23,24 @@ export function chainCredentialProviders(...providers: CredentialProvider[]): Cr
       if (c) return c;
     }
     return undefined;
+  };
+}
+
+/** Basic credentials from the Docker config file (`auths.<host>.auth` = base64 "user:password"). */
+export function dockerConfigCredentials(path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json')): CredentialProvider {
+  return async (host) => {
+    let auths: Record<string, { auth?: string; identitytoken?: string }>;
+    try {
+      auths = JSON.parse(readFileSync(path, 'utf8')).auths ?? {};
+    } catch {
+      return undefined;
+    }
+    const entry = auths[host] ?? auths[`https://${host}`];
+    if (entry?.identitytoken) return { identityToken: entry.identitytoken };
+    if (!entry?.auth) return undefined;
+    const decoded = Buffer.from(entry.auth, 'base64').toString('utf8');
+    const i = decoded.indexOf(':');
+    return i > 0 ? { username: decoded.slice(0, i), password: decoded.slice(i + 1) } : undefined;
   };
 }
 

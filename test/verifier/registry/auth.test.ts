@@ -1,7 +1,10 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { VerificationInconclusiveError } from '../../../src/verifier/errors';
 import { parseReference } from '../../../src/verifier/reference';
 import {
-  CredentialProvider, RemoteRepository, chainCredentialProviders, ecrCredentialProvider, parseChallenge, staticCredentialProvider,
+  CredentialProvider, RemoteRepository, chainCredentialProviders, dockerConfigCredentials, ecrCredentialProvider, parseChallenge, staticCredentialProvider,
 } from '../../../src/verifier/registry';
 import { caught } from '../../support/async';
 import { pushImage, pushSignature, remoteTarget } from '../../support/push';
@@ -160,5 +163,31 @@ describe('parseChallenge', () => {
     expect(parseChallenge('Basic realm="x"')).toEqual({ scheme: 'basic', params: { realm: 'x' } });
     expect(parseChallenge(undefined)).toBeUndefined();
     expect(parseChallenge('')).toBeUndefined();
+  });
+});
+
+describe('dockerConfigCredentials', () => {
+  test('basic auth and identity tokens from ~/.docker/config.json; absent or broken file means anonymous', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'csi-docker-'));
+    try {
+      const file = join(dir, 'config.json');
+      writeFileSync(file, JSON.stringify({
+        auths: {
+          'registry.example.com': { auth: Buffer.from('alice:s3cr:et').toString('base64') },
+          'https://tokens.example.com': { identitytoken: 'refresh-token' },
+          'broken.example.com': { auth: Buffer.from('no-colon').toString('base64') },
+        },
+      }));
+      const provider = dockerConfigCredentials(file);
+      expect(await provider('registry.example.com')).toEqual({ username: 'alice', password: 's3cr:et' });
+      expect(await provider('tokens.example.com')).toEqual({ identityToken: 'refresh-token' });
+      expect(await provider('broken.example.com')).toBeUndefined();
+      expect(await provider('other.example.com')).toBeUndefined();
+      writeFileSync(file, '{not json');
+      expect(await provider('registry.example.com')).toBeUndefined();
+      expect(await dockerConfigCredentials(join(dir, 'missing.json'))('registry.example.com')).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
