@@ -142,13 +142,18 @@ export function validateCodeSigningLeaf(cert: CertificateInfo): void {
   validateKeySize(cert);
 }
 
-/** notation-core-go `validateCodeSigningCACertificate`. */
-export function validateCodeSigningCa(cert: CertificateInfo, expectedPathLen: number): void {
+/** The CA rules both chain kinds share; code signing also requires the key usage to be critical. */
+function validateCa(cert: CertificateInfo, expectedPathLen: number, keyUsageCritical: boolean): void {
   validateCaBasicConstraints(cert, expectedPathLen);
-  requireKeyUsage(cert, true);
+  requireKeyUsage(cert, keyUsageCritical);
   if (!cert.keyUsage.bits.keyCertSign) {
     chainError(`certificate with subject ${subj(cert)}: key usage must have the bit positions for key cert sign set`);
   }
+}
+
+/** notation-core-go `validateCodeSigningCACertificate`. */
+export function validateCodeSigningCa(cert: CertificateInfo, expectedPathLen: number): void {
+  validateCa(cert, expectedPathLen, true);
 }
 
 /** notation-core-go `validateTimestampingLeafCertificate`. */
@@ -170,11 +175,7 @@ export function validateTimestampingLeaf(cert: CertificateInfo): void {
 
 /** notation-core-go `validateTimestampingCACertificate`. */
 export function validateTimestampingCa(cert: CertificateInfo, expectedPathLen: number): void {
-  validateCaBasicConstraints(cert, expectedPathLen);
-  requireKeyUsage(cert, false);
-  if (!cert.keyUsage.bits.keyCertSign) {
-    chainError(`certificate with subject ${subj(cert)}: key usage must have the bit positions for key cert sign set`);
-  }
+  validateCa(cert, expectedPathLen, false);
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import { KNOWN_CRITICAL_ATTRIBUTES, parseEnvelopeUnverified, verifyEnvelopeInteg
 import { CborMap, CborTagged, decodeCbor } from '../../../src/verifier/envelope/cbor';
 import { VerificationFailedError } from '../../../src/verifier/errors';
 import { encodeCbor } from '../../support/cbor';
+import { failure } from '../../support/helpers';
 import { Chain, KeyType, makeChain } from '../../support/pki';
 import { DEFAULT_TARGET, envelopeMediaType, SignOptions, signEnvelope, Tamper } from '../../support/sign';
 
@@ -28,15 +29,6 @@ function verify(format: Format, bytes: Uint8Array) {
   return verifyEnvelopeIntegrity(envelopeMediaType(format), bytes);
 }
 
-function failure(f: () => unknown): VerificationFailedError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationFailedError);
-    return e as VerificationFailedError;
-  }
-  throw new Error('expected a VerificationFailedError');
-}
 
 describe('supported key sizes, both formats', () => {
   const cases: Array<[KeyType, string]> = [

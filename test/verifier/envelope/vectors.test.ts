@@ -8,22 +8,13 @@ import { parseEnvelopeUnverified, verifyEnvelopeIntegrity } from '../../../src/v
 import { CborMap, CborTagged, decodeCbor } from '../../../src/verifier/envelope/cbor';
 import { coseContent, decodeCose } from '../../../src/verifier/envelope/cose';
 import { decodeJws, jwsContent } from '../../../src/verifier/envelope/jws';
-import { VerificationFailedError } from '../../../src/verifier/errors';
+import { failure } from '../../support/helpers';
 
 const FIX = path.join(__dirname, '../../fixtures');
 const read = (p: string): Buffer => fs.readFileSync(path.join(FIX, p));
 const JWS = 'application/jose+json';
 const COSE = 'application/cose';
 
-function failure(f: () => unknown): VerificationFailedError {
-  try {
-    f();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationFailedError);
-    return e as VerificationFailedError;
-  }
-  throw new Error('expected a failure');
-}
 
 const MOCK_TARGET = {
   mediaType: 'application/vnd.docker.distribution.manifest.v2+json',

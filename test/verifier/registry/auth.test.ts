@@ -6,7 +6,7 @@ import { parseReference } from '../../../src/verifier/reference';
 import {
   CredentialProvider, RemoteRepository, chainCredentialProviders, dockerConfigCredentials, ecrCredentialProvider, parseChallenge, staticCredentialProvider,
 } from '../../../src/verifier/registry';
-import { caught } from '../../support/async';
+import { caught } from '../../support/helpers';
 import { pushImage, pushSignature, remoteTarget } from '../../support/push';
 import { ReferrersServer, ServerAuth, startReferrersServer } from '../../support/registry';
 

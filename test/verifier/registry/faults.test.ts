@@ -2,7 +2,7 @@ import { VerificationInconclusiveError } from '../../../src/verifier/errors';
 import { parseReference } from '../../../src/verifier/reference';
 import { RemoteRepository, RemoteRepositoryOptions, createBoundedAgents } from '../../../src/verifier/registry';
 import { Descriptor } from '../../../src/verifier/types';
-import { caught } from '../../support/async';
+import { caught } from '../../support/helpers';
 import { pushImage, pushSignature } from '../../support/push';
 import { ReferrersServer, startReferrersServer } from '../../support/registry';
 

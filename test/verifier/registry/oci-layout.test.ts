@@ -4,7 +4,7 @@ import * as path from 'path';
 import { ConfigurationError, VerificationFailedError } from '../../../src/verifier/errors';
 import { OciLayoutSource } from '../../../src/verifier/registry';
 import { Descriptor } from '../../../src/verifier/types';
-import { caught, collect } from '../../support/async';
+import { caught, collect } from '../../support/helpers';
 import { layoutTarget, pushImage, pushSignature, writeOciLayout } from '../../support/push';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'notation-go', 'oci-layout-signed');

@@ -1,7 +1,7 @@
 import { VerificationFailedError, VerificationInconclusiveError } from '../../../src/verifier/errors';
 import { RemoteRepository, RemoteRepositoryOptions, parseNextLink } from '../../../src/verifier/registry';
 import { Descriptor } from '../../../src/verifier/types';
-import { caught, collect } from '../../support/async';
+import { caught, collect } from '../../support/helpers';
 import { pushImage, pushSignature, remoteTarget } from '../../support/push';
 import { ReferrersServer, ReferrersServerOptions, startReferrersServer } from '../../support/registry';
 

@@ -2,7 +2,7 @@ import { ConfigurationError, VerificationFailedError, VerificationInconclusiveEr
 import { digestOf, parseReference } from '../../../src/verifier/reference';
 import { RemoteRepository, RemoteRepositoryOptions, isLoopbackHost } from '../../../src/verifier/registry';
 import { LIMITS } from '../../../src/verifier/types';
-import { caught, collect } from '../../support/async';
+import { caught, collect } from '../../support/helpers';
 import { pushImage, pushImageIndex, pushSignature, remoteTarget } from '../../support/push';
 import { startReferrersServer, startRegistry, TestRegistry } from '../../support/registry';
 

@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { VerificationFailedError } from '../../../src/verifier/errors';
 import { CertificateInfo, parseCertificate, parseCertificates } from '../../../src/verifier/x509/certificate';
 import {
   buildChain, formatRange, parseSignedToken, parseTstInfo, validateTstInfo, verifyAuthenticTimestamp, verifySignedToken,
 } from '../../../src/verifier/x509/timestamp';
+import { failure } from '../../support/helpers';
 import { makeChain, makeTimestampToken, makeTsaChain } from '../../support/pki';
 
 const FIX = path.join(__dirname, '../../fixtures');
@@ -59,15 +59,6 @@ function cose(file: string): Env {
   };
 }
 
-function failure(fn: () => unknown): VerificationFailedError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(VerificationFailedError);
-    return e as VerificationFailedError;
-  }
-  throw new Error('expected failure');
-}
 
 const verify = (env: Env, roots = tsaRoots, extra: Partial<Parameters<typeof verifyAuthenticTimestamp>[0]> = {}) =>
   verifyAuthenticTimestamp({ token: env.token, signature: env.signature, signingChain: env.chain, tsaRoots: roots, ...extra });
