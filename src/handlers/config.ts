@@ -82,6 +82,12 @@ export interface HandlerConfig {
   readonly signatureWaitSeconds?: number;
   /** Task audit: stop tasks running a rejected image (best-effort, opt-in). Default false. */
   readonly stopTask?: boolean;
+  /**
+   * Task audit, with `stopTask`: also stop tasks whose images could not be verified (inconclusive,
+   * unfinished before the deadline, or malformed in the event). Default false: only definitive
+   * rejections stop a task.
+   */
+  readonly stopTaskOnInconclusive?: boolean;
 }
 
 /** Shape of the default metrics namespace. */
@@ -94,6 +100,8 @@ export const METRIC = {
   EXEMPT: 'Exempt',
   INCONCLUSIVE: 'Inconclusive',
   DURATION: 'VerifyDuration',
+  /** Invocations that could not load their configuration (logged at ERROR; the handlers never throw for it). */
+  CONFIGURATION_ERRORS: 'ConfigurationErrors',
 } as const;
 
 /** The single metric dimension. */
