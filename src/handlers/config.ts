@@ -1,6 +1,7 @@
 /**
  * The contract between the constructs (which write it at synth time) and the Lambda handlers (which
- * read it at cold start). Plain types only: the constructs import this file type-only.
+ * read it at cold start). Plain types and constants only (no imports): the constructs import the
+ * shared defaults from here, so construct and handler agree on them by construction.
  *
  * Where it lives: `config.json` next to the bundled `index.js` in the function's asset directory.
  * Values that are deploy-time tokens cannot go in a file, so they travel in environment variables:
@@ -24,7 +25,40 @@ export const ENV = {
   SNS_TOPIC_ARN: 'SNS_TOPIC_ARN',
   /** Path of the config file (tests and local runs); default `<dir of index.js>/config.json`. */
   CONFIG_PATH: 'VERIFIER_CONFIG_PATH',
+  /**
+   * Admission hook: its mode (`ENFORCE` / `AUDIT`), also set outside the config file so that the hook
+   * can answer by its mode when the config cannot be read (AUDIT never blocks; anything else fails closed).
+   */
+  ADMISSION_MODE: 'ADMISSION_MODE',
+  /** CloudWatch namespace of the `ConfigurationErrors` metric written when the config cannot be read. */
+  METRICS_NAMESPACE: 'SIGNED_IMAGES_METRICS_NAMESPACE',
 } as const;
+
+/** Bundled handlers (`assets/handlers/<name>/index.js`). */
+export const HANDLER_NAME = {
+  ADMISSION_HOOK: 'admission-hook',
+  TASK_AUDIT: 'task-audit',
+  VERIFY: 'verify',
+} as const;
+
+/** Default of `signatureWaitSeconds` (admission hook, ENFORCE). */
+export const DEFAULT_SIGNATURE_WAIT_SECONDS = 120;
+
+/** Default `callBackDelay` of an IN_PROGRESS hook answer, in seconds. */
+export const DEFAULT_CALL_BACK_DELAY_SECONDS = 5;
+
+/** Default time kept in reserve before the Lambda timeout, in milliseconds. */
+export const DEFAULT_DEADLINE_MARGIN_MS = 3000;
+
+/** Default floor of the IN_PROGRESS rounds of the admission hook. */
+export const DEFAULT_MAX_IN_PROGRESS_ROUNDS = 20;
+
+/**
+ * ENFORCE admission hook, container whose service-revision entry has no `imageDigest` (ECS version
+ * consistency off): `REJECT` refuses it (default); `VERIFY_CURRENT_DIGEST` verifies the digest the
+ * tag names now (weaker: tasks started later pull whatever the tag names then).
+ */
+export type UnpinnedImagePolicy = 'REJECT' | 'VERIFY_CURRENT_DIGEST';
 
 /** `ENFORCE` answers FAILED on rejected images; `AUDIT` always answers SUCCEEDED and reports. */
 export type HandlerMode = 'ENFORCE' | 'AUDIT';
@@ -63,7 +97,7 @@ export interface HandlerConfig {
   readonly metricsNamespace?: string;
   /** Images verified at the same time. Default 4. */
   readonly concurrency?: number;
-  /** Time kept in reserve before the Lambda timeout, in milliseconds. Default 3000. */
+  /** Time kept in reserve before the Lambda timeout, in milliseconds. Default {@link DEFAULT_DEADLINE_MARGIN_MS}. */
   readonly deadlineMarginMs?: number;
   /** `callBackDelay` (seconds) of an IN_PROGRESS hook answer. Default 5. */
   readonly callBackDelaySeconds?: number;
@@ -80,6 +114,8 @@ export interface HandlerConfig {
    * verdict is waited for; any other rejection fails at once. 0 disables waiting. Default 120.
    */
   readonly signatureWaitSeconds?: number;
+  /** Admission hook: containers without `imageDigest` in the service revision. Default REJECT. */
+  readonly unpinnedImages?: UnpinnedImagePolicy;
   /** Task audit: stop tasks running a rejected image (best-effort, opt-in). Default false. */
   readonly stopTask?: boolean;
   /**
