@@ -3,9 +3,9 @@
  * Signatures are the manifests reachable from index.json whose `subject` is the target, plus the entries of
  * the `<alg>-<hex>` tag-schema index.
  */
-import { promises as fs } from 'fs';
+import { constants as fsConstants, promises as fs, Stats } from 'fs';
 import * as path from 'path';
-import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError } from '../errors';
+import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError, VerifierError } from '../errors';
 import { formatReference, parseDigest, verifyContent } from '../reference';
 import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
 import {
@@ -21,6 +21,8 @@ export interface OciLayoutSourceOptions {
   readonly logger?: RegistryLogger;
   /** Bound on manifests scanned for signatures (default 10000). */
   readonly maxScannedManifests?: number;
+  /** Aborts reading (e.g. the CLI's deadline): every later read fails as inconclusive `TIMEOUT`. */
+  readonly signal?: AbortSignal;
 }
 
 const INDEX_TYPES: readonly string[] = [MEDIA_TYPE.OCI_INDEX, MEDIA_TYPE.DOCKER_MANIFEST_LIST];
@@ -31,6 +33,7 @@ export class OciLayoutSource implements ArtifactSource {
   private readonly dir: string;
   private readonly opts: OciLayoutSourceOptions;
   private checkedLayout = false;
+  private rootReal?: string;
 
   public constructor(dir: string, options: OciLayoutSourceOptions = {}) {
     this.dir = path.resolve(dir);
@@ -159,7 +162,7 @@ export class OciLayoutSource implements ArtifactSource {
     if (!this.checkedLayout) {
       let layout: Record<string, any>;
       try {
-        layout = parseJsonObject(await this.readFileLimited(path.join(this.dir, 'oci-layout'), 4096, 'oci-layout'), 'oci-layout');
+        layout = parseJsonObject(await this.readFileLimited(path.join(this.dir, 'oci-layout'), 4096, 'oci-layout', true), 'oci-layout');
       } catch (e) {
         if (e instanceof VerificationFailedError && e.code === 'NOT_FOUND') {
           throw new ConfigurationError('INVALID_REFERENCE', `${this.dir} is not an OCI image layout (no oci-layout file)`);
@@ -171,7 +174,7 @@ export class OciLayoutSource implements ArtifactSource {
       }
       this.checkedLayout = true;
     }
-    const bytes = await this.readFileLimited(path.join(this.dir, 'index.json'), LIMITS.MANIFEST_BYTES, 'index.json');
+    const bytes = await this.readFileLimited(path.join(this.dir, 'index.json'), LIMITS.MANIFEST_BYTES, 'index.json', true);
     return parseIndexManifests(bytes, 'index.json').manifests;
   }
 
@@ -180,26 +183,87 @@ export class OciLayoutSource implements ArtifactSource {
     return this.readFileLimited(path.join(this.dir, 'blobs', algorithm, hex), maxBytes, `${what} ${digest}`);
   }
 
-  /** Reads a file without ever buffering more than `maxBytes` (+1 to detect overflow). */
-  private async readFileLimited(file: string, maxBytes: number, what: string): Promise<Uint8Array> {
+  /** The layout root with every symlink resolved (once); files must resolve inside it. */
+  private async realRoot(): Promise<string> {
+    if (!this.rootReal) {
+      try {
+        this.rootReal = await fs.realpath(this.dir);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') {
+          throw new ConfigurationError('INVALID_REFERENCE', `${this.dir} is not an OCI image layout (the directory does not exist)`, { cause: e });
+        }
+        throw new ConfigurationError('INVALID_REFERENCE', `cannot resolve the OCI layout directory ${this.dir}: ${errnoText(e)}`, { cause: e });
+      }
+    }
+    return this.rootReal;
+  }
+
+  /**
+   * Reads a file of the layout without ever buffering more than `maxBytes` (+1 to detect overflow).
+   *
+   * Only regular files inside the layout are read, and nothing is opened that could block: the path is
+   * resolved (realpath) and must stay inside the layout root, it must be a regular file (no FIFO, socket,
+   * device or directory), it is opened with O_NONBLOCK|O_NOFOLLOW, and the opened descriptor must still be a
+   * regular file and the very file that was checked (same device and inode), so a path swapped between
+   * the check and the open is refused too. Sizes are checked on the opened descriptor before reading.
+   * `metadata` files (oci-layout, index.json) are the caller's input: problems there are configuration errors.
+   */
+  private async readFileLimited(file: string, maxBytes: number, what: string, metadata = false): Promise<Uint8Array> {
     this.stats.requests++;
-    let fh: fs.FileHandle;
+    this.throwIfAborted(what);
+    const refuse = (why: string, cause?: unknown): VerifierError => {
+      const message = `${what} in the OCI layout ${this.dir} is refused: ${why}`;
+      return metadata
+        ? new ConfigurationError('INVALID_REFERENCE', message, cause ? { cause } : undefined)
+        : new VerificationFailedError('NOT_FOUND', message, cause ? { cause } : undefined);
+    };
+    const root = await this.realRoot();
+    let real: string;
     try {
-      fh = await fs.open(file, 'r');
+      real = await fs.realpath(file);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
-      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${(e as Error).message}`, { cause: e });
+      if (code === 'ELOOP') throw refuse('a symbolic link loop', e);
+      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${errnoText(e)}`, { cause: e });
+    }
+    if (real !== root && !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {
+      throw refuse('it is a symbolic link to a file outside the layout directory');
+    }
+    let before: Stats;
+    try {
+      before = await fs.stat(real);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
+      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${errnoText(e)}`, { cause: e });
+    }
+    if (!before.isFile()) throw refuse(`it is ${fileKind(before)}, not a regular file`);
+    if (before.size > maxBytes) {
+      throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} size ${before.size} exceeds the limit of ${maxBytes} bytes`);
+    }
+    let fh: fs.FileHandle;
+    try {
+      fh = await fs.open(real, OPEN_FLAGS);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
+      // ELOOP: the last component became a symlink; ENXIO: a socket (or a FIFO without writer opened for writing)
+      if (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR') throw refuse(`the file changed while it was opened (${code})`, e);
+      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${errnoText(e)}`, { cause: e });
     }
     try {
       const st = await fh.stat();
-      if (!st.isFile()) throw new VerificationFailedError('NOT_FOUND', `${what} is not a file`);
+      if (!st.isFile()) throw refuse(`it is ${fileKind(st)}, not a regular file`);
+      if (st.dev !== before.dev || st.ino !== before.ino) throw refuse('the file was replaced while it was opened');
       if (st.size > maxBytes) {
         throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} size ${st.size} exceeds the limit of ${maxBytes} bytes`);
       }
       const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
       let off = 0;
       for (;;) {
+        this.throwIfAborted(what);
         const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
         if (bytesRead === 0) break;
         off += bytesRead;
@@ -213,6 +277,30 @@ export class OciLayoutSource implements ArtifactSource {
       await fh.close();
     }
   }
+
+  private throwIfAborted(what: string): void {
+    if (this.opts.signal?.aborted) {
+      throw new VerificationInconclusiveError('TIMEOUT', `reading ${what} from the OCI layout was aborted (deadline reached)`);
+    }
+  }
+}
+
+/** O_NONBLOCK: opening a FIFO never waits for a writer. O_NOFOLLOW: the resolved path must not become a symlink. */
+const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0);
+
+function fileKind(st: Stats): string {
+  if (st.isFIFO()) return 'a FIFO (named pipe)';
+  if (st.isSocket()) return 'a socket';
+  if (st.isCharacterDevice()) return 'a character device';
+  if (st.isBlockDevice()) return 'a block device';
+  if (st.isDirectory()) return 'a directory';
+  if (st.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
+
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException)?.code;
+  return code ?? (e instanceof Error ? e.message : String(e));
 }
 
 function parseDigestOrFail(d: string): { algorithm: string; hex: string } {
