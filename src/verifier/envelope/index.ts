@@ -5,6 +5,7 @@
  */
 import { KeyObject } from 'crypto';
 import { VerificationFailedError, VerifierError } from '../errors';
+import { parseStrictJson } from '../json';
 import { Descriptor, LIMITS, MEDIA_TYPE, VerifiedEnvelope } from '../types';
 import { AlgorithmName, EnvelopeContent, invalidChain, invalidEnvelope, invalidSignature, PAYLOAD_CONTENT_TYPE, validateTimes } from './common';
 import { coseAlgorithm, coseContent, decodeCose, DecodedCose, verifyCoseSignature } from './cose';
@@ -50,12 +51,9 @@ function leafAlgorithm(leaf: CertificateInfo): AlgorithmName {
 
 function parseTargetArtifact(payload: Uint8Array): Descriptor {
   const generic = 'failed to unmarshal the payload content in the signature blob to envelope.Payload';
-  let doc: unknown;
-  try {
-    doc = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
-  } catch (e) {
-    throw invalidEnvelope(generic, e);
-  }
+  // Strict (src/verifier/json): a payload with "targetArtifact" and "TargetArtifact" (or "digest" and
+  // "Digest") is rejected; Go would read the last spelling, JSON.parse the exact one.
+  const doc = parseStrictJson(payload, (message, _reason, cause) => invalidEnvelope(`${generic}: ${message}`, cause));
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   if (!isObj(doc)) throw invalidEnvelope(`${generic}: payload is not a JSON object`);
   const t = doc.targetArtifact;

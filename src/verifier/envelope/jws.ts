@@ -3,6 +3,8 @@
  * (notary-verification.md §5.1; notation-core-go `signature/jws`, golang-jwt v4 parser semantics).
  */
 import { KeyObject } from 'crypto';
+import { VerificationFailedError } from '../errors';
+import { parseStrictJson, StrictJsonReason } from '../json';
 import { ExtendedAttribute, SigningScheme } from '../types';
 import {
   ALGORITHMS,
@@ -77,12 +79,9 @@ export function decodeJws(bytes: Uint8Array): DecodedJws {
   if (/^\s*[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\s*$/.test(text)) {
     parseError('JWS compact serialization is not supported, only flattened JSON serialization');
   }
-  let doc: unknown;
-  try {
-    doc = JSON.parse(text);
-  } catch (e) {
-    return parseError(`invalid JSON: ${(e as Error).message}`, e);
-  }
+  // Strict: duplicate or case-variant keys ("payload" and "Payload") are rejected, since Go's decoder
+  // matches struct fields case-insensitively and keeps the last one (src/verifier/json).
+  const doc = parseStrictJson(text, (message, _reason, cause) => invalidEnvelope(`unable to parse the digital signature, error : ${message}`, cause));
   if (!isPlainObject(doc)) return parseError('JWS envelope must be a JSON object');
   if ('signatures' in doc) parseError('JWS general JSON serialization is not supported, only flattened JSON serialization');
   for (const k of ['payload', 'protected', 'signature'] as const) {
@@ -127,13 +126,18 @@ function jwtSegment(s: string): Uint8Array {
   }
 }
 
+/**
+ * Syntax errors keep golang-jwt's integrity-error wording; what Go would have decoded but this engine
+ * refuses (duplicate or case-variant keys, invalid UTF-8, lone surrogates) is an INVALID_ENVELOPE.
+ */
+function jwtJsonError(what: string): (message: string, reason: StrictJsonReason, cause?: unknown) => VerificationFailedError {
+  return (message, reason, cause) => (reason === 'syntax'
+    ? integrityError(`could not JSON decode ${what}: ${message}`, cause)
+    : invalidEnvelope(`jws envelope ${what} rejected: ${message}`, cause));
+}
+
 function jwtJsonObject(b: Uint8Array, what: string): Record<string, unknown> {
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(b));
-  } catch (e) {
-    throw integrityError(`could not JSON decode ${what}: ${(e as Error).message}`, e);
-  }
+  const v = parseStrictJson(b, jwtJsonError(what));
   if (!isPlainObject(v)) throw integrityError(`could not JSON decode ${what}: not a JSON object`);
   return v;
 }
@@ -191,12 +195,7 @@ export function jwsContent(d: DecodedJws): EnvelopeContent {
   } catch (e) {
     return headerError((e as Error).message);
   }
-  let h: unknown;
-  try {
-    h = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(raw));
-  } catch (e) {
-    return headerError((e as Error).message);
-  }
+  const h = parseStrictJson(raw, (message, _reason, cause) => invalidEnvelope(`jws envelope protected header can't be decoded: ${message}`, cause));
   if (!isPlainObject(h)) return headerError('not a JSON object');
 
   const alg = optString(h, 'alg') ?? '';

@@ -9,6 +9,8 @@
  */
 import { createHash } from 'crypto';
 import { ConfigurationError, VerificationFailedError } from '../errors';
+import { findFoldedKeyCollision, parseStrictJson } from '../json';
+import { canonicalScope } from '../reference';
 import { CheckAction, CheckName, VerificationLevelName } from '../types';
 import { isDnSubset, parseDistinguishedName } from '../x509/dn';
 
@@ -220,18 +222,16 @@ function decode(input: unknown): MutableDocument {
     throw invalid('oci trust policy document cannot be nil');
   }
   let raw: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      raw = JSON.parse(input);
-    } catch {
-      throw invalid(MALFORMED);
-    }
-  } else if (input instanceof Uint8Array) {
-    try {
-      raw = JSON.parse(new TextDecoder('utf-8').decode(input));
-    } catch {
-      throw invalid(MALFORMED);
-    }
+  if (typeof input === 'string' || input instanceof Uint8Array) {
+    // Strict parse (src/verifier/json): grammar errors keep notation's message; keys that Go's decoder
+    // would merge ("trustPolicies" and "TrustPolicies", at any depth), invalid UTF-8 and lone
+    // surrogates are rejected with the reason.
+    raw = parseStrictJson(input, (message, reason) => invalid(reason === 'syntax' ? MALFORMED : `${MALFORMED} (${message})`));
+  } else {
+    // An object handed in directly (construct props, handler config): JS keeps case variants apart,
+    // Go would not, so the same rule applies.
+    const collision = findFoldedKeyCollision(input);
+    if (collision) throw invalid(`${MALFORMED} (${collision})`);
   }
   try {
     return decodeDocument(raw);
@@ -414,6 +414,7 @@ export function registryScopeError(scope: string): string | undefined {
 
 function validateRegistryScopes(doc: MutableDocument): string | undefined {
   const counts = new Map<string, number>();
+  const spelled = new Map<string, string>();
   for (const st of doc.trustPolicies ?? []) {
     const scopes = st.registryScopes ?? [];
     if (scopes.length === 0) {
@@ -427,10 +428,16 @@ function validateRegistryScopes(doc: MutableDocument): string | undefined {
         const err = registryScopeError(scope);
         if (err) return err;
       }
-      counts.set(scope, (counts.get(scope) ?? 0) + 1);
+      // Counted in canonical form: `LOCALHOST:5000/app` and `localhost:5000/app` (or an ECR
+      // registry's standard and FIPS names) are one scope, so two statements cannot claim it
+      // (stricter than notation, which compares the strings).
+      const key = canonicalScope(scope);
+      counts.set(key, (counts.get(key) ?? 0) + 1);
+      if (!spelled.has(key)) spelled.set(key, scope);
     }
   }
-  for (const [scope, n] of counts) {
+  for (const [key, n] of counts) {
+    const scope = spelled.get(key) ?? key;
     if (n > 1) {
       return `registry scope ${goQuote(scope)} is present in multiple oci trust policy statements, one registry scope value can only be associated with one statement`;
     }
@@ -511,17 +518,33 @@ export function validateTrustPolicy(doc: TrustPolicyDocument): void {
   parseTrustPolicy(doc);
 }
 
+const canonicalScopes = new WeakMap<TrustPolicyStatement, string[]>();
+
+/** A statement's registry scopes in canonical form (computed once per parsed statement). */
+function canonicalScopesOf(st: TrustPolicyStatement): string[] {
+  let c = canonicalScopes.get(st);
+  if (!c) {
+    c = st.registryScopes.map(canonicalScope);
+    canonicalScopes.set(st, c);
+  }
+  return c;
+}
+
 /**
- * Selects the statement applying to `scope` (`registry/repository`): an exact registry scope beats
+ * Selects the statement applying to `scope` (`registry/repository`), both sides compared in their
+ * canonical form (`canonicalScope`: host lower-cased, trailing dot and HTTPS default port removed,
+ * IP literals normalised, an ECR registry's FIPS / dual-stack names mapped to its standard name).
+ * An exact registry scope beats
  * `*`. `reference` (the full artifact reference, `registry/repo@digest`) is only used in the error.
  * @throws VerificationFailedError `NO_APPLICABLE_TRUST_POLICY`
  */
 export function selectStatement(doc: TrustPolicyDocument, scope: string, reference?: string): TrustPolicyStatement {
   let wildcard: TrustPolicyStatement | undefined;
   let exact: TrustPolicyStatement | undefined;
+  const wanted = canonicalScope(scope);
   for (const st of doc.trustPolicies) {
     if (st.registryScopes.includes(WILDCARD)) wildcard = st;
-    else if (st.registryScopes.includes(scope)) exact = st;
+    else if (canonicalScopesOf(st).includes(wanted)) exact = st;
   }
   const found = exact ?? wildcard;
   if (!found) {

@@ -2,6 +2,7 @@
  * Where images and their Notation signatures come from: a remote OCI registry or an OCI image layout.
  */
 import { VerificationFailedError } from '../errors';
+import { parseStrictJson } from '../json';
 import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
 
 /** The `artifactType` of Notation signatures (and the legacy config media type). */
@@ -101,14 +102,13 @@ function parseAnnotations(v: unknown, where: string): Record<string, string> {
   return out;
 }
 
-/** Parses JSON bytes into an object; INVALID_MANIFEST otherwise. */
+/**
+ * Parses JSON bytes into an object with the strict parser (src/verifier/json: RFC 8259, valid UTF-8,
+ * no duplicate or case-variant keys at any depth); INVALID_MANIFEST otherwise.
+ */
 export function parseJsonObject(bytes: Uint8Array, what: string): Record<string, any> {
-  let v: unknown;
-  try {
-    v = JSON.parse(Buffer.from(bytes).toString('utf8'));
-  } catch (e) {
-    throw new VerificationFailedError('INVALID_MANIFEST', `${what} is not valid JSON`, { cause: e });
-  }
+  const v = parseStrictJson(bytes, (message, _reason, cause) =>
+    new VerificationFailedError('INVALID_MANIFEST', `${what} is not valid JSON: ${message}`, cause === undefined ? undefined : { cause }));
   if (!isRecord(v)) throw invalidManifest(`${what} is not a JSON object`);
   return v;
 }
