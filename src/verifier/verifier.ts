@@ -14,11 +14,13 @@ import {
   VerificationFailedError,
   VerificationInconclusiveError,
   VerifierError,
+  errorLogFields,
+  isUnexpectedError,
   toVerifierError,
 } from './errors';
 import { checkActions, parseTrustPolicy, policyFingerprint, selectStatement, TrustPolicyDocument, TrustPolicyStatement } from './policy/trust-policy';
 import { formatReference, parseReference, repositoryScope } from './reference';
-import { ArtifactSource } from './registry/source';
+import { ArtifactSource, parseIndexManifests } from './registry/source';
 import { AWS_SIGNER_PLUGIN_ID, AWS_SIGNER_PLUGIN_VERSION, checkSignerRevocation, matchSignerIdentity, SIGNER_PROFILE_VERSION_ATTRIBUTE, SignerRevocationClient, validateSignerEnvelope } from './signer';
 import {
   CheckAction,
@@ -131,6 +133,18 @@ export class ImageVerifier {
   }
 
   /**
+   * Classifies anything caught: VerifierErrors pass through; anything else is a bug (or input that
+   * tripped one) and becomes a failed `INTERNAL` error, logged here with its stack.
+   */
+  private toError(e: unknown, subject: string): VerifierError {
+    const err = toVerifierError(e);
+    if (isUnexpectedError(e)) {
+      this.logger.warn('internal error in the verification engine: the result is failed (INTERNAL), never inconclusive', { subject, error: errorLogFields(e) });
+    }
+    return err;
+  }
+
+  /**
    * Verifies one image. Never throws for per-image problems; returns a typed verdict.
    * `opts.signal` aborts the verification's in-flight work (the verdict is then inconclusive).
    */
@@ -140,7 +154,7 @@ export class ImageVerifier {
     try {
       ref = parseReference(reference);
     } catch (e) {
-      return errorVerdict(reference, toVerifierError(e), started);
+      return errorVerdict(reference, this.toError(e, reference), started);
     }
     return this.verifyReference(ref, reference, started);
   }
@@ -154,7 +168,7 @@ export class ImageVerifier {
     try {
       statement = selectStatement(this.policy, repositoryScope(ref));
     } catch (e) {
-      return errorVerdict(reference, toVerifierError(e), started);
+      return errorVerdict(reference, this.toError(e, reference), started);
     }
     const level = statement.signatureVerification.level;
     if (level === 'skip') {
@@ -170,7 +184,7 @@ export class ImageVerifier {
       try {
         resolved = await source.resolve(ref);
       } catch (e) {
-        return { ...errorVerdict(reference, toVerifierError(e), started), ...base };
+        return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
       }
       return this.verifyResolved(reference, source, resolved.descriptor, resolved.bytes, statement, started, discovery);
     };
@@ -178,7 +192,7 @@ export class ImageVerifier {
       try {
         return this.options.sourceFor(ref);
       } catch (e) {
-        return { ...errorVerdict(reference, toVerifierError(e), started), ...base };
+        return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
       }
     };
 
@@ -206,7 +220,7 @@ export class ImageVerifier {
       target = resolved.descriptor;
       manifest = resolved.bytes;
     } catch (e) {
-      return { ...errorVerdict(reference, toVerifierError(e), started), ...base };
+      return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
     }
     const compute = async () => this.cacheable(await this.verifyResolved(reference, source, target, manifest, statement, started));
     if (!this.cache) return (await compute()).value;
@@ -260,7 +274,7 @@ export class ImageVerifier {
         }
       }
     } catch (e) {
-      const err = toVerifierError(e);
+      const err = this.toError(e, reference);
       if (err.kind !== 'failed') inconclusive = inconclusive ?? err;
       else return { ...base, status: 'failed', verified: false, signatures, reasons: [err.message], error: err.toJSON(), durationMs: elapsed(started) };
     }
@@ -304,10 +318,11 @@ export class ImageVerifier {
   ): Promise<Verdict[]> {
     let manifests: Descriptor[];
     try {
-      const index = JSON.parse(Buffer.from(indexBytes).toString('utf8'));
-      manifests = Array.isArray(index?.manifests) ? index.manifests : [];
-    } catch {
-      manifests = [];
+      // Strict parse with descriptor validation: a malformed index or one with duplicate / case-variant
+      // keys is a failed platform check, never "no platforms to check".
+      manifests = parseIndexManifests(indexBytes, 'image index').manifests;
+    } catch (e) {
+      return [errorVerdict(reference, toVerifierError(e), started)];
     }
     const out: Verdict[] = [];
     for (const m of manifests) {
@@ -316,7 +331,7 @@ export class ImageVerifier {
         const bytes = await source.fetchManifest(m);
         out.push(await this.verifyResolved(ref, source, { mediaType: m.mediaType, digest: m.digest, size: m.size }, bytes, statement, started));
       } catch (e) {
-        out.push(errorVerdict(ref, toVerifierError(e), started));
+        out.push(errorVerdict(ref, this.toError(e, ref), started));
       }
     }
     return out;
@@ -335,7 +350,7 @@ export class ImageVerifier {
       this.checkCriticalAttributes(envelope);
       checks.push({ check: 'integrity', action: 'enforce', passed: true });
     } catch (e) {
-      const err = toVerifierError(e);
+      const err = this.toError(e, sigDesc.digest);
       if (err.kind === 'failed') checks.push({ check: 'integrity', action: 'enforce', passed: false, reason: err.message, code: err.code });
       return { signatureDigest: sigDesc.digest, envelopeMediaType: mediaType, verified: false, checks, error: err.toJSON() };
     }
@@ -362,7 +377,7 @@ export class ImageVerifier {
         await run();
         checks.push({ check, action, passed: true });
       } catch (e) {
-        const err = toVerifierError(e);
+        const err = this.toError(e, sigDesc.digest);
         if (err.kind === 'configuration' && ctx.statement.signatureVerification.level !== 'audit') {
           checks.push({ check, action, passed: false, reason: err.message, code: err.code });
           return { ...outcomeBase, verified: false, checks, error: err.toJSON() };
@@ -375,7 +390,7 @@ export class ImageVerifier {
     try {
       this.checkTarget(envelope, ctx.target);
     } catch (e) {
-      const err = toVerifierError(e);
+      const err = this.toError(e, sigDesc.digest);
       checks.push({ check: 'integrity', action: 'enforce', passed: false, reason: err.message, code: err.code });
       return { ...outcomeBase, verified: false, checks, error: err.toJSON() };
     }
@@ -499,9 +514,15 @@ export class ImageVerifier {
     this.throwOnRevocation(await checkRevocation(chain, { ...this.options.x509Revocation, signingTime: env.authenticSigningTime, now: this.now }));
   }
 
-  private throwOnRevocation(r: { status: string; reason?: string }): void {
+  private throwOnRevocation(r: { status: string; reason?: string; transient?: boolean }): void {
     if (r.status === 'revoked') throw new VerificationFailedError('REVOKED', r.reason ?? 'signing certificate is revoked');
-    if (r.status === 'unknown') throw new VerificationInconclusiveError('REVOCATION_UNKNOWN', r.reason ?? 'revocation status is unknown');
+    if (r.status === 'unknown') {
+      // Only transport failures (unreachable, timeout, non-200, tryLater) are inconclusive; an invalid or
+      // definitive answer (bad signature, expired, unparsable, status unknown) is a failed check.
+      const reason = r.reason ?? 'revocation status is unknown';
+      if (r.transient === true) throw new VerificationInconclusiveError('REVOCATION_UNKNOWN', reason);
+      throw new VerificationFailedError('REVOCATION_UNKNOWN', reason);
+    }
   }
 
   private checkTarget(env: VerifiedEnvelope, target: Descriptor): void {
@@ -544,7 +565,7 @@ function prefetch<T>(listing: AsyncIterable<T>): AsyncIterable<T> {
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new VerificationInconclusiveError('TIMEOUT', `timed out after ${ms} ms`)), ms);
     timer.unref();
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));

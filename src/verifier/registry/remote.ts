@@ -6,11 +6,13 @@
 import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError, VerifierError, isVerifierError } from '../errors';
 import { digestOf, formatReference, parseDigest, repositoryScope, verifyContent } from '../reference';
 import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
+import { linkSignals } from './abort';
 import { CredentialProvider, RegistryCredentials, parseChallenge } from './auth';
+import { AuthSession, AuthSessions, defaultAuthSessions } from './auth-session';
 import { HttpAgents, HttpResponse, TransportError, defaultAgents, header, httpRequest, transportToVerifierError } from './http';
 import {
   ArtifactSource, MANIFEST_MEDIA_TYPES, RegistryLogger, ResolvedManifest, SIGNATURE_ARTIFACT_TYPE, SignatureArtifact,
-  checkSignatureDescriptor, parseIndexManifests, parseSignatureManifest, referrersTag,
+  checkSignatureDescriptor, parseIndexManifests, parseJsonObject, parseSignatureManifest, referrersTag,
 } from './source';
 
 export interface RetryOptions {
@@ -37,7 +39,10 @@ export interface RemoteRepositoryOptions {
   readonly requestTimeoutMs?: number;
   /** Deadline for one operation (resolve / listing page / fetchSignature), retries included (default 30000 ms). */
   readonly operationTimeoutMs?: number;
-  /** Aborts everything (e.g. the Lambda's remaining time). */
+  /**
+   * Aborts everything (the verification's deadline, or the caller giving up, e.g. the handler has answered):
+   * in-flight requests stop and no new request is sent; the operation fails inconclusive TIMEOUT.
+   */
   readonly signal?: AbortSignal;
   readonly retry?: RetryOptions;
   readonly agents?: HttpAgents;
@@ -55,6 +60,11 @@ export interface RemoteRepositoryOptions {
   readonly userAgent?: string;
   /** Sleep function (tests). */
   readonly sleep?: (ms: number) => Promise<void>;
+  /**
+   * Where Authorization headers and logins in flight are shared, per (credential provider, registry origin,
+   * repository). Default: process-wide, so concurrent verifications of one repository log in once.
+   */
+  readonly authSessions?: AuthSessions;
 }
 
 const ACCEPT_MANIFEST = MANIFEST_MEDIA_TYPES.join(', ');
@@ -110,6 +120,9 @@ interface SendOptions {
   readonly followRedirects?: boolean;
 }
 
+/** What a 404 for content named by a descriptor means: definitive, or registry inconsistency. */
+type Missing = 'failed' | 'inconclusive';
+
 interface Op {
   readonly signal: AbortSignal;
   readonly deadline: number;
@@ -120,7 +133,7 @@ export class RemoteRepository implements ArtifactSource {
   public readonly registry: string;
   public readonly repository: string;
   public readonly scope: string;
-  public readonly stats = { requests: 0, retries: 0 };
+  public readonly stats = { requests: 0, retries: 0, logins: 0 };
 
   private readonly opts: RemoteRepositoryOptions;
   private readonly base: string;
@@ -128,9 +141,15 @@ export class RemoteRepository implements ArtifactSource {
   private readonly logger?: RegistryLogger;
   private readonly capability: ReferrersCapabilityCache;
   private readonly sleep: (ms: number) => Promise<void>;
-  private credentials?: Promise<RegistryCredentials | undefined>;
-  /** Current Authorization header value. */
-  private authorization?: string;
+  /** Origin of the registry: the only origin that ever receives credentials or tokens, and whose 401s are answered. */
+  private readonly origin: string;
+  private readonly session: AuthSession;
+  /**
+   * Signature manifests the registry itself listed through the referrers API. A 404 for one of them (or its
+   * envelope) is replication lag: inconclusive. Content named only by the client-written tag-schema index that is
+   * missing is a failure: whoever can push could otherwise turn "unsigned" into "inconclusive".
+   */
+  private readonly listedByRegistry = new Set<string>();
 
   public constructor(target: { registry: string; repository: string }, options: RemoteRepositoryOptions = {}) {
     this.registry = target.registry;
@@ -145,6 +164,8 @@ export class RemoteRepository implements ArtifactSource {
     }
     const usePlain = plain.includes(this.registry.toLowerCase()) && isLoopbackHost(this.registry);
     this.base = `${usePlain ? 'http' : 'https'}://${this.registry}`;
+    this.origin = new URL(this.base).origin;
+    this.session = (options.authSessions ?? defaultAuthSessions).get(options.credentials, this.origin, this.repository);
     this.agents = options.agents ?? defaultAgents();
     this.logger = options.logger;
     this.capability = options.referrersCapability ?? globalReferrersCache;
@@ -170,12 +191,8 @@ export class RemoteRepository implements ArtifactSource {
       let mediaType = mediaTypeOf(res);
       if (!MANIFEST_MEDIA_TYPES.includes(mediaType)) {
         // fall back on the manifest's own mediaType field
-        let inner: unknown;
-        try {
-          inner = JSON.parse(bytes.toString('utf8'))?.mediaType;
-        } catch {
-          inner = undefined;
-        }
+        // Strict parse (src/verifier/json): "mediaType" next to "MediaType" is INVALID_MANIFEST, not a guess.
+        const inner: unknown = parseJsonObject(bytes, `manifest ${formatReference(reference)}`).mediaType;
         if (typeof inner !== 'string' || !MANIFEST_MEDIA_TYPES.includes(inner)) {
           throw new VerificationFailedError('INVALID_MANIFEST',
             `${formatReference(reference)}: unsupported manifest media type ${JSON.stringify(mediaType)}`);
@@ -208,28 +225,16 @@ export class RemoteRepository implements ArtifactSource {
     });
   }
 
+  /**
+   * Fetches a manifest named by a descriptor of content the registry holds (a platform manifest of an index):
+   * a 404 is a registry inconsistency (inconclusive), not a statement about signatures.
+   */
   public async fetchManifest(desc: Descriptor, maxBytes: number = LIMITS.MANIFEST_BYTES): Promise<Uint8Array> {
-    this.checkDeclaredSize(desc, maxBytes, 'manifest');
-    return this.withOp(async (op) => {
-      const res = await this.readingAtMost(desc, () => this.send(op, `/v2/${this.repository}/manifests/${desc.digest}`, {
-        accept: desc.mediaType || ACCEPT_MANIFEST, maxBytes: desc.size, what: 'manifest',
-      }));
-      this.expectOk(res, `manifest ${desc.digest}`);
-      verifyContent(res.body, desc);
-      return new Uint8Array(res.body);
-    });
+    return this.fetchManifestAs(desc, maxBytes, 'inconclusive');
   }
 
   public async fetchBlob(desc: Descriptor, maxBytes: number): Promise<Uint8Array> {
-    this.checkDeclaredSize(desc, maxBytes, 'blob');
-    return this.withOp(async (op) => {
-      const res = await this.readingAtMost(desc, () => this.send(op, `/v2/${this.repository}/blobs/${desc.digest}`, {
-        maxBytes: desc.size, what: 'blob', followRedirects: true,
-      }));
-      this.expectOk(res, `blob ${desc.digest}`);
-      verifyContent(res.body, desc);
-      return new Uint8Array(res.body);
-    });
+    return this.fetchBlobAs(desc, maxBytes, 'inconclusive');
   }
 
   public async *listSignatures(subject: Descriptor): AsyncIterable<Descriptor> {
@@ -257,7 +262,8 @@ export class RemoteRepository implements ArtifactSource {
         const result = await this.referrersPage(path);
         if (result === 'unsupported') {
           if (page > 1) {
-            throw new VerificationFailedError('INVALID_MANIFEST', `referrers API of ${this.registry} stopped answering mid-listing`);
+            // the API answered page 1: a 404 now says nothing about the signatures (registry trouble)
+            throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `referrers API of ${this.registry} stopped answering mid-listing`);
           }
           useApi = false;
           this.capability.set(this.scope, Date.now() + (this.opts.referrersCapabilityTtlMs ?? 60 * 60 * 1000));
@@ -267,7 +273,10 @@ export class RemoteRepository implements ArtifactSource {
         this.capability.delete(this.scope);
         for (const d of result.descriptors) {
           if (count >= max) return;
-          if (emit(d)) yield d;
+          if (emit(d)) {
+            this.listedByRegistry.add(d.digest);
+            yield d;
+          }
         }
         path = result.next;
       }
@@ -278,7 +287,7 @@ export class RemoteRepository implements ArtifactSource {
     const res = await this.withOp((op) => this.send(op, `/v2/${this.repository}/manifests/${tag}`, {
       accept: MEDIA_TYPE.OCI_INDEX, maxBytes: LIMITS.MANIFEST_BYTES, what: 'referrers tag index',
     }));
-    if (res.status === 404) return;
+    if (res.status === 404) return; // no tag: no signatures (definitive)
     this.expectOk(res, `referrers tag ${tag}`);
     const mt = mediaTypeOf(res);
     if (mt !== MEDIA_TYPE.OCI_INDEX) {
@@ -294,17 +303,44 @@ export class RemoteRepository implements ArtifactSource {
 
   public async fetchSignature(sigManifest: Descriptor): Promise<SignatureArtifact> {
     checkSignatureDescriptor(sigManifest);
-    const bytes = await this.fetchManifest(sigManifest, LIMITS.SIGNATURE_MANIFEST_BYTES);
+    // Listed by the registry's referrers API but missing now: replication lag, inconclusive. Named only by the
+    // client-written tag-schema index (or by the caller): missing content is a failure (see listedByRegistry).
+    const missing = this.listedByRegistry.has(sigManifest.digest) ? 'inconclusive' : 'failed';
+    const bytes = await this.fetchManifestAs(sigManifest, LIMITS.SIGNATURE_MANIFEST_BYTES, missing);
     const manifest = parseSignatureManifest(bytes, sigManifest.mediaType, {
       checkConfigMediaType: this.opts.checkSignatureConfigMediaType ?? false,
     });
-    const envelope = await this.fetchBlob(manifest.envelope, LIMITS.ENVELOPE_BYTES);
+    const envelope = await this.fetchBlobAs(manifest.envelope, LIMITS.ENVELOPE_BYTES, missing);
     return { manifestDigest: sigManifest.digest, manifest, envelopeMediaType: manifest.envelope.mediaType, envelope };
   }
 
   // -------------------------------------------------------------------------------------------------------
   // internals
   // -------------------------------------------------------------------------------------------------------
+
+  private async fetchManifestAs(desc: Descriptor, maxBytes: number, missing: Missing): Promise<Uint8Array> {
+    this.checkDeclaredSize(desc, maxBytes, 'manifest');
+    return this.withOp(async (op) => {
+      const res = await this.readingAtMost(desc, () => this.send(op, `/v2/${this.repository}/manifests/${desc.digest}`, {
+        accept: desc.mediaType || ACCEPT_MANIFEST, maxBytes: desc.size, what: 'manifest',
+      }));
+      this.expectOk(res, `manifest ${desc.digest}`, missing);
+      verifyContent(res.body, desc);
+      return new Uint8Array(res.body);
+    });
+  }
+
+  private async fetchBlobAs(desc: Descriptor, maxBytes: number, missing: Missing): Promise<Uint8Array> {
+    this.checkDeclaredSize(desc, maxBytes, 'blob');
+    return this.withOp(async (op) => {
+      const res = await this.readingAtMost(desc, () => this.send(op, `/v2/${this.repository}/blobs/${desc.digest}`, {
+        maxBytes: desc.size, what: 'blob', followRedirects: true,
+      }));
+      this.expectOk(res, `blob ${desc.digest}`, missing);
+      verifyContent(res.body, desc);
+      return new Uint8Array(res.body);
+    });
+  }
 
   private async referrersPage(path: string): Promise<'unsupported' | { descriptors: Descriptor[]; next?: string }> {
     const res = await this.withOp((op) => this.send(op, path, {
@@ -361,33 +397,39 @@ export class RemoteRepository implements ArtifactSource {
     }
   }
 
-  private expectOk(res: HttpResponse, what: string): void {
-    if (res.status === 200) return;
-    if (res.status === 404) throw new VerificationFailedError('NOT_FOUND', `${what} not found in ${this.scope}`);
-    if (res.status === 401 || res.status === 403) {
-      throw new VerificationInconclusiveError('AUTHENTICATION', `${what}: access denied by ${this.registry} (HTTP ${res.status})`);
+  /**
+   * Classifies a non-200 answer. Only answers that say something about the artifact are verdicts:
+   *  - 404 for the subject manifest (image not there), for content named only by the client-written tag-schema
+   *    index, or NAME_UNKNOWN: failed NOT_FOUND (`missing` = 'failed', the default);
+   *  - 404 for content the registry itself listed or references (`missing` = 'inconclusive'): replication lag;
+   *  - 401/403: inconclusive AUTHENTICATION; 408: TIMEOUT; 429: THROTTLED;
+   *  - anything else (5xx, 3xx that was not followed, 400, 410, other 2xx...): inconclusive REGISTRY_UNAVAILABLE,
+   *    because a status of the registry's API says nothing about the signature.
+   */
+  private expectOk(res: HttpResponse, what: string, missing: Missing = 'failed'): void {
+    const status = res.status;
+    if (status === 200) return;
+    const from = res.url.origin === this.origin ? this.registry : `${res.url.host} (redirected from ${this.registry})`;
+    if (status === 404) {
+      if (missing === 'failed' || ociErrorCodes(res.body).includes('NAME_UNKNOWN')) {
+        throw new VerificationFailedError('NOT_FOUND', `${what} not found in ${this.scope}`);
+      }
+      throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE',
+        `${what} is referenced in ${this.scope} but ${from} answered HTTP 404 (replication lag?)`);
     }
-    if (res.status === 429) throw new VerificationInconclusiveError('THROTTLED', `${what}: throttled by ${this.registry}`);
-    if (res.status >= 500) throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `${what}: ${this.registry} answered HTTP ${res.status}`);
-    throw new VerificationFailedError('INVALID_MANIFEST', `${what}: unexpected HTTP ${res.status} from ${this.registry}`);
+    if (status === 401 || status === 403) {
+      throw new VerificationInconclusiveError('AUTHENTICATION', `${what}: access denied by ${from} (HTTP ${status})`);
+    }
+    if (status === 408) throw new VerificationInconclusiveError('TIMEOUT', `${what}: ${from} answered HTTP 408`);
+    if (status === 429) throw new VerificationInconclusiveError('THROTTLED', `${what}: throttled by ${from}`);
+    throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `${what}: unexpected HTTP ${status} from ${from}`);
   }
 
   private async withOp<T>(fn: (op: Op) => Promise<T>): Promise<T> {
     const timeoutMs = this.opts.operationTimeoutMs ?? 30000;
-    const ctl = new AbortController();
-    const timer = setTimeout(() => ctl.abort(), timeoutMs);
-    const outer = this.opts.signal;
-    const onOuter = () => ctl.abort();
-    outer?.addEventListener('abort', onOuter, { once: true });
-    if (outer?.aborted) ctl.abort();
-    const op: Op = {
-      signal: ctl.signal,
-      deadline: Date.now() + timeoutMs,
-      cleanup: () => {
-        clearTimeout(timer);
-        outer?.removeEventListener('abort', onOuter);
-      },
-    };
+    const deadline = Date.now() + timeoutMs;
+    const linked = linkSignals([this.opts.signal], deadline);
+    const op: Op = { signal: linked.signal, deadline, cleanup: linked.dispose };
     try {
       return await fn(op);
     } finally {
@@ -395,9 +437,24 @@ export class RemoteRepository implements ArtifactSource {
     }
   }
 
+  /** The inconclusive TIMEOUT of an aborted operation, saying which limit ended it. */
+  private timeoutError(what: string, cause?: unknown): VerificationInconclusiveError {
+    const message = this.opts.signal?.aborted
+      ? `${what}: stopped, the verification was aborted or reached its deadline`
+      : `${what}: operation on ${this.registry} did not finish within ${this.opts.operationTimeoutMs ?? 30000} ms`;
+    return new VerificationInconclusiveError('TIMEOUT', message, { cause });
+  }
+
   /**
    * Sends one logical request with auth and retries. Returns the final response (any status after retries);
-   * throws inconclusive errors for transport failures, and throws after retries for 429 / 5xx.
+   * throws inconclusive errors for transport failures, and throws after retries for 408 / 429 / 5xx.
+   *
+   * Authentication: only a 401 from the registry's own origin is answered. The request's Authorization header (as
+   * sent) goes to the shared session, which returns a newer header another request already obtained or the result
+   * of the single login in flight; the request is then retried with it (at most twice). A 401 from any other
+   * origin (a blob redirect target) is never answered with credentials and its challenge is not followed: the
+   * request ends inconclusive AUTHENTICATION (the content was never seen, so this says nothing about the
+   * signature; a registry that redirects to storage demanding auth is misconfigured or the URL expired).
    */
   private async send(op: Op, path: string, o: SendOptions): Promise<HttpResponse> {
     const retry = this.opts.retry ?? {};
@@ -405,23 +462,37 @@ export class RemoteRepository implements ArtifactSource {
     const baseDelay = retry.baseDelayMs ?? 200;
     const maxDelay = retry.maxDelayMs ?? 2000;
     const maxRetryAfter = retry.maxRetryAfterMs ?? 5000;
-    let authRetried = false;
+    let authRounds = 0;
     let lastError: VerifierError | undefined;
     for (let attempt = 1; ; attempt++) {
       let res: HttpResponse | undefined;
       let retryAfterMs: number | undefined;
       try {
-        res = await this.exchange(op, path, o);
-        if (res.status === 401 && !authRetried) {
-          authRetried = true;
-          if (await this.authenticate(op, res)) {
-            attempt--; // the auth round-trip is not a retry
-            continue;
+        const sent = this.session.current;
+        res = await this.exchange(op, path, o, sent);
+        if (res.status === 401) {
+          if (res.url.origin !== this.origin) {
+            throw new VerificationInconclusiveError('AUTHENTICATION',
+              `${o.what}: ${res.url.host}, where ${this.registry} redirected the request, demands authentication; `
+              + 'registry credentials are only sent to the registry itself');
           }
+          if (authRounds < 2) {
+            authRounds++;
+            const challenge = res;
+            const next = await this.session.refresh(sent, (signal) => this.login(challenge, signal), op.signal,
+              () => this.timeoutError(o.what));
+            if (next !== undefined && next !== sent) {
+              attempt--; // the auth round-trip is not a retry
+              continue;
+            }
+          }
+          return res;
         }
         if (res.status === 429) {
           lastError = new VerificationInconclusiveError('THROTTLED', `${o.what}: throttled by ${this.registry} (HTTP 429)`);
           retryAfterMs = parseRetryAfter(header(res.headers, 'retry-after'), Date.now());
+        } else if (res.status === 408) {
+          lastError = new VerificationInconclusiveError('TIMEOUT', `${o.what}: ${this.registry} answered HTTP 408`);
         } else if (res.status >= 500 && res.status !== 501 && res.status !== 505) {
           lastError = new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `${o.what}: ${this.registry} answered HTTP ${res.status}`);
         } else {
@@ -429,10 +500,7 @@ export class RemoteRepository implements ArtifactSource {
         }
       } catch (e) {
         if (e instanceof TransportError) {
-          if (e.kind === 'aborted') {
-            throw new VerificationInconclusiveError('TIMEOUT',
-              `${o.what}: operation on ${this.registry} did not finish within ${this.opts.operationTimeoutMs ?? 30000} ms`, { cause: e });
-          }
+          if (e.kind === 'aborted') throw this.timeoutError(o.what, e);
           lastError = transportToVerifierError(e);
         } else if (isVerifierError(e)) {
           throw e;
@@ -447,26 +515,33 @@ export class RemoteRepository implements ArtifactSource {
       this.stats.retries++;
       this.logger?.debug?.(`retrying ${o.what} on ${this.registry} in ${Math.round(delay)} ms: ${lastError!.message}`);
       await this.sleepOrAbort(delay, op.signal);
-      if (op.signal.aborted) throw lastError!;
+      if (op.signal.aborted) throw this.opts.signal?.aborted ? this.timeoutError(o.what) : lastError!;
     }
   }
 
   private async sleepOrAbort(ms: number, signal: AbortSignal): Promise<void> {
     if (signal.aborted) return;
+    let onAbort: () => void = () => undefined;
     await Promise.race([
       this.sleep(ms),
-      new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true })),
+      new Promise<void>((resolve) => {
+        onAbort = resolve;
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
     ]);
+    signal.removeEventListener('abort', onAbort);
   }
 
-  /** One HTTP exchange (following redirects for blobs, without credentials off-origin). */
-  private async exchange(op: Op, path: string, o: SendOptions): Promise<HttpResponse> {
+  /**
+   * One HTTP exchange (following redirects for blobs). `authorization` is attached only to the registry's own
+   * origin; a redirect elsewhere (another host, port or scheme, `localhost` vs `127.0.0.1`) gets no credentials.
+   */
+  private async exchange(op: Op, path: string, o: SendOptions, authorization: string | undefined): Promise<HttpResponse> {
     let url = new URL(this.base + path);
     for (let hop = 0; hop <= 5; hop++) {
-      const sameOrigin = url.origin === new URL(this.base).origin;
       const headers: Record<string, string> = { 'User-Agent': this.opts.userAgent ?? 'cdk-signed-images-verifier' };
       if (o.accept) headers.Accept = o.accept;
-      if (sameOrigin && this.authorization) headers.Authorization = this.authorization;
+      if (url.origin === this.origin && authorization) headers.Authorization = authorization;
       this.stats.requests++;
       const res = await httpRequest(url, {
         headers, maxBytes: o.maxBytes, what: o.what, timeoutMs: this.opts.requestTimeoutMs ?? 10000, signal: op.signal, agents: this.agents,
@@ -474,9 +549,18 @@ export class RemoteRepository implements ArtifactSource {
       if (o.followRedirects && [301, 302, 303, 307, 308].includes(res.status)) {
         const loc = header(res.headers, 'location');
         if (!loc) return res;
-        const next = new URL(loc, url);
+        let next: URL;
+        try {
+          next = new URL(loc, url);
+        } catch (e) {
+          throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `${o.what}: ${this.registry} redirected to an invalid URL`, { cause: e });
+        }
         if (next.protocol !== 'https:' && !(next.protocol === 'http:' && this.base.startsWith('http:') && isLoopbackHost(next.host))) {
-          throw new VerificationFailedError('INVALID_MANIFEST', `refusing redirect to ${next.protocol}//${next.host}`);
+          throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `${o.what}: refusing redirect to ${next.protocol}//${next.host}`);
+        }
+        if (next.username || next.password) {
+          // Node would turn the user info into an Authorization header for that host
+          throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `${o.what}: refusing redirect to a URL with user info (${next.host})`);
         }
         url = next;
         continue;
@@ -486,30 +570,32 @@ export class RemoteRepository implements ArtifactSource {
     throw new VerificationInconclusiveError('NETWORK', `${o.what}: too many redirects from ${this.registry}`);
   }
 
-  private getCredentials(): Promise<RegistryCredentials | undefined> {
-    if (!this.credentials) {
-      const p = this.opts.credentials ? this.opts.credentials(this.registry) : Promise.resolve(undefined);
-      this.credentials = p;
-      p.catch(() => {
-        if (this.credentials === p) this.credentials = undefined;
-      });
+  private async credentialsFor(): Promise<RegistryCredentials | undefined> {
+    if (!this.opts.credentials) return undefined;
+    try {
+      return await this.opts.credentials(this.registry);
+    } catch (e) {
+      if (isVerifierError(e)) throw e;
+      throw new VerificationInconclusiveError('AUTHENTICATION',
+        `credentials for ${this.registry} could not be obtained: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
     }
-    return this.credentials;
   }
 
-  /** Handles a 401 challenge; returns true when a new Authorization header was obtained. */
-  private async authenticate(op: Op, res: HttpResponse): Promise<boolean> {
+  /**
+   * Answers a 401 challenge of the registry's own origin (the caller checked it); returns the new Authorization
+   * header, or undefined when the challenge cannot be answered. A token realm on another https host is legitimate
+   * (it is named by the registry itself); the token obtained there is only ever sent to the registry origin.
+   */
+  private async login(res: HttpResponse, signal: AbortSignal): Promise<string | undefined> {
     const ch = parseChallenge(header(res.headers, 'www-authenticate'));
-    if (!ch) return false;
-    const creds = await this.getCredentials();
+    if (!ch) return undefined;
+    this.stats.logins++;
+    const creds = await this.credentialsFor();
     if (ch.scheme === 'basic') {
       if (!creds || creds.username === undefined) {
         throw new VerificationInconclusiveError('AUTHENTICATION', `${this.registry} requires basic authentication and no credentials are configured`);
       }
-      const next = 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
-      if (next === this.authorization) return false;
-      this.authorization = next;
-      return true;
+      return 'Basic ' + Buffer.from(`${creds.username}:${creds.password}`).toString('base64');
     }
     if (ch.scheme !== 'bearer') {
       throw new VerificationInconclusiveError('AUTHENTICATION', `${this.registry}: unsupported authentication scheme ${JSON.stringify(ch.scheme)}`);
@@ -525,11 +611,14 @@ export class RemoteRepository implements ArtifactSource {
     if (realmUrl.protocol !== 'https:' && !(realmUrl.protocol === 'http:' && this.base.startsWith('http:') && isLoopbackHost(realmUrl.host))) {
       throw new VerificationInconclusiveError('AUTHENTICATION', `${this.registry}: refusing token realm ${realmUrl.protocol}//${realmUrl.host} (HTTPS required)`);
     }
+    if (realmUrl.username || realmUrl.password) {
+      throw new VerificationInconclusiveError('AUTHENTICATION', `${this.registry}: refusing token realm with user info (${realmUrl.host})`);
+    }
     const scopes = new Set<string>([`repository:${this.repository}:pull`]);
     if (ch.params.scope) for (const s of ch.params.scope.split(' ')) if (s) scopes.add(s);
     const service = ch.params.service;
     let tokenRes: HttpResponse;
-    const common = { maxBytes: 1024 * 1024, what: 'auth token', timeoutMs: this.opts.requestTimeoutMs ?? 10000, signal: op.signal, agents: this.agents };
+    const common = { maxBytes: 1024 * 1024, what: 'auth token', timeoutMs: this.opts.requestTimeoutMs ?? 10000, signal, agents: this.agents };
     try {
       this.stats.requests++;
       if (creds?.identityToken !== undefined) {
@@ -551,7 +640,10 @@ export class RemoteRepository implements ArtifactSource {
         tokenRes = await httpRequest(u, { ...common, headers });
       }
     } catch (e) {
-      if (e instanceof TransportError) throw transportToVerifierError(e);
+      if (e instanceof TransportError) {
+        if (e.kind === 'aborted') throw this.timeoutError('auth token', e);
+        throw transportToVerifierError(e);
+      }
       throw e;
     }
     if (tokenRes.status !== 200) {
@@ -564,10 +656,9 @@ export class RemoteRepository implements ArtifactSource {
     } catch {
       token = undefined;
     }
-    if (typeof token !== 'string' || token.length === 0) {
-      throw new VerificationInconclusiveError('AUTHENTICATION', `${this.registry}: token response without a token`);
+    if (typeof token !== 'string' || token.length === 0 || /[\r\n]/.test(token)) {
+      throw new VerificationInconclusiveError('AUTHENTICATION', `${this.registry}: token response without a usable token`);
     }
-    this.authorization = `Bearer ${token}`;
-    return true;
+    return `Bearer ${token}`;
   }
 }
