@@ -13,6 +13,7 @@ import type { HandlerConfig } from './handlers/config';
 import { internalsOf } from './private/verifier-internals';
 import { TrustPolicy } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
+import { canonicalScope, parseEcrRegistry } from './verifier/reference';
 
 /** Properties of an {@link ImageVerifierFunction}. */
 export interface ImageVerifierFunctionProps {
@@ -267,9 +268,15 @@ function repositoryArnsFromScopes(scope: IConstruct, policyDoc: any): string[] {
     if (statement?.signatureVerification?.level === 'skip') continue;
     for (const s of statement.registryScopes ?? []) {
       if (s === '*' || Token.isUnresolved(s)) return ['*'];
-      const m = /^([0-9]{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.[a-z0-9.]+\/(.+)$/.exec(s);
-      if (!m) continue; // not ECR: no IAM needed
-      const arn = stack.formatArn({ service: 'ecr', account: m[1], region: m[2], resource: 'repository', resourceName: m[3], arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+      // The scope in canonical form (any letter case, trailing dot, :443, FIPS or dual-stack name of
+      // an ECR registry): the runtime matches images in that form, so IAM must cover it too.
+      const c = canonicalScope(s);
+      const slash = c.indexOf('/');
+      const registry = slash > 0 ? parseEcrRegistry(c.slice(0, slash)) : undefined;
+      if (!registry) continue; // not ECR: no IAM needed
+      const arn = stack.formatArn({
+        service: 'ecr', account: registry.accountId, region: registry.region, resource: 'repository', resourceName: c.slice(slash + 1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+      });
       if (!arns.includes(arn)) arns.push(arn);
     }
   }

@@ -113,6 +113,20 @@ describe('ImageVerifierFunction', () => {
     expect(statements).toHaveLength(3);
   });
 
+  test('IAM: scopes are mapped in canonical form (letter case, :443, FIPS and dual-stack ECR names)', () => {
+    const s = stack();
+    new ImageVerifierFunction(s, 'Spellings', {
+      trustPolicy: literalPolicy([
+        '111122223333.DKR.ECR.US-EAST-1.AMAZONAWS.COM/team/app',
+        '111122223333.dkr.ecr-fips.us-east-1.amazonaws.com:443/team/fips',
+        '111122223333.dkr-ecr.eu-west-1.on.aws/team/v6',
+      ]),
+    });
+    const resources = policyStatements(s).find((x) => x.Sid === 'PullImagesAndSignatures').Resource;
+    const arn = (region: string, repo: string) => ({ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ecr:${region}:111122223333:repository/${repo}`]] });
+    expect(resources).toEqual([arn('us-east-1', 'team/app'), arn('us-east-1', 'team/fips'), arn('eu-west-1', 'team/v6')]);
+  });
+
   test('IAM: a * scope grants ECR pull on *; given repositories win', () => {
     const s = stack();
     new ImageVerifierFunction(s, 'Wild', { trustPolicy: literalPolicy(['*']) });

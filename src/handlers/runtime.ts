@@ -7,8 +7,8 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULT_METRICS_NAMESPACE, ENV, HandlerConfig, METRIC, METRIC_DIMENSION } from './config';
-import { ConfigurationError } from '../verifier/errors';
-import { formatReference, parseReference } from '../verifier/reference';
+import { ConfigurationError, errorLogFields, toVerifierError } from '../verifier/errors';
+import { canonicalScope, formatReference, parseReference, repositoryScope, scopeRegistry } from '../verifier/reference';
 import { ecrCredentialProvider } from '../verifier/registry';
 import { RemoteRepository } from '../verifier/registry/remote';
 import { sdkEcrTokenProvider, sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
@@ -141,14 +141,32 @@ export function globToRegExp(glob: string): RegExp {
   return new RegExp(`^${re}$`);
 }
 
-/** Returns the exemption pattern matching `image`, if any (matched against `registry/repository` and the full reference). */
+/**
+ * An exemption glob with its registry host in canonical form (`canonicalScope` of the part before the
+ * first `/`), so that it is written against the same spelling the image is matched in.
+ */
+export function canonicalExemption(glob: string): string {
+  const slash = glob.indexOf('/');
+  if (slash <= 0) return glob;
+  const host = glob.slice(0, slash);
+  // A host with glob characters cannot be canonicalised as an address: lower-case it only.
+  if (/[*?]/.test(host)) return glob.slice(0, slash).toLowerCase() + glob.slice(slash);
+  return canonicalScope(glob).slice(0, -glob.slice(slash).length) + glob.slice(slash);
+}
+
+/**
+ * Returns the exemption pattern matching `image`, if any. Matched against the image's canonical forms
+ * only (`registry/repository` and the full reference, registry host canonical), never the spelling
+ * the caller wrote: `LOCALHOST:5000/tools/x` and `localhost:5000/tools/x` are one image. A reference
+ * that does not parse is never exempt (it fails verification instead).
+ */
 export function matchExemption(patterns: readonly RegExp[], sources: readonly string[], image: string): string | undefined {
-  const candidates = [image];
+  let candidates: string[];
   try {
     const ref = parseReference(image);
-    candidates.push(`${ref.registry}/${ref.repository}`);
+    candidates = [formatReference({ ...ref, registry: scopeRegistry(ref.registry) }), repositoryScope(ref)];
   } catch {
-    // unparsable references are matched as written
+    return undefined;
   }
   for (let i = 0; i < patterns.length; i++) {
     if (candidates.some((c) => patterns[i].test(c))) return sources[i];
@@ -240,7 +258,7 @@ export class Runtime {
   public constructor(public readonly config: HandlerConfig, public readonly handlerName: string) {
     this.logger = new JsonLogger({ handler: handlerName });
     this.exemptionSources = [...(config.exemptions ?? [])];
-    this.exemptionPatterns = this.exemptionSources.map(globToRegExp);
+    this.exemptionPatterns = this.exemptionSources.map((g) => globToRegExp(canonicalExemption(g)));
     const plainHttpRegistries = config.plainHttpRegistries ?? [];
     const registryTimeoutMs = config.registryTimeoutMs;
     const ecrTokens = sdkEcrTokenProvider();
@@ -317,14 +335,17 @@ export class Runtime {
     try {
       verdict = await this.verifier.verify(image, opts);
     } catch (e) {
-      // verify() is documented never to throw per image; be defensive anyway.
+      // verify() is documented never to throw per image; if it does, that is a bug: a failed INTERNAL
+      // verdict (never inconclusive, so inconclusiveAction ADMIT cannot admit it), logged with its stack.
+      const err = toVerifierError(e);
+      this.logger.error('internal error while verifying an image: rejected (INTERNAL)', { image, ...extra, error: errorLogFields(e) });
       verdict = {
         reference: image,
-        status: 'inconclusive',
+        status: err.kind === 'inconclusive' ? 'inconclusive' : 'failed',
         verified: false,
         signatures: [],
-        reasons: [(e as Error).message ?? String(e)],
-        error: { kind: 'inconclusive', code: 'NETWORK', message: (e as Error).message ?? String(e) },
+        reasons: [err.message],
+        error: err.toJSON(),
         durationMs: performance.now() - started,
       };
     }

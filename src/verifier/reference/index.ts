@@ -138,7 +138,7 @@ export function parseReference(s: string): ImageReference {
   if (!looksLikeRegistryHost(registry)) {
     throw invalid(s, `missing registry host: ${JSON.stringify(registry)} is not a registry host`);
   }
-  const hostErr = checkHost(registry);
+  const hostErr = checkHost(stripTrailingDot(registry));
   if (hostErr) throw invalid(s, hostErr);
 
   let tag: string | undefined;
@@ -159,7 +159,13 @@ export function parseReference(s: string): ImageReference {
     // notation requires a tag or digest; a bare name is not an artifact reference.
     throw invalid(s, 'a tag or digest is required');
   }
-  const ref: { registry: string; repository: string; tag?: string; digest?: string } = { registry, repository: path };
+  let canonical: string;
+  try {
+    canonical = canonicalRegistryHost(registry);
+  } catch (e) {
+    throw invalid(s, (e as Error).message);
+  }
+  const ref: { registry: string; repository: string; tag?: string; digest?: string } = { registry: canonical, repository: path };
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
   return ref;
@@ -173,9 +179,75 @@ export function formatReference(ref: ImageReference): string {
   return out;
 }
 
-/** `registry/repository`: the trust-policy registry scope of a reference. */
+/**
+ * `registry/repository`: the trust-policy registry scope of a reference, in its canonical form
+ * ({@link scopeRegistry} of the host). Statement selection, exemptions and verdict-cache keys all use
+ * this form, so no spelling of one registry can pick another statement.
+ */
 export function repositoryScope(ref: ImageReference): string {
-  return `${ref.registry}/${ref.repository}`;
+  return `${scopeRegistry(ref.registry)}/${ref.repository}`;
+}
+
+/** `host.` → `host`, `host.:5000` → `host:5000` (one trailing dot of the host name; not for IPv6 literals). */
+function stripTrailingDot(hostPort: string): string {
+  if (hostPort.startsWith('[')) return hostPort;
+  return hostPort.replace(/([^.:])\.(:[0-9]*)?$/, '$1$2');
+}
+
+/**
+ * The network-equivalent canonical form of a registry `host[:port]`: the one spelling every other
+ * spelling of the same address is turned into before it meets configuration.
+ *
+ * - the host is lower-cased (DNS names are case-insensitive: `LOCALHOST:5000` is `localhost:5000`);
+ * - one trailing dot is removed (`registry.example.com.` is `registry.example.com`);
+ * - IPv4 addresses in any form a resolver accepts (`127.1`, `0x7f.0.0.1`, `2130706433`) become
+ *   dotted-decimal (`127.0.0.1`); IPv6 literals are compressed (`[0:0:0:0:0:0:0:1]` → `[::1]`);
+ * - the HTTPS default port is dropped (`host:443` is `host`), leading zeros of a port too
+ *   (`host:05000` is `host:5000`). Every remote registry is reached over HTTPS; `host:80` stays
+ *   distinct from `host` (plain HTTP is for listed loopback registries only, always with their port).
+ *
+ * Names are NOT resolved: `localhost` and `127.0.0.1` are two registries, as are a registry's DNS
+ * name and its IP address (as in notation; a scope names what the reference says).
+ * @throws ConfigurationError INVALID_REFERENCE when the host is not a valid address
+ */
+export function canonicalRegistryHost(hostPort: string): string {
+  const stripped = stripTrailingDot(hostPort);
+  let url: URL;
+  try {
+    url = new URL(`https://${stripped}/`);
+  } catch {
+    throw new ConfigurationError('INVALID_REFERENCE', `invalid registry host ${JSON.stringify(hostPort)}`);
+  }
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigurationError('INVALID_REFERENCE', `invalid registry host ${JSON.stringify(hostPort)}`);
+  }
+  return url.port ? `${url.hostname}:${url.port}` : url.hostname;
+}
+
+/**
+ * The registry part of a trust-policy scope: {@link canonicalRegistryHost}, and for a private ECR
+ * registry reached through one of its other endpoint names (FIPS `dkr.ecr-fips`, dual-stack
+ * `dkr-ecr[-fips].<region>.on.aws`) its standard name `<account>.dkr.ecr.<region>.<dnsSuffix>`:
+ * they are one registry, so they select one statement. Hosts that are not valid addresses are only
+ * lower-cased (policy validation reports them).
+ */
+export function scopeRegistry(hostPort: string): string {
+  let host: string;
+  try {
+    host = canonicalRegistryHost(hostPort);
+  } catch {
+    return hostPort.toLowerCase();
+  }
+  const ecr = parseEcrRegistry(host);
+  return ecr ? `${ecr.accountId}.dkr.ecr.${ecr.region}.${ecr.dnsSuffix}` : host;
+}
+
+/** The canonical form of a trust-policy registry scope (`*` stays `*`). */
+export function canonicalScope(scope: string): string {
+  if (scope === '*') return scope;
+  const slash = scope.indexOf('/');
+  if (slash < 0) return scope.toLowerCase();
+  return `${scopeRegistry(scope.slice(0, slash))}${scope.slice(slash)}`;
 }
 
 /** A reference pinned to `digest` (tag dropped). */
@@ -187,22 +259,36 @@ export interface EcrRegistry {
   /** 12-digit AWS account id (the ECR registry id). */
   readonly accountId: string;
   readonly region: string;
-  /** `amazonaws.com`, `amazonaws.com.cn`, `c2s.ic.gov`, `sc2s.sgov.gov`. */
+  /**
+   * DNS suffix of the registry's standard endpoint name: `amazonaws.com`, `amazonaws.com.cn`,
+   * `c2s.ic.gov`, `sc2s.sgov.gov` (a dual-stack `on.aws` name has the standard suffix `amazonaws.com`).
+   */
   readonly dnsSuffix: string;
-  readonly partition: 'aws' | 'aws-cn' | 'aws-iso' | 'aws-iso-b';
+  readonly partition: 'aws' | 'aws-cn' | 'aws-us-gov' | 'aws-iso' | 'aws-iso-b';
   readonly fips: boolean;
+  /** Reached through the dual-stack (IPv4 + IPv6) endpoint name `<account>.dkr-ecr[-fips].<region>.on.aws`. */
+  readonly dualStack: boolean;
 }
 
 const ECR_RE = /^([0-9]{12})\.dkr\.ecr(-fips)?\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\.(amazonaws\.com(?:\.cn)?|c2s\.ic\.gov|sc2s\.sgov\.gov)$/;
+const ECR_DUALSTACK_RE = /^([0-9]{12})\.dkr-ecr(-fips)?\.([a-z]{2}(?:-[a-z]+)+-[0-9]+)\.on\.aws$/;
 
-/** Recognises a private ECR registry host; undefined for anything else (including host:port forms). */
+/**
+ * Recognises a private ECR registry host, by any of its endpoint names (standard, FIPS, dual-stack),
+ * in any letter case and with or without one trailing dot; undefined for anything else (including
+ * host:port forms).
+ */
 export function parseEcrRegistry(host: string): EcrRegistry | undefined {
   if (typeof host !== 'string') return undefined;
-  const m = ECR_RE.exec(host.toLowerCase());
+  const h = host.toLowerCase().replace(/\.$/, '');
+  const d = ECR_DUALSTACK_RE.exec(h);
+  if (d) return { accountId: d[1], region: d[3], dnsSuffix: 'amazonaws.com', partition: 'aws', fips: d[2] !== undefined, dualStack: true };
+  const m = ECR_RE.exec(h);
   if (!m) return undefined;
   const dnsSuffix = m[4];
   const partition = dnsSuffix === 'amazonaws.com.cn' ? 'aws-cn'
     : dnsSuffix === 'c2s.ic.gov' ? 'aws-iso'
-      : dnsSuffix === 'sc2s.sgov.gov' ? 'aws-iso-b' : 'aws';
-  return { accountId: m[1], region: m[3], dnsSuffix, partition, fips: m[2] !== undefined };
+      : dnsSuffix === 'sc2s.sgov.gov' ? 'aws-iso-b'
+        : m[3].startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+  return { accountId: m[1], region: m[3], dnsSuffix, partition, fips: m[2] !== undefined, dualStack: false };
 }

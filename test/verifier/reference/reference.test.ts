@@ -16,7 +16,7 @@ describe('parseReference: valid', () => {
       { registry: '123456789012.dkr.ecr.us-east-1.amazonaws.com', repository: 'team/app', digest: D256 }],
     ['registry.example.com/a/b/c:1.0.0-rc_1@' + D384,
       { registry: 'registry.example.com', repository: 'a/b/c', tag: '1.0.0-rc_1', digest: D384 }],
-    ['Registry.Example.COM/app:v', { registry: 'Registry.Example.COM', repository: 'app', tag: 'v' }],
+    ['registry.example.com./app:v', { registry: 'registry.example.com', repository: 'app', tag: 'v' }],
     ['reg.io/my_app.x__y---z:T_1.2-3', { registry: 'reg.io', repository: 'my_app.x__y---z', tag: 'T_1.2-3' }],
     ['reg.io/app@' + D512, { registry: 'reg.io', repository: 'app', digest: D512 }],
     ['[::1]:5000/app:v1', { registry: '[::1]:5000', repository: 'app', tag: 'v1' }],
@@ -25,7 +25,7 @@ describe('parseReference: valid', () => {
   test.each(table)('%s', (s, expected) => {
     const ref = parseReference(s);
     expect(ref).toEqual(expected);
-    expect(formatReference(ref)).toBe(s);
+    expect(formatReference(ref)).toBe(s.replace('.com./', '.com/'));
     expect(repositoryScope(ref)).toBe(`${expected.registry}/${expected.repository}`);
   });
 });
@@ -97,9 +97,10 @@ describe('digests', () => {
 
 describe('parseEcrRegistry', () => {
   test.each([
-    ['123456789012.dkr.ecr.us-east-1.amazonaws.com', { accountId: '123456789012', region: 'us-east-1', dnsSuffix: 'amazonaws.com', partition: 'aws', fips: false }],
-    ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', { accountId: '123456789012', region: 'us-gov-west-1', dnsSuffix: 'amazonaws.com', partition: 'aws', fips: true }],
-    ['123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn', { accountId: '123456789012', region: 'cn-north-1', dnsSuffix: 'amazonaws.com.cn', partition: 'aws-cn', fips: false }],
+    ['123456789012.dkr.ecr.us-east-1.amazonaws.com', { accountId: '123456789012', region: 'us-east-1', dnsSuffix: 'amazonaws.com', partition: 'aws', fips: false, dualStack: false }],
+    ['123456789012.dkr.ecr-fips.us-gov-west-1.amazonaws.com', { accountId: '123456789012', region: 'us-gov-west-1', dnsSuffix: 'amazonaws.com', partition: 'aws-us-gov', fips: true, dualStack: false }],
+    ['123456789012.dkr.ecr.cn-north-1.amazonaws.com.cn', { accountId: '123456789012', region: 'cn-north-1', dnsSuffix: 'amazonaws.com.cn', partition: 'aws-cn', fips: false, dualStack: false }],
+    ['123456789012.dkr-ecr.eu-west-1.on.aws', { accountId: '123456789012', region: 'eu-west-1', dnsSuffix: 'amazonaws.com', partition: 'aws', fips: false, dualStack: true }],
   ])('%s', (host, expected) => {
     expect(parseEcrRegistry(host)).toEqual(expected);
   });
