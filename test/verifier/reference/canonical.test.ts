@@ -7,6 +7,7 @@
  * statement trusting the CI CA. An image signed only by CI must be refused under EVERY spelling of
  * `<host>`, as it is under the canonical one (the real docker-registry, real signatures).
  */
+import { canonicalExemption, globToRegExp, matchExemption } from '../../../src/handlers/runtime';
 import { ConfigurationError } from '../../../src/verifier/errors';
 import { parseTrustPolicy, selectStatement } from '../../../src/verifier/policy/trust-policy';
 import {
@@ -15,7 +16,6 @@ import {
 import { RemoteRepository } from '../../../src/verifier/registry/remote';
 import { ImageVerifier } from '../../../src/verifier/verifier';
 import { InMemoryTrustStore } from '../../../src/verifier/x509/truststore';
-import { canonicalExemption, globToRegExp, matchExemption } from '../../../src/handlers/runtime';
 import { Chain, makeChain } from '../../support/pki';
 import { pushImage, pushSignature } from '../../support/push';
 import { startRegistry, TestRegistry } from '../../support/registry';
@@ -59,7 +59,7 @@ describe('parseReference returns the canonical host; the scope maps ECR endpoint
   test.each([
     [`LOCALHOST:5000/shop/api@${D}`, 'localhost:5000', 'localhost:5000/shop/api'],
     [`127.1:5000/shop/api@${D}`, '127.0.0.1:5000', '127.0.0.1:5000/shop/api'],
-    [`reg.io.:443/shop/api:v1`, 'reg.io', 'reg.io/shop/api'],
+    ['reg.io.:443/shop/api:v1', 'reg.io', 'reg.io/shop/api'],
     [`123456789012.DKR.ECR.us-east-1.amazonaws.com/shop/api@${D}`, '123456789012.dkr.ecr.us-east-1.amazonaws.com', '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api'],
     [`123456789012.dkr.ecr-fips.us-east-1.amazonaws.com/shop/api@${D}`, '123456789012.dkr.ecr-fips.us-east-1.amazonaws.com', '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api'],
     [`123456789012.dkr-ecr.us-east-1.on.aws/shop/api@${D}`, '123456789012.dkr-ecr.us-east-1.on.aws', '123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api'],
@@ -111,9 +111,9 @@ describe('exemptions match canonical forms only', () => {
 
   test.each([
     [`LOCALHOST:5000/tools/x@${D}`, 'localhost:5000/tools/*'],
-    [`localhost.:5000/tools/x:1`, 'localhost:5000/tools/*'],
-    [`reg.io/base/node:20`, 'REG.IO/base/**'],
-    [`Reg.Io.:443/base/node:20`, 'REG.IO/base/**'],
+    ['localhost.:5000/tools/x:1', 'localhost:5000/tools/*'],
+    ['reg.io/base/node:20', 'REG.IO/base/**'],
+    ['Reg.Io.:443/base/node:20', 'REG.IO/base/**'],
     [`123456789012.dkr-ecr.us-east-1.on.aws/sidecar/envoy@${D}`, '123456789012.dkr.ecr.us-east-1.amazonaws.com/sidecar/*'],
   ])('%s is exempt by %s', (image, glob) => {
     expect(matchExemption(res, globs, image)).toBe(glob);
