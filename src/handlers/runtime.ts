@@ -8,10 +8,12 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULT_METRICS_NAMESPACE, ENV, HandlerConfig, METRIC, METRIC_DIMENSION } from './config';
 import { ConfigurationError, errorLogFields, toVerifierError } from '../verifier/errors';
+import { parseStrictJson } from '../verifier/json';
 import { canonicalScope, formatReference, parseReference, repositoryScope, scopeRegistry } from '../verifier/reference';
 import { ecrCredentialProvider } from '../verifier/registry';
 import { RemoteRepository } from '../verifier/registry/remote';
 import { sdkEcrTokenProvider, sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
+import { AWS_SIGNER_ROOTS_DER, pemCertificatesToDer } from '../verifier/signer/roots';
 import { ImageReference, Verdict } from '../verifier/types';
 import { ImageVerifier } from '../verifier/verifier';
 import { InMemoryTrustStore } from '../verifier/x509/truststore';
@@ -203,7 +205,8 @@ export function loadConfig(): { config: HandlerConfig; key: string } {
   let trustPolicy = raw.trustPolicy;
   if (envPolicy) {
     try {
-      trustPolicy = JSON.parse(envPolicy);
+      // Strict (src/verifier/json): keys Go's decoder would merge are rejected, not silently dropped.
+      trustPolicy = parseStrictJson(envPolicy, (m) => new ConfigurationError('INVALID_TRUST_POLICY', m));
     } catch (e) {
       throw new ConfigurationError('INVALID_TRUST_POLICY', `${ENV.TRUST_POLICY} is not valid JSON: ${(e as Error).message}`);
     }
@@ -225,6 +228,10 @@ export function loadConfig(): { config: HandlerConfig; key: string } {
   }
   if (raw.inconclusiveAction !== undefined && raw.inconclusiveAction !== 'REJECT' && raw.inconclusiveAction !== 'ADMIT') {
     throw new ConfigurationError('INVALID_OPTIONS', `inconclusiveAction must be REJECT or ADMIT, got ${JSON.stringify(raw.inconclusiveAction)}`);
+  }
+  if (raw.extraAwsSignerRootsPem !== undefined
+    && (typeof raw.extraAwsSignerRootsPem !== 'string' || pemCertificatesToDer(raw.extraAwsSignerRootsPem).length === 0)) {
+    throw new ConfigurationError('INVALID_TRUST_STORE', 'extraAwsSignerRootsPem must be a PEM bundle of certificates');
   }
   const wait = raw.signatureWaitSeconds;
   if (wait !== undefined && !(typeof wait === 'number' && Number.isFinite(wait) && wait >= 0)) {
@@ -268,15 +275,19 @@ export class Runtime {
     this.verifier = new ImageVerifier({
       trustPolicy: config.trustPolicy,
       trustStores: new InMemoryTrustStore(config.trustStores),
-      sourceFor: (ref: ImageReference) => {
+      // ctx.signal: the verification's deadline, or every caller gone (the handler answered): requests stop.
+      sourceFor: (ref: ImageReference, ctx) => {
         return new RemoteRepository(ref, {
           credentials: ecrCredentials,
           plainHttpRegistries,
           requestTimeoutMs: registryTimeoutMs,
+          signal: ctx.signal,
           logger: { warn: (m: string) => logger.warn(m, { image: formatReference(ref) }) },
         });
       },
       signerClient: sdkSignerRevocationClient(),
+      // Tests / partition overrides only (HandlerConfig.extraAwsSignerRootsPem); unset: the bundled roots.
+      ...(config.extraAwsSignerRootsPem ? { awsSignerRoots: [...AWS_SIGNER_ROOTS_DER, ...pemCertificatesToDer(config.extraAwsSignerRootsPem)] } : {}),
       // The construct's registryTimeout bounds AWS API calls too (GetRevocationStatus).
       awsApiTimeoutMs: registryTimeoutMs,
       maxSignatures: config.maxSignatures,

@@ -20,8 +20,9 @@ import {
 } from './errors';
 import { checkActions, parseTrustPolicy, policyFingerprint, selectStatement, TrustPolicyDocument, TrustPolicyStatement } from './policy/trust-policy';
 import { formatReference, parseReference, repositoryScope } from './reference';
+import { LinkedSignal, linkSignals, raceSignal } from './registry/abort';
 import { ArtifactSource, parseIndexManifests } from './registry/source';
-import { AWS_SIGNER_PLUGIN_ID, AWS_SIGNER_PLUGIN_VERSION, checkSignerRevocation, matchSignerIdentity, SIGNER_PROFILE_VERSION_ATTRIBUTE, SignerRevocationClient, validateSignerEnvelope } from './signer';
+import { AWS_SIGNER_PLUGIN_ID, AWS_SIGNER_PLUGIN_VERSION, AWS_SIGNER_ROOTS_DER, chainEndsInAwsSignerRoot, checkSignerRevocation, matchSignerIdentity, SIGNER_PROFILE_VERSION_ATTRIBUTE, SignerRevocationClient, validateSignerEnvelope } from './signer';
 import {
   CheckAction,
   CheckName,
@@ -51,10 +52,29 @@ export interface ImageVerifierOptions {
   readonly trustPolicy: unknown;
   /** Where the trust policy's `type:name` stores are read from. */
   readonly trustStores: TrustStoreProvider;
-  /** Creates the source (remote registry, OCI layout) for an image reference. */
-  readonly sourceFor: (ref: ImageReference) => ArtifactSource;
+  /**
+   * Creates the source (remote registry, OCI layout) for an image reference. `ctx.signal` aborts when the
+   * verification is aborted or reaches its deadline: pass it on (RemoteRepository's `signal` option) so that
+   * in-flight requests stop. Sources created without it still end, by their own timeouts.
+   */
+  readonly sourceFor: (ref: ImageReference, ctx: SourceContext) => ArtifactSource;
+  /**
+   * Overall deadline of one verification: resolving, signature discovery and every signature fetch and check
+   * together (per-request and per-operation limits of the source still apply inside it). When it passes, the
+   * verification's registry requests are aborted and the verdict is inconclusive `TIMEOUT` (never cached).
+   * @default 60000
+   */
+  readonly verificationTimeoutMs?: number;
   /** AWS Signer revocation client; without one, Signer revocation fails (inconclusive). */
   readonly signerClient?: SignerRevocationClient;
+  /**
+   * DER root certificates that make a chain an AWS Signer chain. A trusted identity that is an AWS
+   * Signer signing-profile (or profile-version) ARN matches only a chain that ends in one of these,
+   * whatever the statement's trust stores hold (stricter than notation). For tests and partition
+   * overrides only: production code leaves it unset.
+   * @default the bundled AWS Signer roots (commercial and GovCloud (US))
+   */
+  readonly awsSignerRoots?: readonly Uint8Array[];
   /**
    * Time limit of one AWS API call (GetRevocationStatus, retries included). The AWS SDK sets no
    * request timeout of its own, so a hanging endpoint would otherwise hold a verification until the
@@ -89,10 +109,24 @@ export interface ImageVerifierOptions {
   readonly logger?: Logger;
 }
 
+/** What a source learns about the verification it serves. */
+export interface SourceContext {
+  /** Aborts when the verification is aborted (every caller waiting on it gave up) or reaches its deadline. */
+  readonly signal: AbortSignal;
+  /** The verification's deadline (epoch ms). */
+  readonly deadline: number;
+}
+
 /** Per-call options of {@link ImageVerifier.verify}. */
 export interface VerifyOptions {
   /** Aborts the verification (e.g. when the handler has answered); in-flight registry requests stop. */
   readonly signal?: AbortSignal;
+}
+
+interface Flight {
+  readonly linked: LinkedSignal;
+  readonly deadline: number;
+  waiters: number;
 }
 
 interface SignatureContext {
@@ -110,6 +144,9 @@ export class ImageVerifier {
   private readonly maxSignatures: number;
   private readonly now: () => Date;
   private readonly logger: Logger;
+  private readonly verificationTimeoutMs: number;
+  /** Abort state of the shared (single-flight) computations in progress, by cache key. */
+  private readonly flights = new Map<string, Flight>();
 
   public constructor(private readonly options: ImageVerifierOptions) {
     this.policy = parseTrustPolicy(options.trustPolicy);
@@ -126,6 +163,11 @@ export class ImageVerifier {
       this.cache = new VerdictCache<Verdict>({ ttlMs: ttl, maxEntries: options.cacheMaxEntries ?? 10_000, now: () => this.now().getTime() });
     }
     this.logger = options.logger ?? NOOP_LOGGER;
+    const timeout = options.verificationTimeoutMs ?? 60_000;
+    if (!(typeof timeout === 'number' && Number.isFinite(timeout) && timeout > 0)) {
+      throw new ConfigurationError('INVALID_OPTIONS', `verificationTimeoutMs must be a positive number, got ${timeout}`);
+    }
+    this.verificationTimeoutMs = timeout;
   }
 
   public get cacheStats() {
@@ -148,7 +190,7 @@ export class ImageVerifier {
    * Verifies one image. Never throws for per-image problems; returns a typed verdict.
    * `opts.signal` aborts the verification's in-flight work (the verdict is then inconclusive).
    */
-  public async verify(reference: string, _opts: VerifyOptions = {}): Promise<Verdict> {
+  public async verify(reference: string, opts: VerifyOptions = {}): Promise<Verdict> {
     const started = performance.now();
     let ref: ImageReference;
     try {
@@ -156,14 +198,16 @@ export class ImageVerifier {
     } catch (e) {
       return errorVerdict(reference, this.toError(e, reference), started);
     }
-    return this.verifyReference(ref, reference, started);
+    return this.verifyReference(ref, reference, started, opts);
   }
 
   /**
    * Verifies an already-parsed reference. `ref.registry/ref.repository` is the trust-policy scope;
    * for OCI layouts the caller supplies the scope (like `notation verify --oci-layout --scope`).
    */
-  public async verifyReference(ref: ImageReference, reference: string = formatReference(ref), started = performance.now()): Promise<Verdict> {
+  public async verifyReference(
+    ref: ImageReference, reference: string = formatReference(ref), started = performance.now(), opts: VerifyOptions = {},
+  ): Promise<Verdict> {
     let statement: TrustPolicyStatement;
     try {
       statement = selectStatement(this.policy, repositoryScope(ref));
@@ -178,55 +222,124 @@ export class ImageVerifier {
       this.logger.warn('reference uses a tag; it is resolved to a digest now and the digest is verified', { reference });
     }
     const base = { policyStatement: statement.name, level };
+    // One deadline for the whole verification. This caller's own wait ends at its deadline or when its signal
+    // aborts (an inconclusive TIMEOUT verdict, never cached). Work shared with other callers through the verdict
+    // cache's single flight runs under the flight's own deadline and is aborted only when EVERY caller waiting
+    // on it has given up, so one caller's signal never aborts a verification another caller still waits for.
+    const deadline = Date.now() + this.verificationTimeoutMs;
+    const own = linkSignals([opts.signal], deadline);
+    const timedOut = (): Verdict => {
+      const message = own.reason() === 'deadline'
+        ? `verification of ${reference} did not finish within ${this.verificationTimeoutMs} ms (verificationTimeoutMs)`
+        : `verification of ${reference} was aborted by the caller`;
+      return { ...errorVerdict(reference, new VerificationInconclusiveError('TIMEOUT', message), started), ...base };
+    };
     /** Resolves the manifest and verifies it; `discovery` is a signature listing already under way. */
-    const resolveAndVerify = async (source: ArtifactSource, discovery?: AsyncIterable<Descriptor>): Promise<Verdict> => {
+    const resolveAndVerify = async (source: ArtifactSource, signal: AbortSignal, discovery?: AsyncIterable<Descriptor>): Promise<Verdict> => {
       let resolved: { descriptor: Descriptor; bytes: Uint8Array };
       try {
         resolved = await source.resolve(ref);
       } catch (e) {
         return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
       }
-      return this.verifyResolved(reference, source, resolved.descriptor, resolved.bytes, statement, started, discovery);
+      return this.verifyResolved(reference, source, resolved.descriptor, resolved.bytes, statement, started, discovery, signal);
     };
-    const newSource = (): ArtifactSource | Verdict => {
+    const newSource = (ctx: SourceContext): ArtifactSource | Verdict => {
       try {
-        return this.options.sourceFor(ref);
+        return this.options.sourceFor(ref, ctx);
       } catch (e) {
         return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
       }
     };
-
-    if (ref.digest) {
-      // The digest is known: the whole resolve + verification is one single-flight computation, and
-      // signature discovery starts while the manifest is being fetched (it needs only the digest).
-      const digest = ref.digest;
-      const compute = async (): Promise<Computed<Verdict>> => {
-        const source = newSource();
-        if (!isSource(source)) return { value: source, cacheable: false };
-        return this.cacheable(await resolveAndVerify(source, prefetch(source.listSignatures({ mediaType: '', digest, size: 0 }))));
+    /** Runs `work` as the single flight of `key` (or alone without a cache), raced against this caller's signal. */
+    const shared = async (key: string, work: (ctx: SourceContext) => Promise<Verdict>): Promise<Verdict> => {
+      const computed = async (ctx: SourceContext): Promise<Computed<Verdict>> => {
+        const v = await work(ctx);
+        // an aborted computation's verdict is never cached, whatever it says
+        return ctx.signal.aborted ? { value: v, cacheable: false } : this.cacheable(v);
       };
-      if (!this.cache) return (await compute()).value;
-      const { value, fromCache } = await this.cache.getOrCompute(this.cacheKey(digest, ref), compute);
-      return fromCache ? { ...value, reference, cached: true, durationMs: elapsed(started) } : { ...value, reference };
-    }
+      if (!this.cache) return raceSignal(computed({ signal: own.signal, deadline }).then((r) => r.value), own.signal, timedOut);
+      // A computation abandoned by all its earlier callers may still be finishing: join once more then.
+      for (let round = 0; ; round++) {
+        const flight = this.joinFlight(key);
+        try {
+          const lookup = await raceSignal(
+            this.cache.getOrCompute(key, () => computed({ signal: flight.signal, deadline: flight.deadline })), own.signal, () => undefined);
+          if (!lookup) return timedOut();
+          const { value, fromCache, joined } = lookup;
+          if (fromCache) return { ...value, reference, cached: true, durationMs: elapsed(started) };
+          if (round === 0 && joined && value.error?.code === 'TIMEOUT' && !own.signal.aborted) continue;
+          return { ...value, reference };
+        } finally {
+          flight.leave();
+        }
+      }
+    };
 
-    // A tag: resolve first; the digest it names is the cache key.
-    const source = newSource();
-    if (!isSource(source)) return source;
-    let target: Descriptor;
-    let manifest: Uint8Array;
     try {
-      const resolved = await source.resolve(ref);
-      target = resolved.descriptor;
-      manifest = resolved.bytes;
-    } catch (e) {
-      return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
+      if (ref.digest) {
+        // The digest is known: the whole resolve + verification is one single-flight computation, and
+        // signature discovery starts while the manifest is being fetched (it needs only the digest).
+        const digest = ref.digest;
+        return await shared(this.cacheKey(digest, ref), async (ctx) => {
+          const source = newSource(ctx);
+          if (!isSource(source)) return source;
+          return resolveAndVerify(source, ctx.signal, prefetch(source.listSignatures({ mediaType: '', digest, size: 0 })));
+        });
+      }
+
+      // A tag: resolve first (this caller's own work); the digest it names is the cache key.
+      const source = newSource({ signal: own.signal, deadline });
+      if (!isSource(source)) return source;
+      let target: Descriptor;
+      let manifest: Uint8Array;
+      try {
+        const resolved = await raceSignal(source.resolve(ref), own.signal, () => undefined);
+        if (!resolved) return timedOut();
+        target = resolved.descriptor;
+        manifest = resolved.bytes;
+      } catch (e) {
+        return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
+      }
+      return await shared(this.cacheKey(target.digest, ref), async (ctx) => {
+        // shared work gets a source of its own, bound to the shared flight's signal
+        const flightSource = this.cache ? newSource(ctx) : source;
+        if (!isSource(flightSource)) return flightSource;
+        return this.verifyResolved(reference, flightSource, target, manifest, statement, started, undefined, ctx.signal);
+      });
+    } finally {
+      own.dispose();
     }
-    const compute = async () => this.cacheable(await this.verifyResolved(reference, source, target, manifest, statement, started));
-    if (!this.cache) return (await compute()).value;
-    const { value, fromCache } = await this.cache.getOrCompute(this.cacheKey(target.digest, ref), compute);
-    if (fromCache) return { ...value, reference, cached: true, durationMs: elapsed(started) };
-    return { ...value, reference };
+  }
+
+  /**
+   * Joins (or starts) the abort state of the single flight of `key`: its signal fires at the flight's deadline,
+   * or when the last caller waiting on it leaves while it still runs (it is then abandoned).
+   */
+  private joinFlight(key: string): { signal: AbortSignal; deadline: number; leave: () => void } {
+    let f = this.flights.get(key);
+    if (!f) {
+      const deadline = Date.now() + this.verificationTimeoutMs;
+      f = { linked: linkSignals([], deadline), deadline, waiters: 0 };
+      this.flights.set(key, f);
+    }
+    const flight = f;
+    flight.waiters++;
+    let left = false;
+    return {
+      signal: flight.linked.signal,
+      deadline: flight.deadline,
+      leave: () => {
+        if (left) return;
+        left = true;
+        flight.waiters--;
+        if (flight.waiters > 0) return;
+        if (this.flights.get(key) === flight) this.flights.delete(key);
+        // Nobody waits any more: stop whatever is still in flight (requests of an abandoned verification,
+        // or a prefetched listing nobody consumed). Harmless when the work has finished.
+        flight.linked.abort();
+      },
+    };
   }
 
   /**
@@ -247,7 +360,7 @@ export class ImageVerifier {
 
   private async verifyResolved(
     reference: string, source: ArtifactSource, target: Descriptor, manifest: Uint8Array,
-    statement: TrustPolicyStatement, started: number, discovery?: AsyncIterable<Descriptor>,
+    statement: TrustPolicyStatement, started: number, discovery?: AsyncIterable<Descriptor>, signal?: AbortSignal,
   ): Promise<Verdict> {
     const level = statement.signatureVerification.level;
     const ctx: SignatureContext = { statement, actions: checkActions(statement), target };
@@ -260,6 +373,11 @@ export class ImageVerifier {
       for await (const sigDesc of discovery ?? source.listSignatures(target)) {
         if (tried >= this.maxSignatures) {
           this.logger.warn(`stopped after ${this.maxSignatures} signatures (maxSignatures)`, { reference });
+          break;
+        }
+        if (signal?.aborted) {
+          // deadline or abandoned: not every signature was tried, so no definitive answer
+          inconclusive = new VerificationInconclusiveError('TIMEOUT', `verification of ${reference} stopped before every signature was tried`);
           break;
         }
         tried++;
@@ -437,6 +555,12 @@ export class ImageVerifier {
       const arn = attr(env, SIGNER_PROFILE_VERSION_ATTRIBUTE) ?? '';
       if (!matchSignerIdentity(arn, identities)) {
         throw new VerificationFailedError('UNTRUSTED_IDENTITY', "Signature publisher doesn't match any trusted identities.");
+      }
+      // The profile ARN is an envelope attribute: only an AWS Signer chain vouches for it (stricter than
+      // notation + plugin, which accept it on any chain the statement's signingAuthority stores trust).
+      if (!chainEndsInAwsSignerRoot(env.certificateChain, this.options.awsSignerRoots ?? AWS_SIGNER_ROOTS_DER)) {
+        throw new VerificationFailedError('UNTRUSTED_IDENTITY',
+          `Signature publisher ${JSON.stringify(arn)} is an AWS Signer signing profile, but the certificate chain does not end in an AWS Signer root certificate`);
       }
       return;
     }

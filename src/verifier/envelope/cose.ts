@@ -145,17 +145,22 @@ export function verifyCoseSignature(d: DecodedCose, key: KeyObject): AlgorithmNa
   return info.name;
 }
 
+/** A bad time header value; callers prefix it ("invalid signingTime: ..."). */
+function timeError(message: string): never {
+  throw invalidEnvelope(message);
+}
+
 function parseTime(p: CborMap, label: string): Date {
   const v = p.get(label);
-  if (v === undefined) throw new Error(`protected header "${label}" is missing`);
-  if (!(v instanceof CborTagged)) throw new Error('invalid timeValue type');
-  if (v.tag !== 1) throw new Error('only Tag `1` Datetime CBOR object is supported');
+  if (v === undefined) timeError(`protected header "${label}" is missing`);
+  if (!(v instanceof CborTagged)) timeError('invalid timeValue type');
+  if (v.tag !== 1) timeError('only Tag `1` Datetime CBOR object is supported');
   const t = v.value;
   if (typeof t !== 'number' || !Number.isFinite(t)) {
-    throw new Error('cbor: tag number 1 must be followed by integer or floating-point number');
+    timeError('cbor: tag number 1 must be followed by integer or floating-point number');
   }
   const d = new Date(Math.trunc(t * 1000));
-  if (Number.isNaN(d.getTime())) throw new Error('time value out of range');
+  if (Number.isNaN(d.getTime())) timeError('time value out of range');
   return d;
 }
 

@@ -81,9 +81,60 @@ export function isVerifierError(e: unknown): e is VerifierError {
   return e instanceof VerifierError;
 }
 
-/** Wraps anything thrown into a VerifierError; unknown errors become `failed`/`INVALID_ENVELOPE`-free generic inconclusive. */
+/**
+ * Wraps anything thrown into a VerifierError. A VerifierError passes through unchanged. Anything else
+ * (a `TypeError` from a parser bug, a plain `Error` nobody classified) is an unexpected error inside
+ * the engine and becomes a *failure* with code `INTERNAL`: it is never inconclusive, so
+ * `inconclusiveAction: ADMIT` can never admit an image whose signature tripped a bug. Transport
+ * failures, timeouts, throttling, 5xx and unavailable AWS APIs are classified where they happen (the
+ * registry client, the revocation fetchers, the AWS adapters) as {@link VerificationInconclusiveError}.
+ * The original error is kept as `cause` (with its stack) for logging; see {@link errorLogFields}.
+ */
 export function toVerifierError(e: unknown): VerifierError {
   if (isVerifierError(e)) return e;
-  const message = e instanceof Error ? e.message : String(e);
-  return new VerificationInconclusiveError('NETWORK', `unexpected error: ${message}`, { cause: e });
+  return new VerificationFailedError('INTERNAL', `internal error: ${describeUnknown(e)}`, { cause: e });
+}
+
+/** True when `e` is not a VerifierError, i.e. {@link toVerifierError} turns it into an `INTERNAL` failure. */
+export function isUnexpectedError(e: unknown): boolean {
+  return !isVerifierError(e);
+}
+
+function describeUnknown(e: unknown): string {
+  if (e instanceof Error) return e.name && e.name !== 'Error' ? `${e.name}: ${e.message}` : e.message;
+  if (typeof e === 'string') return e;
+  try {
+    return JSON.stringify(e) ?? String(e);
+  } catch {
+    return String(e);
+  }
+}
+
+/**
+ * Fields for a log line about an error: name, kind, code, message and the stack, plus the same for its
+ * `cause` chain (at most 3 levels). For log lines only: a verdict's error JSON ({@link VerifierError.toJSON})
+ * never carries a stack.
+ */
+export function errorLogFields(e: unknown): Record<string, unknown> {
+  const one = (x: unknown): Record<string, unknown> => {
+    if (x instanceof Error) {
+      return {
+        name: x.name,
+        ...(isVerifierError(x) ? { kind: x.kind, code: x.code } : {}),
+        message: x.message,
+        ...(x.stack ? { stack: x.stack } : {}),
+      };
+    }
+    return { value: describeUnknown(x) };
+  };
+  const out = one(e);
+  let cur: unknown = e;
+  let target = out;
+  for (let depth = 0; depth < 3 && cur instanceof Error && (cur as { cause?: unknown }).cause !== undefined; depth++) {
+    cur = (cur as { cause?: unknown }).cause;
+    const next = one(cur);
+    target.cause = next;
+    target = next;
+  }
+  return out;
 }

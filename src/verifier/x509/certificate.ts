@@ -304,10 +304,10 @@ export function parseAlgorithm(t: Tlv): SignatureAlgorithmInfo {
           const inner = children(f)[0];
           if (f.tag === contextTag(0, true)) {hashOid = decodeOid(sequence(inner, 'hash')[0]);} else if (f.tag === contextTag(1, true)) {
             const [mgfOid, mgfParams] = sequence(inner, 'mgf');
-            if (decodeOid(mgfOid) !== OID.MGF1) throw new Error('mgf');
+            if (decodeOid(mgfOid) !== OID.MGF1) throw new VerificationFailedError('INVALID_CERTIFICATE_CHAIN', 'unsupported RSASSA-PSS mask generation function');
             mgfHash = decodeOid(sequence(mgfParams, 'mgf hash')[0]);
           } else if (f.tag === contextTag(2, true)) {salt = Number(decodeInteger(inner));} else if (f.tag === contextTag(3, true)) {
-            if (decodeInteger(inner) !== 1n) throw new Error('trailer');
+            if (decodeInteger(inner) !== 1n) throw new VerificationFailedError('INVALID_CERTIFICATE_CHAIN', 'unsupported RSASSA-PSS trailer field');
           }
         }
         const map: Record<string, [SignatureHash, number]> = {

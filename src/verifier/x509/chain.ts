@@ -3,7 +3,7 @@
  * `x509/timestamp_cert_validations.go`, `x509/helper.go`) and notation-go's validity-period checks,
  * with their exact error messages (notary-verification.md §6-§8).
  */
-import { VerificationFailedError } from '../errors';
+import { VerificationFailedError, VerifierError, isVerifierError } from '../errors';
 import { CertificateInfo, OID, checkSignature, isIssuedBy } from './certificate';
 import { bytesEqual } from './der';
 
@@ -249,7 +249,7 @@ function validateChain(
  * fingerprints: the rules and signature checks depend only on the certificates, and one publisher's
  * chain signs many images. Both outcomes are kept (a rejected chain stays rejected).
  */
-const CHAIN_VERDICTS = new Map<string, Error | null>();
+const CHAIN_VERDICTS = new Map<string, VerifierError | null>();
 const CHAIN_VERDICTS_MAX = 256;
 
 export function validateCodeSigningChain(chain: readonly CertificateInfo[], opts: { signingTime?: Date } = {}): void {
@@ -264,7 +264,8 @@ export function validateCodeSigningChain(chain: readonly CertificateInfo[], opts
       validateChain(chain, undefined, validateCodeSigningLeaf, validateCodeSigningCa);
       verdict = null;
     } catch (e) {
-      if (!(e instanceof Error)) throw e;
+      // only typed verdicts are cached; anything else is a bug and propagates as such (INTERNAL)
+      if (!isVerifierError(e)) throw e;
       verdict = e;
     }
     CHAIN_VERDICTS.set(key, verdict);

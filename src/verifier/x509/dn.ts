@@ -17,7 +17,15 @@ export type ParsedDn = DnAttribute[][];
 
 const SPECIAL = new Set([' ', '"', '#', '+', ',', ';', '<', '=', '>', '\\']);
 
-/** Low-level RFC 4514 parse (no notation rules). Throws Error with a go-ldap-like message. */
+/** A go-ldap-like RFC 4514 syntax error (callers wrap it with notation's wording). */
+function syntaxError(message: string): ConfigurationError {
+  return new ConfigurationError('INVALID_TRUST_POLICY', message);
+}
+
+/**
+ * Low-level RFC 4514 parse (no notation rules). Throws ConfigurationError('INVALID_TRUST_POLICY') with
+ * a go-ldap-like message (a certificate subject that does not parse is simply not matched by callers).
+ */
 export function parseRfc4514(str: string): ParsedDn {
   const rdns: ParsedDn = [];
   let rdn: DnAttribute[] = [];
@@ -36,31 +44,31 @@ export function parseRfc4514(str: string): ParsedDn {
     const c = String.fromCharCode(ch);
     if (c === '\\') {
       trailingSpaces = 0;
-      if (i + 1 >= bytes.length) throw new Error('got corrupted escaped character');
+      if (i + 1 >= bytes.length) throw syntaxError('got corrupted escaped character');
       const n = String.fromCharCode(bytes[i + 1]);
       if (SPECIAL.has(n)) {
         buf.push(bytes[i + 1]);
         i++;
         continue;
       }
-      if (i + 2 >= bytes.length) throw new Error('got corrupted escaped character');
+      if (i + 2 >= bytes.length) throw syntaxError('got corrupted escaped character');
       const hex = String.fromCharCode(bytes[i + 1], bytes[i + 2]);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw new Error(`failed to decode escaped character: invalid hex ${JSON.stringify(hex)}`);
+      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw syntaxError(`failed to decode escaped character: invalid hex ${JSON.stringify(hex)}`);
       buf.push(parseInt(hex, 16));
       i += 2;
       continue;
     }
     if (c === '=' && type === undefined) {
       type = take();
-      if (type === '') throw new Error('incomplete type, value pair');
+      if (type === '') throw syntaxError('incomplete type, value pair');
       if (bytes[i + 1] === 0x23 /* # */) {
         // BER-encoded value: notation rejects `=#` before parsing; refuse here too.
-        throw new Error('BER-encoded (#) attribute values are not supported');
+        throw syntaxError('BER-encoded (#) attribute values are not supported');
       }
       continue;
     }
     if (c === ',' || c === '+' || c === ';') {
-      if (type === undefined) throw new Error('incomplete type, value pair');
+      if (type === undefined) throw syntaxError('incomplete type, value pair');
       rdn.push({ type, value: take() });
       type = undefined;
       if (c !== '+') {
@@ -74,7 +82,7 @@ export function parseRfc4514(str: string): ParsedDn {
     buf.push(ch);
   }
   if (buf.length > 0) {
-    if (type === undefined) throw new Error('DN ended with incomplete type, value pair');
+    if (type === undefined) throw syntaxError('DN ended with incomplete type, value pair');
     rdn.push({ type, value: take() });
     rdns.push(rdn);
   } else if (rdn.length > 0) {

@@ -6,6 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
+import { VerificationFailedError, VerificationInconclusiveError, isVerifierError } from '../errors';
 import { CertificateInfo, ExtensionInfo, OID, SignatureAlgorithmInfo, checkSignature, parseAlgorithm, parseCertificate } from './certificate';
 import { goQuote } from './chain';
 import {
@@ -50,12 +51,25 @@ export interface CertRevocationResult {
   readonly method: 'ocsp' | 'crl' | 'none';
   /** Problems met per server (unreachable, bad signature, expired response...). */
   readonly errors: readonly string[];
+  /**
+   * For an `unknown` status: true when every problem was a transport failure (server unreachable,
+   * timeout, a non-200 HTTP answer, OCSP `tryLater`/`internalError`), so asking again may give an
+   * answer. False when a server answered with something invalid or definitive (unparsable or badly
+   * signed response, expired response, OCSP status `unknown`, unsupported URL scheme).
+   */
+  readonly transient?: boolean;
 }
 
 export interface RevocationResult {
   readonly status: RevocationStatus;
   /** notation wording for revoked/unknown results. */
   readonly reason?: string;
+  /**
+   * For an `unknown` status: true when it is only due to transport failures (see
+   * {@link CertRevocationResult.transient}); the verifier then reports an inconclusive result, else a
+   * failed one.
+   */
+  readonly transient?: boolean;
   /** Leaf first, root last. */
   readonly certs: readonly CertRevocationResult[];
 }
@@ -71,11 +85,11 @@ export const httpFetch: RevocationFetch = (url, req) => new Promise((resolve, re
   try {
     u = new URL(url);
   } catch {
-    reject(new Error(`invalid URL ${url}`));
+    reject(new VerificationFailedError('REVOCATION_UNKNOWN', `invalid URL ${url}`));
     return;
   }
   if (u.protocol !== 'http:') {
-    reject(new Error(`unsupported protocol ${u.protocol.replace(/:$/, '')}`));
+    reject(new VerificationFailedError('REVOCATION_UNKNOWN', `unsupported protocol ${u.protocol.replace(/:$/, '')}`));
     return;
   }
   const r = http.request(u, { method: req.method, headers: req.headers, timeout: req.timeoutMs }, (res) => {
@@ -84,21 +98,64 @@ export const httpFetch: RevocationFetch = (url, req) => new Promise((resolve, re
     res.on('data', (c: Buffer) => {
       size += c.length;
       if (size > req.maxBytes) {
-        r.destroy(new Error(`response from ${url} exceeds ${req.maxBytes} bytes`));
+        r.destroy(new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `response from ${url} exceeds ${req.maxBytes} bytes`));
         return;
       }
       chunks.push(c);
     });
     res.on('end', () => resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(chunks)) }));
-    res.on('error', reject);
+    res.on('error', (e) => reject(transportError(url, e)));
   });
-  const timer = setTimeout(() => r.destroy(new Error(`request to ${url} timed out after ${req.timeoutMs} ms`)), req.timeoutMs);
-  r.on('timeout', () => r.destroy(new Error(`request to ${url} timed out after ${req.timeoutMs} ms`)));
-  r.on('error', (e) => { clearTimeout(timer); reject(e); });
+  const timedOut = () => new VerificationInconclusiveError('TIMEOUT', `request to ${url} timed out after ${req.timeoutMs} ms`);
+  const timer = setTimeout(() => r.destroy(timedOut()), req.timeoutMs);
+  r.on('timeout', () => r.destroy(timedOut()));
+  r.on('error', (e) => { clearTimeout(timer); reject(transportError(url, e)); });
   r.on('close', () => clearTimeout(timer));
   if (req.body) r.write(Buffer.from(req.body));
   r.end();
 });
+
+/** A socket/HTTP error as an inconclusive error (typed errors, e.g. our own timeout, pass through). */
+function transportError(url: string, e: unknown): Error {
+  if (isVerifierError(e)) return e;
+  const message = e instanceof Error ? e.message : String(e);
+  return new VerificationInconclusiveError('NETWORK', message || `request to ${url} failed`, { cause: e });
+}
+
+/**
+ * Calls the (possibly injected) fetch. Its rejections are transport failures (its contract: reject on
+ * network errors and timeouts) unless it rejects with a typed error, whose kind is kept.
+ */
+async function fetchRevocationData(o: { fetch: RevocationFetch }, url: string, req: FetchRequest): Promise<FetchResponse> {
+  let res: FetchResponse;
+  try {
+    res = await o.fetch(url, req);
+  } catch (e) {
+    throw transportError(url, e);
+  }
+  return res;
+}
+
+/** An invalid or definitive answer of an OCSP responder / CRL (not a transport failure). */
+function invalidAnswer(message: string): VerificationFailedError {
+  return new VerificationFailedError('REVOCATION_UNKNOWN', message);
+}
+
+/** A transport-level failure: unreachable, non-200, or a responder asking to try later. */
+function unavailable(message: string): VerificationInconclusiveError {
+  return new VerificationInconclusiveError('REVOCATION_UNKNOWN', message);
+}
+
+/** Collects per-server problems of one certificate and whether all were transport failures. */
+interface Problems {
+  readonly errors: string[];
+  definitive: boolean;
+}
+
+function note(p: Problems, where: string, e: unknown): void {
+  p.errors.push(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+  if (!(e instanceof VerificationInconclusiveError)) p.definitive = true;
+}
 
 // ------------------------------------------------------------------------------------------------
 // helpers
@@ -115,7 +172,7 @@ function parseExtensions(t: Tlv): ExtensionInfo[] {
     let critical = false;
     let i = 1;
     if (f[1]?.tag === TAG.BOOLEAN) { critical = decodeBoolean(f[1]); i = 2; }
-    if (f.length !== i + 1) throw new Error('invalid extension');
+    if (f.length !== i + 1) throw invalidAnswer('invalid extension');
     return { oid, critical, value: decodeOctetString(f[i]) };
   });
 }
@@ -167,11 +224,13 @@ export function parseOcspResponse(body: Uint8Array, cert: CertificateInfo, issue
   const status = Number(decodeInteger(st, undefined, TAG.ENUMERATED));
   if (status !== 0) {
     const names: Record<number, string> = { 1: 'malformed', 2: 'internal error', 3: 'try later', 5: 'signature required', 6: 'unauthorized' };
-    throw new Error(`OCSP response status: ${names[status] ?? status}`);
+    const message = `OCSP response status: ${names[status] ?? status}`;
+    // internalError and tryLater say nothing about the certificate: asking again may work.
+    throw status === 2 || status === 3 ? unavailable(message) : invalidAnswer(message);
   }
-  if (!top[1] || top[1].tag !== contextTag(0, true)) throw new Error('OCSP response has no responseBytes');
+  if (!top[1] || top[1].tag !== contextTag(0, true)) throw invalidAnswer('OCSP response has no responseBytes');
   const [typeTlv, respTlv] = sequence(children(top[1])[0], 'ResponseBytes');
-  if (decodeOid(typeTlv) !== '1.3.6.1.5.5.7.48.1.1') throw new Error('OCSP response is not a basic OCSP response');
+  if (decodeOid(typeTlv) !== '1.3.6.1.5.5.7.48.1.1') throw invalidAnswer('OCSP response is not a basic OCSP response');
   const basic = sequence(parseDer(decodeOctetString(respTlv)), 'BasicOCSPResponse');
   const [tbsTlv, algTlv, sigTlv, certsTlv] = basic;
   const alg = parseAlgorithm(algTlv);
@@ -184,13 +243,13 @@ export function parseOcspResponse(body: Uint8Array, cert: CertificateInfo, issue
     const responder = certs.find((c) => !bytesEqual(c.raw, issuer.raw));
     if (responder) {
       const e = checkSignature(issuer, responder.signatureAlgorithm, responder.tbs, responder.signature, true);
-      if (e) throw new Error(`bad signature on embedded certificate: ${e}`);
-      if (!(responder.extKeyUsage ?? []).includes(OID.EKU_OCSP_SIGNING)) throw new Error('OCSP responder certificate lacks the OCSPSigning EKU');
+      if (e) throw invalidAnswer(`bad signature on embedded certificate: ${e}`);
+      if (!(responder.extKeyUsage ?? []).includes(OID.EKU_OCSP_SIGNING)) throw invalidAnswer('OCSP responder certificate lacks the OCSPSigning EKU');
       signer = responder;
     }
   }
   const sigErr = checkSignature(signer, alg, tbsTlv.raw, sigBits, true);
-  if (sigErr) throw new Error(`bad OCSP signature: ${sigErr}`);
+  if (sigErr) throw invalidAnswer(`bad OCSP signature: ${sigErr}`);
 
   const rd = sequence(tbsTlv, 'ResponseData');
   let i = 0;
@@ -203,10 +262,10 @@ export function parseOcspResponse(body: Uint8Array, cert: CertificateInfo, issue
     const [hashAlg, nameHash, keyHash, serial] = sequence(f[0], 'CertID');
     const hashName = HASHES[decodeOid(sequence(hashAlg, 'hash algorithm')[0])];
     if (!bytesEqual(expectTag(serial, TAG.INTEGER, 'serial').value, cert.serialRaw)) continue;
-    if (!hashName) throw new Error('unsupported OCSP CertID hash algorithm');
+    if (!hashName) throw invalidAnswer('unsupported OCSP CertID hash algorithm');
     const h = (b: Uint8Array) => new Uint8Array(crypto.createHash(hashName).update(b).digest());
     if (!bytesEqual(decodeOctetString(nameHash), h(issuer.subjectRaw)) || !bytesEqual(decodeOctetString(keyHash), h(issuer.publicKeyBits))) {
-      throw new Error('OCSP response CertID does not match the issuer');
+      throw invalidAnswer('OCSP response CertID does not match the issuer');
     }
     const certStatus = f[1];
     const thisUpdate = decodeTime(f[2]);
@@ -215,52 +274,53 @@ export function parseOcspResponse(body: Uint8Array, cert: CertificateInfo, issue
       if (extra.tag === contextTag(0, true)) nextUpdate = decodeTime(children(extra)[0]);
       if (extra.tag === contextTag(1, true)) {
         const crit = parseExtensions(children(extra)[0]).find((e) => e.critical);
-        if (crit) throw new Error(`OCSP response contains unsupported critical extension ${crit.oid}`);
+        if (crit) throw invalidAnswer(`OCSP response contains unsupported critical extension ${crit.oid}`);
       }
     }
-    if (thisUpdate.getTime() > now.getTime() + 5 * 60_000) throw new Error('OCSP response thisUpdate is in the future');
-    if (nextUpdate && now.getTime() > nextUpdate.getTime()) throw new Error('expired OCSP response');
+    if (thisUpdate.getTime() > now.getTime() + 5 * 60_000) throw invalidAnswer('OCSP response thisUpdate is in the future');
+    if (nextUpdate && now.getTime() > nextUpdate.getTime()) throw invalidAnswer('expired OCSP response');
     if (certStatus.tag === 0x80) return { status: 'good' };
     if (certStatus.tag === 0x82) return { status: 'unknown' };
     if (certStatus.tag === contextTag(1, true)) {
       const ri = children(certStatus);
       return { status: 'revoked', revokedAt: decodeTime(ri[0]) };
     }
-    throw new Error('invalid OCSP certStatus');
+    throw invalidAnswer('invalid OCSP certStatus');
   }
-  throw new Error('no OCSP response for the certificate serial number');
+  throw invalidAnswer('no OCSP response for the certificate serial number');
 }
 
 function readBitString(t: Tlv): Uint8Array {
   const v = expectTag(t, TAG.BIT_STRING, 'signature').value;
-  if (v.length < 1 || v[0] !== 0) throw new Error('invalid signature bit string');
+  if (v.length < 1 || v[0] !== 0) throw invalidAnswer('invalid signature bit string');
   return v.subarray(1);
 }
 
-async function checkOcsp(cert: CertificateInfo, issuer: CertificateInfo, o: Required<Pick<RevocationOptions, 'fetch'>> & RevocationOptions, errors: string[]): Promise<RevocationStatus> {
+async function checkOcsp(cert: CertificateInfo, issuer: CertificateInfo, o: Required<Pick<RevocationOptions, 'fetch'>> & RevocationOptions, problems: Problems): Promise<RevocationStatus> {
   const req = buildOcspRequest(cert, issuer);
   const timeoutMs = o.timeouts?.ocspMs ?? DEFAULT_OCSP_TIMEOUT_MS;
   for (const server of cert.ocspUrls) {
     try {
-      if (!server.toLowerCase().startsWith('http://')) throw new Error(`OCSPServer protocol ${server.split(':')[0]} is not supported`);
+      if (!server.toLowerCase().startsWith('http://')) throw invalidAnswer(`OCSPServer protocol ${server.split(':')[0]} is not supported`);
       const b64 = Buffer.from(req).toString('base64');
       const encoded = encodeURIComponent(b64);
       let res: FetchResponse;
       if (encoded.length <= 255) {
-        res = await o.fetch(`${server.replace(/\/$/, '')}/${encoded}`, { method: 'GET', timeoutMs, maxBytes: MAX_OCSP_BYTES });
+        res = await fetchRevocationData(o, `${server.replace(/\/$/, '')}/${encoded}`, { method: 'GET', timeoutMs, maxBytes: MAX_OCSP_BYTES });
       } else {
-        res = await o.fetch(server, { method: 'POST', headers: { 'Content-Type': 'application/ocsp-request' }, body: req, timeoutMs, maxBytes: MAX_OCSP_BYTES });
+        res = await fetchRevocationData(o, server, { method: 'POST', headers: { 'Content-Type': 'application/ocsp-request' }, body: req, timeoutMs, maxBytes: MAX_OCSP_BYTES });
       }
-      if (res.status !== 200) throw new Error(`failed to retrieve OCSP: response had status code ${res.status}`);
+      if (res.status !== 200) throw unavailable(`failed to retrieve OCSP: response had status code ${res.status}`);
       const ans = parseOcspResponse(res.body, cert, issuer, o.now ? o.now() : new Date());
       if (ans.status === 'good') return 'good';
       if (ans.status === 'revoked') {
         if (o.signingTime && ans.revokedAt && o.signingTime.getTime() < ans.revokedAt.getTime()) return 'good';
         return 'revoked';
       }
-      errors.push(`${server}: OCSP status unknown`);
+      // a validly signed "unknown" is the responder's definitive answer
+      note(problems, server, invalidAnswer('OCSP status unknown'));
     } catch (e) {
-      errors.push(`${server}: ${(e as Error).message}`);
+      note(problems, server, e);
     }
   }
   return 'unknown';
@@ -297,7 +357,7 @@ const CRL_KNOWN_EXTS = new Set(['2.5.29.20', '2.5.29.27', '2.5.29.35', '2.5.29.4
 /** Parses a DER CRL (v1/v2). Throws Error if malformed. */
 export function parseCrl(der: Uint8Array): CrlInfo {
   const [tbsTlv, algTlv, sigTlv, ...rest] = sequence(parseDer(der), 'CertificateList');
-  if (!sigTlv || rest.length) throw new Error('invalid CRL structure');
+  if (!sigTlv || rest.length) throw invalidAnswer('invalid CRL structure');
   const f = sequence(tbsTlv, 'TBSCertList');
   let i = 0;
   if (f[i]?.tag === TAG.INTEGER) i++;
@@ -318,7 +378,7 @@ export function parseCrl(der: Uint8Array): CrlInfo {
         for (const x of parseExtensions(ef[2])) {
           if (x.oid === '2.5.29.21') reason = Number(decodeInteger(parseDer(x.value), undefined, TAG.ENUMERATED));
           else if (x.oid === '2.5.29.24') invalidityDate = decodeTime(parseDer(x.value));
-          else if (x.critical) throw new Error(`CRL entry contains unsupported critical extension ${x.oid}`);
+          else if (x.critical) throw invalidAnswer(`CRL entry contains unsupported critical extension ${x.oid}`);
         }
       }
       entries.push({ serialRaw, revocationDate, ...(reason !== undefined ? { reason } : {}), ...(invalidityDate ? { invalidityDate } : {}) });
@@ -326,7 +386,7 @@ export function parseCrl(der: Uint8Array): CrlInfo {
   }
   let extensions: ExtensionInfo[] = [];
   if (f[i]?.tag === contextTag(0, true)) extensions = parseExtensions(children(f[i++])[0]);
-  if (i !== f.length) throw new Error('unexpected data in TBSCertList');
+  if (i !== f.length) throw invalidAnswer('unexpected data in TBSCertList');
   let crlNumber: bigint | undefined;
   let deltaOf: bigint | undefined;
   for (const x of extensions) {
@@ -351,22 +411,22 @@ export function parseCrl(der: Uint8Array): CrlInfo {
 /** Validates a CRL against its issuer at `now`. Throws Error with the problem. */
 export function validateCrl(crl: CrlInfo, issuer: CertificateInfo, now: Date): void {
   const c = crlSignerError(issuer);
-  if (c) throw new Error(`CRL is not signed by the certificate issuer: ${c}`);
+  if (c) throw invalidAnswer(`CRL is not signed by the certificate issuer: ${c}`);
   const e = checkSignature(issuer, crl.signatureAlgorithm, crl.tbs, crl.signature, true);
-  if (e) throw new Error(`CRL signature verification failed: ${e}`);
-  if (!bytesEqual(crl.issuerRaw, issuer.subjectRaw)) throw new Error('CRL issuer does not match the certificate issuer');
-  if (!crl.nextUpdate) throw new Error('CRL NextUpdate is not set');
-  if (now.getTime() > crl.nextUpdate.getTime()) throw new Error(`expired CRL. Current time ${now.toISOString()} is after CRL NextUpdate ${crl.nextUpdate.toISOString()}`);
+  if (e) throw invalidAnswer(`CRL signature verification failed: ${e}`);
+  if (!bytesEqual(crl.issuerRaw, issuer.subjectRaw)) throw invalidAnswer('CRL issuer does not match the certificate issuer');
+  if (!crl.nextUpdate) throw invalidAnswer('CRL NextUpdate is not set');
+  if (now.getTime() > crl.nextUpdate.getTime()) throw invalidAnswer(`expired CRL. Current time ${now.toISOString()} is after CRL NextUpdate ${crl.nextUpdate.toISOString()}`);
   for (const x of crl.extensions) {
-    if (x.critical && !CRL_KNOWN_EXTS.has(x.oid)) throw new Error(`CRL contains unsupported critical extension ${x.oid}`);
-    if (x.critical && x.oid === '2.5.29.28') throw new Error('CRL with a critical issuing distribution point is not supported');
+    if (x.critical && !CRL_KNOWN_EXTS.has(x.oid)) throw invalidAnswer(`CRL contains unsupported critical extension ${x.oid}`);
+    if (x.critical && x.oid === '2.5.29.28') throw invalidAnswer('CRL with a critical issuing distribution point is not supported');
   }
 }
 
 async function fetchCrl(url: string, o: RevocationOptions & { fetch: RevocationFetch }): Promise<Uint8Array> {
-  if (!url.toLowerCase().startsWith('http://')) throw new Error(`unsupported scheme: ${url.split(':')[0]}. Only supports CRL URL in HTTP protocol`);
-  const res = await o.fetch(url, { method: 'GET', timeoutMs: o.timeouts?.crlMs ?? DEFAULT_CRL_TIMEOUT_MS, maxBytes: MAX_CRL_BYTES });
-  if (res.status !== 200) throw new Error(`failed to download CRL from ${url}: response status ${res.status}`);
+  if (!url.toLowerCase().startsWith('http://')) throw invalidAnswer(`unsupported scheme: ${url.split(':')[0]}. Only supports CRL URL in HTTP protocol`);
+  const res = await fetchRevocationData(o, url, { method: 'GET', timeoutMs: o.timeouts?.crlMs ?? DEFAULT_CRL_TIMEOUT_MS, maxBytes: MAX_CRL_BYTES });
+  if (res.status !== 200) throw unavailable(`failed to download CRL from ${url}: response status ${res.status}`);
   return res.body;
 }
 
@@ -386,14 +446,14 @@ function crlStatus(cert: CertificateInfo, base: CrlInfo, delta: CrlInfo | undefi
 }
 
 async function checkCrl(
-  cert: CertificateInfo, issuer: CertificateInfo, o: RevocationOptions & { fetch: RevocationFetch }, errors: string[],
+  cert: CertificateInfo, issuer: CertificateInfo, o: RevocationOptions & { fetch: RevocationFetch }, problems: Problems,
 ): Promise<RevocationStatus> {
   const now = o.now ? o.now() : new Date();
   for (const url of cert.crlUrls) {
     try {
       const base = parseCrl(await fetchCrl(url, o));
       validateCrl(base, issuer, now);
-      if (base.deltaOf !== undefined) throw new Error('the CRL at a distribution point must be a base CRL, not a delta CRL');
+      if (base.deltaOf !== undefined) throw invalidAnswer('the CRL at a distribution point must be a base CRL, not a delta CRL');
       let delta: CrlInfo | undefined;
       const fresh = base.extensions.find((x) => x.oid === '2.5.29.46');
       const deltaUrls = [...cert.deltaCrlUrls];
@@ -409,12 +469,12 @@ async function checkCrl(
       if (deltaUrls.length) {
         delta = parseCrl(await fetchCrl(deltaUrls[0], o));
         validateCrl(delta, issuer, now);
-        if (delta.deltaOf === undefined) throw new Error('delta CRL is missing the Delta CRL Indicator extension');
-        if (base.crlNumber === undefined || delta.deltaOf > base.crlNumber) throw new Error('delta CRL does not apply to the base CRL');
+        if (delta.deltaOf === undefined) throw invalidAnswer('delta CRL is missing the Delta CRL Indicator extension');
+        if (base.crlNumber === undefined || delta.deltaOf > base.crlNumber) throw invalidAnswer('delta CRL does not apply to the base CRL');
       }
       return crlStatus(cert, base, delta, o.signingTime);
     } catch (e) {
-      errors.push(`${url}: ${(e as Error).message}`);
+      note(problems, url, e);
     }
   }
   return 'unknown';
@@ -429,25 +489,29 @@ export async function checkCertificateRevocation(
   cert: CertificateInfo, issuer: CertificateInfo, opts: RevocationOptions = {},
 ): Promise<CertRevocationResult> {
   const o = { ...opts, fetch: opts.fetch ?? httpFetch };
-  const errors: string[] = [];
+  const problems: Problems = { errors: [], definitive: false };
+  const errors = problems.errors;
   const hasOcsp = cert.ocspUrls.length > 0;
   const hasCrl = cert.crlUrls.length > 0;
   if (!hasOcsp && !hasCrl) return { subject: cert.subject, status: 'nonRevokable', method: 'none', errors };
+  const result = (status: RevocationStatus, method: 'ocsp' | 'crl'): CertRevocationResult => ({
+    subject: cert.subject, status, method, errors, ...(status === 'unknown' ? { transient: !problems.definitive } : {}),
+  });
   if (hasOcsp) {
-    const s = await checkOcsp(cert, issuer, o, errors);
-    if (s !== 'unknown' || !hasCrl) return { subject: cert.subject, status: s, method: 'ocsp', errors };
+    const s = await checkOcsp(cert, issuer, o, problems);
+    if (s !== 'unknown' || !hasCrl) return result(s, 'ocsp');
   }
-  const s = await checkCrl(cert, issuer, o, errors);
-  return { subject: cert.subject, status: s, method: 'crl', errors };
+  return result(await checkCrl(cert, issuer, o, problems), 'crl');
 }
 
 /**
  * Checks every non-root certificate of `chain` (leaf..root) concurrently. Overall: any revoked =>
  * `revoked`; else any unknown => `unknown`; else all non-revokable => `nonRevokable`; else `good`.
- * Network problems never throw: they make the certificate's status `unknown`.
+ * Network problems never throw: they make the certificate's status `unknown` (`transient` when only
+ * transport failures were met; invalid or definitive answers make it non-transient).
  */
 export async function checkRevocation(chain: readonly CertificateInfo[], opts: RevocationOptions = {}): Promise<RevocationResult> {
-  if (chain.length === 0) return { status: 'unknown', reason: 'certificate chain is empty', certs: [] };
+  if (chain.length === 0) return { status: 'unknown', reason: 'certificate chain is empty', certs: [], transient: false };
   const results = await Promise.all(chain.map((c, i) => (i === chain.length - 1
     ? Promise.resolve<CertRevocationResult>({ subject: c.subject, status: 'nonRevokable', method: 'none', errors: [] })
     : checkCertificateRevocation(c, chain[i + 1], opts))));
@@ -463,7 +527,9 @@ export async function checkRevocation(chain: readonly CertificateInfo[], opts: R
     return { status: 'revoked', reason: `${kind} certificate with subject ${goQuote(problem.subject)} is revoked`, certs: results };
   }
   if (problem) {
-    return { status: 'unknown', reason: `${kind} certificate with subject ${goQuote(problem.subject)} revocation status is unknown`, certs: results };
+    // Inconclusive only when every unknown certificate is unknown because of transport failures.
+    const transient = results.every((r) => r.status !== 'unknown' || r.transient === true);
+    return { status: 'unknown', reason: `${kind} certificate with subject ${goQuote(problem.subject)} revocation status is unknown`, certs: results, transient };
   }
   return { status: results.every((r) => r.status === 'nonRevokable') ? 'nonRevokable' : 'good', certs: results };
 }

@@ -5,7 +5,7 @@
  * TSA-chain revocation is left to the caller: `checkRevocation(result.tsaChain, { purpose: 'timestamping' })`.
  */
 import * as crypto from 'node:crypto';
-import { ErrorCode, VerificationFailedError } from '../errors';
+import { ErrorCode, VerificationFailedError, isVerifierError } from '../errors';
 import { CertificateInfo, OID, SignatureAlgorithmInfo, checkSignature, checkSignatureFrom, parseCertificate } from './certificate';
 import { goQuote, goUtcString, rfc1123z, validateTimestampingChain } from './chain';
 import {
@@ -25,17 +25,32 @@ const HASH_BY_OID: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512'> = {
   [OID.SHA1]: 'sha1', [OID.SHA256]: 'sha256', [OID.SHA384]: 'sha384', [OID.SHA512]: 'sha512',
 };
 
-function tsError(message: string, code: ErrorCode = 'INVALID_TIMESTAMP'): never {
-  throw new VerificationFailedError(code, message);
+function tsError(message: string, code: ErrorCode = 'INVALID_TIMESTAMP', cause?: unknown): never {
+  throw new VerificationFailedError(code, message, cause === undefined ? undefined : { cause });
 }
 
-/** Runs `fn`, turning any error into an Error whose message is `prefix + detail`. */
+/** A malformed or invalid timestamp token (the low-level parsers' error; callers add notation's prefix). */
+function invalid(message: string): VerificationFailedError {
+  return new VerificationFailedError('INVALID_TIMESTAMP', message);
+}
+
+/**
+ * Runs `fn`, turning a typed error into an `INVALID_TIMESTAMP` failure whose message is `prefix + detail`.
+ * Anything untyped (a bug) propagates unchanged, so the engine reports it as `INTERNAL` with its stack.
+ */
 function wrap<T>(prefix: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    throw new Error(`${prefix}${(e as Error).message}`);
+    if (!isVerifierError(e)) throw e;
+    throw new VerificationFailedError('INVALID_TIMESTAMP', `${prefix}${e.message}`, { cause: e });
   }
+}
+
+/** notation's wording `<prefix><detail>` for a typed error; untyped errors (bugs) propagate. */
+function rethrow(prefix: string, e: unknown, code: ErrorCode = 'INVALID_TIMESTAMP'): never {
+  if (!isVerifierError(e)) throw e;
+  tsError(`${prefix}${e.message}`, code, e);
 }
 
 export interface Attribute {
@@ -94,12 +109,12 @@ function parseAttributes(t: Tlv): Attribute[] {
 
 /**
  * tspclient `ParseSignedToken`: CMS ContentInfo(SignedData) whose eContentType is id-ct-TSTInfo.
- * Throws Error (message without prefix).
+ * Throws VerificationFailedError('INVALID_TIMESTAMP') (message without prefix).
  */
 export function parseSignedToken(der: Uint8Array): SignedToken {
   const ci = sequence(parseDer(der), 'ContentInfo');
-  if (decodeOid(ci[0]) !== OID_SIGNED_DATA) throw new Error(`not a CMS SignedData (content type ${decodeOid(ci[0])})`);
-  if (!ci[1] || ci[1].tag !== contextTag(0, true)) throw new Error('missing SignedData content');
+  if (decodeOid(ci[0]) !== OID_SIGNED_DATA) throw invalid(`not a CMS SignedData (content type ${decodeOid(ci[0])})`);
+  if (!ci[1] || ci[1].tag !== contextTag(0, true)) throw invalid('missing SignedData content');
   const sd = sequence(children(ci[1])[0], 'SignedData');
   let i = 0;
   decodeInteger(sd[i++]); // version
@@ -108,7 +123,7 @@ export function parseSignedToken(der: Uint8Array): SignedToken {
   const contentType = decodeOid(eci[0]);
   let content: Uint8Array = new Uint8Array(0);
   if (eci[1]) {
-    if (eci[1].tag !== contextTag(0, true)) throw new Error('invalid eContent');
+    if (eci[1].tag !== contextTag(0, true)) throw invalid('invalid eContent');
     content = decodeOctetString(children(eci[1])[0]);
   }
   const certificates: CertificateInfo[] = [];
@@ -128,7 +143,7 @@ export function parseSignedToken(der: Uint8Array): SignedToken {
     } else if (sidTlv.tag === 0x80) {
       sid = { subjectKeyId: sidTlv.value };
     } else {
-      throw new Error('invalid signer identifier');
+      throw invalid('invalid signer identifier');
     }
     const digestAlgorithm = decodeOid(sequence(f[j++], 'digestAlgorithm')[0]);
     let signedAttrsRaw: Uint8Array | undefined;
@@ -142,12 +157,12 @@ export function parseSignedToken(der: Uint8Array): SignedToken {
     return { version, sid, digestAlgorithm, ...(signedAttrsRaw ? { signedAttrsRaw } : {}), signedAttrs, signatureAlgorithm, signature };
   });
   if (contentType !== OID_TST_INFO) {
-    throw new Error(`unexpected content type: ${contentType}. Expected to be id-ct-TSTInfo (${OID_TST_INFO})`);
+    throw invalid(`unexpected content type: ${contentType}. Expected to be id-ct-TSTInfo (${OID_TST_INFO})`);
   }
   return { raw: der, contentType, content, certificates, signerInfos };
 }
 
-/** tspclient `SignedToken.Info`: decodes the TSTInfo. Throws Error. */
+/** tspclient `SignedToken.Info`: decodes the TSTInfo. Throws VerificationFailedError('INVALID_TIMESTAMP'). */
 export function parseTstInfo(content: Uint8Array): TstInfo {
   const f = sequence(parseDer(content), 'TSTInfo');
   let i = 0;
@@ -168,7 +183,7 @@ export function parseTstInfo(content: Uint8Array): TstInfo {
       if (a.tag === TAG.INTEGER) seconds = Number(decodeInteger(a));
       else if (a.tag === 0x80) millis = Number(decodeInteger(a, undefined, 0x80));
       else if (a.tag === 0x81) micros = Number(decodeInteger(a, undefined, 0x81));
-      else throw new Error('invalid accuracy');
+      else throw invalid('invalid accuracy');
     }
     accuracy = { seconds, millis, micros };
   }
@@ -178,7 +193,7 @@ export function parseTstInfo(content: Uint8Array): TstInfo {
   if (f[i]?.tag === TAG.INTEGER) nonce = decodeInteger(f[i++]);
   if (f[i]?.tag === contextTag(0, true)) i++; // tsa name
   if (f[i]?.tag === contextTag(1, true)) i++; // extensions
-  if (i !== f.length) throw new Error('unexpected data in TSTInfo');
+  if (i !== f.length) throw invalid('unexpected data in TSTInfo');
   return {
     version,
     policy,
@@ -195,19 +210,19 @@ export function parseTstInfo(content: Uint8Array): TstInfo {
 
 /**
  * tspclient `TSTInfo.Validate(message)`: messageImprint must be the hash of `message`; returns the
- * timestamp range genTime ± accuracy (explicit, else 1 s for the baseline policy, else 0). Throws Error.
+ * timestamp range genTime ± accuracy (explicit, else 1 s for the baseline policy, else 0). Throws VerificationFailedError('INVALID_TIMESTAMP').
  */
 export function validateTstInfo(info: TstInfo, message: Uint8Array): TimestampRange {
   const hash = HASH_BY_OID[info.hashAlgorithm];
-  if (!hash) throw new Error(`invalid TSTInfo: unsupported hashing algorithm ${info.hashAlgorithm}`);
+  if (!hash) throw invalid(`invalid TSTInfo: unsupported hashing algorithm ${info.hashAlgorithm}`);
   const digest = new Uint8Array(crypto.createHash(hash).update(message).digest());
-  if (!bytesEqual(digest, info.hashedMessage)) throw new Error('invalid TSTInfo: mismatched message');
-  if (info.version !== 1) throw new Error(`invalid TSTInfo: TSTInfo version must be 1 but got ${info.version}`);
+  if (!bytesEqual(digest, info.hashedMessage)) throw invalid('invalid TSTInfo: mismatched message');
+  if (info.version !== 1) throw invalid(`invalid TSTInfo: TSTInfo version must be 1 but got ${info.version}`);
   let accuracyMicros = 0;
   const a = info.accuracy;
   if (a && (a.seconds !== 0 || a.millis !== 0 || a.micros !== 0)) {
-    if (a.seconds < 0 || a.millis < 0 || a.micros < 0) throw new Error('invalid TSTInfo: TSTInfo accuracy cannot be negative');
-    if (a.millis > 999 || a.micros > 999) throw new Error('invalid TSTInfo: TSTInfo accuracy millis and micros must be in range [0, 999]');
+    if (a.seconds < 0 || a.millis < 0 || a.micros < 0) throw invalid('invalid TSTInfo: TSTInfo accuracy cannot be negative');
+    if (a.millis > 999 || a.micros > 999) throw invalid('invalid TSTInfo: TSTInfo accuracy millis and micros must be in range [0, 999]');
     accuracyMicros = a.seconds * 1_000_000 + a.millis * 1000 + a.micros;
   } else if (info.policy === BASELINE_TIMESTAMP_POLICY) {
     accuracyMicros = 1_000_000;
@@ -246,28 +261,28 @@ function signerAlgorithm(si: SignerInfo): SignatureAlgorithmInfo {
 /** tspclient `SignedToken.SigningCertificate`: signing-certificate-v2 attribute + sid lookup. */
 function signingCertificate(token: SignedToken, si: SignerInfo): CertificateInfo {
   const attr = si.signedAttrs.find((a) => a.oid === OID_SIGNING_CERTIFICATE_V2);
-  if (!attr || attr.values.length !== 1) throw new Error('failed to get SigningCertificateV2 from signed attributes: attribute not found');
+  if (!attr || attr.values.length !== 1) throw invalid('failed to get SigningCertificateV2 from signed attributes: attribute not found');
   const sid = si.sid;
   const candidate = token.certificates.find((c) => ('subjectKeyId' in sid
     ? c.subjectKeyId !== undefined && bytesEqual(c.subjectKeyId, sid.subjectKeyId)
     : bytesEqual(c.issuerRaw, sid.issuerRaw) && bytesEqual(c.serialRaw, sid.serialRaw)));
-  if (!candidate) throw new Error('signing certificate not found in the timestamp token');
+  if (!candidate) throw invalid('signing certificate not found in the timestamp token');
   const [certs] = sequence(attr.values[0], 'SigningCertificateV2');
   const ids = sequence(certs, 'ESSCertIDv2 list');
-  if (ids.length === 0) throw new Error('signing certificate v2 attribute has no ESSCertIDv2');
+  if (ids.length === 0) throw invalid('signing certificate v2 attribute has no ESSCertIDv2');
   const first = sequence(ids[0], 'ESSCertIDv2');
   let k = 0;
   let hash: string | undefined = 'sha256';
   if (first[k]?.tag === TAG.SEQUENCE) hash = HASH_BY_OID[decodeOid(sequence(first[k++], 'hashAlgorithm')[0])];
-  if (!hash) throw new Error('unsupported hash algorithm in ESSCertIDv2');
+  if (!hash) throw invalid('unsupported hash algorithm in ESSCertIDv2');
   const certHash = decodeOctetString(first[k++]);
   if (!bytesEqual(new Uint8Array(crypto.createHash(hash).update(candidate.raw).digest()), certHash)) {
-    throw new Error('signing certificate hash does not match ESSCertIDv2');
+    throw invalid('signing certificate hash does not match ESSCertIDv2');
   }
   if (first[k]) {
     const [, serial] = sequence(first[k], 'IssuerSerial');
     if (serial && !bytesEqual(expectTag(serial, TAG.INTEGER, 'serial').value, candidate.serialRaw)) {
-      throw new Error('signing certificate serial number does not match ESSCertIDv2');
+      throw invalid('signing certificate serial number does not match ESSCertIDv2');
     }
   }
   return candidate;
@@ -290,13 +305,13 @@ function allowsTimestamping(c: CertificateInfo): boolean {
 /**
  * A simplified `x509.Certificate.Verify` (path building): from `leaf` through `intermediates` to one of
  * `roots`, every cert valid at `at`, parent may sign certificates, SHA-1 rejected, timestamping EKU
- * compatible. Returns leaf..root or throws Error with Go's wording.
+ * compatible. Returns leaf..root or throws VerificationFailedError('INVALID_TIMESTAMP') with Go's wording.
  */
 export function buildChain(
   leaf: CertificateInfo, intermediates: readonly CertificateInfo[], roots: readonly CertificateInfo[], at: Date,
 ): CertificateInfo[] {
   const leafErr = validAt(leaf, at);
-  if (leafErr) throw new Error(leafErr);
+  if (leafErr) throw invalid(leafErr);
   if (roots.some((r) => bytesEqual(r.raw, leaf.raw))) return [leaf];
   let incompatible = false;
   const search = (path: CertificateInfo[], depth: number): CertificateInfo[] | undefined => {
@@ -317,37 +332,37 @@ export function buildChain(
     return undefined;
   };
   const chain = search([leaf], 0);
-  if (!chain) throw new Error(incompatible ? 'x509: certificate specifies an incompatible key usage' : 'x509: certificate signed by unknown authority');
+  if (!chain) throw invalid(incompatible ? 'x509: certificate specifies an incompatible key usage' : 'x509: certificate signed by unknown authority');
   return chain;
 }
 
 /**
  * tspclient `SignedToken.Verify` + notation-core-go `cms.VerifySigner`: exactly one signer; the signing
  * certificate (signing-certificate-v2, sid) from the token; signed attributes (content type, message
- * digest) and signature; chain to `roots` at time `at`. Returns the TSA chain (leaf..root). Throws Error
- * worded like Go ("failed to verify signed token: …").
+ * digest) and signature; chain to `roots` at time `at`. Returns the TSA chain (leaf..root). Throws
+ * VerificationFailedError('INVALID_TIMESTAMP') worded like Go ("failed to verify signed token: …").
  */
 export function verifySignedToken(token: SignedToken, roots: readonly CertificateInfo[], at: Date): CertificateInfo[] {
   return wrap('failed to verify signed token: ', () => {
-    if (token.signerInfos.length !== 1) throw new Error('there should be exactly one signerInfo');
+    if (token.signerInfos.length !== 1) throw invalid('there should be exactly one signerInfo');
     const si = token.signerInfos[0];
     const signer = signingCertificate(token, si);
     return wrap('cms verification failure: ', () => {
       const hash = HASH_BY_OID[si.digestAlgorithm];
-      if (!hash) throw new Error(`unsupported digest algorithm ${si.digestAlgorithm}`);
+      if (!hash) throw invalid(`unsupported digest algorithm ${si.digestAlgorithm}`);
       let signed: Uint8Array = token.content;
       if (si.signedAttrsRaw) {
         const ct = si.signedAttrs.find((a) => a.oid === OID_CONTENT_TYPE);
-        if (!ct || decodeOid(ct.values[0]) !== token.contentType) throw new Error('invalid content type attribute');
+        if (!ct || decodeOid(ct.values[0]) !== token.contentType) throw invalid('invalid content type attribute');
         const md = si.signedAttrs.find((a) => a.oid === OID_MESSAGE_DIGEST);
         const digest = new Uint8Array(crypto.createHash(hash).update(token.content).digest());
-        if (!md || !bytesEqual(decodeOctetString(md.values[0]), digest)) throw new Error('invalid message digest');
+        if (!md || !bytesEqual(decodeOctetString(md.values[0]), digest)) throw invalid('invalid message digest');
         const attrs = new Uint8Array(si.signedAttrsRaw);
         attrs[0] = TAG.SET;
         signed = attrs;
       }
       const err = checkSignature(signer, signerAlgorithm(si), signed, si.signature, false);
-      if (err) throw new Error(err);
+      if (err) throw invalid(err);
       const intermediates = token.certificates.filter((c) => !bytesEqual(c.raw, signer.raw));
       return buildChain(signer, intermediates, roots, at);
     });
@@ -384,31 +399,31 @@ export function verifyAuthenticTimestamp(o: AuthenticTimestampOptions): Authenti
   try {
     token = parseSignedToken(o.token);
   } catch (e) {
-    tsError(`failed to parse timestamp countersignature with error: ${(e as Error).message}`);
+    rethrow('failed to parse timestamp countersignature with error: ', e);
   }
   let info: TstInfo;
   try {
     info = wrap('cannot unmarshal TSTInfo from timestamp token: ', () => parseTstInfo(token.content));
   } catch (e) {
-    tsError(`failed to get the timestamp TSTInfo with error: ${(e as Error).message}`);
+    rethrow('failed to get the timestamp TSTInfo with error: ', e);
   }
   let range: TimestampRange;
   try {
     range = validateTstInfo(info, o.signature);
   } catch (e) {
-    tsError(`failed to get timestamp from timestamp countersignature with error: ${(e as Error).message}`);
+    rethrow('failed to get timestamp from timestamp countersignature with error: ', e);
   }
   if (o.tsaRoots.length < 1) tsError('no trusted TSA certificate found in trust store');
   let tsaChain: CertificateInfo[];
   try {
     tsaChain = verifySignedToken(token, o.tsaRoots, info.genTime);
   } catch (e) {
-    tsError(`failed to verify the timestamp countersignature with error: ${(e as Error).message}`);
+    rethrow('failed to verify the timestamp countersignature with error: ', e);
   }
   try {
     validateTimestampingChain(tsaChain);
   } catch (e) {
-    tsError(`failed to validate the timestamping certificate chain with error: ${(e as Error).message}`);
+    rethrow('failed to validate the timestamping certificate chain with error: ', e);
   }
   if (o.signingTime && range.upper.getTime() < o.signingTime.getTime()) {
     tsError(`timestamp ${formatRange(range)} is not bounded after the signing time ${goQuote(goUtcString(o.signingTime))}`);
