@@ -32,7 +32,13 @@ export interface ImageVerifierFunctionProps {
 
   /**
    * How long a definitive verdict (verified or failed) is cached in the warm function. Inconclusive
-   * verdicts are never cached. `Duration.seconds(0)` disables the cache.
+   * verdicts are never cached, "no signature" never, other failures at most 30 seconds.
+   *
+   * This is also the revocation latency: an image whose AWS Signer signing job (or profile) is
+   * revoked stays admitted until its cached `verified` verdict expires, that is for up to this
+   * long after the revocation in each warm function instance. Shorten it (e.g.
+   * `Duration.seconds(30)`) for faster revocation at the cost of one `GetRevocationStatus` call and
+   * the registry requests per image per TTL; `Duration.seconds(0)` disables the cache.
    * @default Duration.minutes(5)
    */
   readonly verdictCacheTtl?: Duration;
@@ -59,8 +65,11 @@ export interface ImageVerifierFunctionProps {
 
   /**
    * Images admitted without verification (logged and counted as `Exempt`): glob patterns matched
-   * against the repository (`registry/repository`) and the full image reference. `*` matches any run
-   * of characters except `/`, `**` matches anything, `?` one character.
+   * against the repository (`registry/repository`) and the full image reference, both in their
+   * canonical form (registry host lower-cased, trailing dot and `:443` removed, IP literals
+   * normalised; the pattern's host is canonicalised the same way). `*` matches any run of characters
+   * except `/`, `**` matches anything, `?` one character. A reference that does not parse is never
+   * exempt.
    * @default - no exemptions
    */
   readonly exemptions?: string[];
