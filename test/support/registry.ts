@@ -53,7 +53,8 @@ async function waitForV2(url: string, child: ChildProcess, timeoutMs: number): P
     try {
       const res = await fetch(`${url}/v2/`);
       await res.arrayBuffer();
-      if (res.status === 200) return true;
+      // 401: up, with auth configured
+      if (res.status === 200 || res.status === 401) return true;
     } catch {
       // not up yet
     }
@@ -67,7 +68,11 @@ async function waitForV2(url: string, child: ChildProcess, timeoutMs: number): P
  * no auth) and waits until `GET /v2/` answers 200.
  * With `countRequests`, the returned host is a counting proxy in front of the registry.
  */
-export async function startRegistry(opts: { countRequests?: boolean } = {}): Promise<TestRegistry> {
+export async function startRegistry(opts: {
+  countRequests?: boolean;
+  /** Require Basic auth checked against this htpasswd file (bcrypt entries), like `auth.htpasswd` in production. */
+  htpasswdPath?: string;
+} = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(path.join(tmpdir(), 'csi-registry-'));
   let lastErr = '';
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -86,6 +91,7 @@ export async function startRegistry(opts: { countRequests?: boolean } = {}): Pro
       '    enabled: true',
       'http:',
       `  addr: ${host}`,
+      ...(opts.htpasswdPath ? ['auth:', '  htpasswd:', '    realm: csi-test', `    path: ${opts.htpasswdPath}`] : []),
       '',
     ].join('\n');
     const configPath = path.join(dir, 'config.yml');
@@ -234,6 +240,8 @@ export type ServerAuth =
     /** Allow anonymous token requests. */
     readonly anonymous?: boolean;
     readonly service?: string;
+    /** Token realm named in the challenge (default `http://<self>/token`); e.g. a proxy on another port. */
+    readonly realm?: () => string;
   };
 
 export interface ReferrersServerOptions {
@@ -257,6 +265,10 @@ export interface ReferrersServer {
   requestCount(): number;
   /** `METHOD /path?query` in arrival order. */
   requests(): string[];
+  /** Every request with the Host and Authorization headers it carried, in arrival order. */
+  exchanges(): RecordedRequest[];
+  /** Forgets every issued bearer token (they are answered 401 from now on, like expired ones). */
+  revokeTokens(): void;
   connectionStats(): ConnectionStats;
   addFault(f: Fault): void;
   clearFaults(): void;
@@ -292,6 +304,7 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
   const uploads = new Map<string, string>();
   let faults: Fault[] = [];
   let log: string[] = [];
+  let recorded: RecordedRequest[] = [];
   const conn = trackConnections();
   const issuedTokens = new Set<string>();
 
@@ -330,7 +343,8 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
     }
     if (h.startsWith('Bearer ') && issuedTokens.has(h.slice(7))) return true;
     const service = auth.service ?? 'test-registry';
-    let challenge = `Bearer realm="http://${selfHost}/token",service="${service}"`;
+    const realm = auth.realm ? auth.realm() : `http://${selfHost}/token`;
+    let challenge = `Bearer realm="${realm}",service="${service}"`;
     if (scopeRepo) challenge += `,scope="repository:${scopeRepo}:pull"`;
     ociError(res, 401, 'UNAUTHORIZED', 'authentication required', { 'WWW-Authenticate': challenge });
     return false;
@@ -399,6 +413,7 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
     const u = new URL(req.url ?? '/', 'http://x');
     const line = `${method} ${u.pathname}${u.search}`;
     log.push(line);
+    recorded.push({ method, url: `${u.pathname}${u.search}`, host: req.headers.host, authorization: req.headers.authorization });
 
     let fault: Fault | undefined;
     for (const f of faults) {
@@ -539,6 +554,8 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
     options,
     requestCount: () => log.length,
     requests: () => [...log],
+    exchanges: () => [...recorded],
+    revokeTokens: () => issuedTokens.clear(),
     connectionStats: () => conn.stats(),
     addFault: (f) => {
       faults.push(f);
@@ -553,8 +570,66 @@ export async function startReferrersServer(options: ReferrersServerOptions = {})
     },
     reset: () => {
       log = [];
+      recorded = [];
       faults = [];
       conn.reset();
+    },
+    stop: () => closeServer(server),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// A recording HTTP server (a hostile redirect target, a token realm...)
+// ---------------------------------------------------------------------------------------------------------
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path and query. */
+  readonly url: string;
+  readonly host?: string;
+  readonly authorization?: string;
+}
+
+export interface RecordingServer {
+  /** `127.0.0.1:PORT` */
+  readonly host: string;
+  readonly port: number;
+  readonly url: string;
+  /** Every request received, with its Host and Authorization headers. */
+  requests(): RecordedRequest[];
+  /** Replaces how requests are answered. */
+  respondWith(handler: RecordingHandler): void;
+  stop(): Promise<void>;
+}
+
+/** Answers one request: status, headers, body. */
+export type RecordingHandler = (req: RecordedRequest) => { status: number; headers?: Record<string, string>; body?: string };
+
+/** A loopback HTTP server that records every request and answers with `handler` (default 404). */
+export async function startRecordingServer(handler?: RecordingHandler): Promise<RecordingServer> {
+  let respond: RecordingHandler = handler ?? (() => ({ status: 404 }));
+  const seen: RecordedRequest[] = [];
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const r: RecordedRequest = { method: req.method ?? 'GET', url: req.url ?? '/', host: req.headers.host, authorization: req.headers.authorization };
+      seen.push(r);
+      const out = respond(r);
+      const body = out.body ?? '';
+      res.writeHead(out.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), ...(out.headers ?? {}) });
+      res.end(body);
+    });
+  });
+  trackConnections().attach(server);
+  await listen(server);
+  const host = hostOf(server);
+  return {
+    host,
+    port: (server.address() as net.AddressInfo).port,
+    url: `http://${host}`,
+    requests: () => [...seen],
+    respondWith: (h) => {
+      respond = h;
     },
     stop: () => closeServer(server),
   };
