@@ -198,7 +198,12 @@ export class ImageVerifier {
     } catch (e) {
       return errorVerdict(reference, this.toError(e, reference), started);
     }
-    return this.verifyReference(ref, reference, started, opts);
+    try {
+      return await this.verifyReference(ref, reference, started, opts);
+    } catch (e) {
+      // Nothing should get here; if something does, it is a bug: failed INTERNAL, never a throw or inconclusive.
+      return errorVerdict(reference, this.toError(e, reference), started);
+    }
   }
 
   /**
@@ -629,6 +634,9 @@ export class ImageVerifier {
       const ms = this.options.awsApiTimeoutMs ?? 5000;
       const r = await checkSignerRevocation({ getRevocationStatus: (input) => withTimeout(client.getRevocationStatus(input), ms) }, env);
       if (!r.passed) {
+        // A 2xx answer of the wrong shape is a failed revocation check (enforced per the statement's
+        // revocation action), not a transport failure.
+        if (r.malformed) throw new VerificationFailedError('REVOCATION_UNKNOWN', r.reason ?? 'malformed GetRevocationStatus answer');
         if (r.inconclusive) throw new VerificationInconclusiveError('AWS_API', r.reason ?? 'revocation status unknown');
         throw new VerificationFailedError('REVOKED', r.reason ?? 'revoked');
       }
