@@ -1,12 +1,21 @@
-import { Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, ENV } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
 import { withInternals } from './private/verifier-internals';
+import { SignedImagesValidationError } from './validation-error';
+
+/** Retries of an event, both by EventBridge (delivery) and by Lambda (asynchronous invocation). */
+const RETRY_ATTEMPTS = 2;
 
 /** Properties of a {@link TaskLaunchAudit}. */
 export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
@@ -17,13 +26,17 @@ export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
   readonly clusters?: ecs.ICluster[];
 
   /**
-   * Topic notified when a running task uses an image that fails verification.
+   * Topic notified when a running task uses an image that fails verification (`"result": "rejected"`),
+   * whose verification is inconclusive (registry or AWS API unavailable, malformed event:
+   * `"inconclusive"`) or did not finish in time (`"unfinished"`), and when the function cannot load its
+   * configuration (`"configuration-error"`). The dead-letter queue alarm notifies it too.
    * @default - no notification (logs and metrics only)
    */
   readonly topic?: sns.ITopic;
 
   /**
-   * Stop a task that runs a rejected image (`ecs:StopTask`).
+   * Stop a task that runs a rejected image (`ecs:StopTask`). Only definitive rejections stop a task
+   * (see `stopOnInconclusive`).
    *
    * Best-effort only: the task has already started when the event arrives, and a service's scheduler
    * starts a replacement. Use `EcsAdmissionHook` to block deployments; this setting is for standalone
@@ -31,6 +44,26 @@ export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
    * @default false
    */
   readonly stopTask?: boolean;
+
+  /**
+   * With `stopTask`, also stop a task whose images could not be verified: an inconclusive verdict
+   * (registry or AWS API unavailable), a verification that did not finish before the function's
+   * deadline, or a malformed container entry. Requires `stopTask: true`.
+   *
+   * Off by default because a registry outage would then stop every task that starts during it.
+   * @default false - only definitive rejections stop a task
+   */
+  readonly stopOnInconclusive?: boolean;
+
+  /**
+   * Queue that receives the events the audit could not process: events EventBridge could not deliver
+   * to the function (the original event as the message body), and invocations that still failed after
+   * Lambda's retries (a Lambda on-failure destination record, the original event in `requestPayload`).
+   * An alarm fires when it holds messages. A queue encrypted with a customer managed KMS key needs a key
+   * policy that lets `events.amazonaws.com` and the function's role use the key.
+   * @default - a new queue: SQS-managed encryption, TLS enforced, 14-day retention
+   */
+  readonly deadLetterQueue?: sqs.IQueue;
 }
 
 /**
@@ -39,6 +72,10 @@ export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
  * reports), logs one verdict per image, publishes metrics and optionally notifies an SNS topic or
  * stops the task.
  *
+ * Nothing is lost silently: malformed events and containers are logged and counted as inconclusive,
+ * configuration errors are logged and counted (`ConfigurationErrors`), and events that still cannot be
+ * processed end in an encrypted SQS dead-letter queue with an alarm on its depth.
+ *
  * This detects and alerts; it cannot block a launch (the task is already running).
  */
 export class TaskLaunchAudit extends Construct {
@@ -46,24 +83,67 @@ export class TaskLaunchAudit extends Construct {
   public readonly function: ImageVerifierFunction;
   /** The EventBridge rule. */
   public readonly rule: events.Rule;
+  /** Events the audit could not process (EventBridge target DLQ and Lambda on-failure destination). */
+  public readonly deadLetterQueue: sqs.IQueue;
+  /** Fires when the dead-letter queue holds messages (`ApproximateNumberOfMessagesVisible > 0`). */
+  public readonly deadLetterAlarm: cloudwatch.Alarm;
 
   public constructor(scope: Construct, id: string, props: TaskLaunchAuditProps) {
     super(scope, id);
-    const environment: Record<string, string> = {};
+    if (props.stopOnInconclusive && !props.stopTask) {
+      throw new SignedImagesValidationError('stopOnInconclusive requires stopTask: true', this);
+    }
+    const environment: Record<string, string> = {
+      // The `ConfigurationErrors` metric is written even when the config file cannot be read.
+      [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+    };
     if (props.topic) environment.SNS_TOPIC_ARN = props.topic.topicArn;
     this.function = new ImageVerifierFunction(this, 'Function', withInternals(props, {
       handlerName: 'task-audit',
-      config: { mode: 'AUDIT', stopTask: props.stopTask ?? false },
+      config: { mode: 'AUDIT', stopTask: props.stopTask ?? false, stopTaskOnInconclusive: props.stopOnInconclusive ?? false },
       environment,
     }));
+
+    this.deadLetterQueue = props.deadLetterQueue ?? new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    // Invocations that fail (after Lambda's retries) or age out: the original event in `requestPayload`.
+    this.function.configureAsyncInvoke({
+      retryAttempts: RETRY_ATTEMPTS,
+      maxEventAge: Duration.hours(6),
+      onFailure: new destinations.SqsDestination(this.deadLetterQueue),
+    });
+
     const detail: Record<string, unknown> = { lastStatus: ['RUNNING'], desiredStatus: ['RUNNING'] };
     if (props.clusters && props.clusters.length > 0) detail.clusterArn = props.clusters.map((c) => c.clusterArn);
     this.rule = new events.Rule(this, 'Rule', {
       description: 'cdk-signed-images: verify the images of ECS tasks that start running',
       eventPattern: { source: ['aws.ecs'], detailType: ['ECS Task State Change'], detail },
-      targets: [new targets.LambdaFunction(this.function, { retryAttempts: 2 })],
+      // Events EventBridge cannot hand to Lambda (throttling, permissions): the original event as the body.
+      targets: [new targets.LambdaFunction(this.function, {
+        retryAttempts: RETRY_ATTEMPTS,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.deadLetterQueue,
+      })],
     });
-    if (props.topic) props.topic.grantPublish(this.function);
+
+    this.deadLetterAlarm = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: 'Maximum',
+      period: Duration.minutes(5),
+    }).createAlarm(this, 'DeadLetterAlarm', {
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'cdk-signed-images task audit: events that could not be processed are waiting in the dead-letter queue (see docs/runtime-enforcement.md to replay them)',
+    });
+
+    if (props.topic) {
+      props.topic.grantPublish(this.function);
+      this.deadLetterAlarm.addAlarmAction(new cloudwatchActions.SnsAction(props.topic));
+    }
     if (props.stopTask) {
       const stack = Stack.of(this);
       const resources = props.clusters && props.clusters.length > 0
