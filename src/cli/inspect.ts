@@ -2,6 +2,7 @@
  * `inspect`: every signature of an image with its signed attributes and certificate chain, in the
  * spirit of `notation inspect`. Envelopes are parsed without judging them (no trust decisions).
  */
+import { escapeDeep } from './escape';
 import { parseEnvelopeUnverified } from '../verifier/envelope';
 import { toVerifierError } from '../verifier/errors';
 import { formatReference } from '../verifier/reference';
@@ -45,7 +46,8 @@ export async function inspectImage(source: ArtifactSource, ref: ImageReference):
   }
   const reference = formatReference({ ...ref, digest: descriptor.digest });
   const report = { reference, mediaType: descriptor.mediaType, digest: descriptor.digest, signatures };
-  return { ...report, text: renderInspect(report) };
+  // every value may come from the signature or the registry: the text is rendered from an escaped copy
+  return { ...report, text: renderInspect(escapeDeep(report)) };
 }
 
 async function inspectSignature(source: ArtifactSource, digest: string, desc: Parameters<ArtifactSource['fetchSignature']>[0]): Promise<InspectedSignature> {

@@ -4,15 +4,21 @@
  *   cdk-signed-images verify <reference> --trust-policy <file> --trust-store <dir>
  *                            [--oci-layout [--scope <registry/repo>]] [--plain-http]
  *                            [--max-signatures N] [--require-platform-signatures]
- *                            [--user-metadata k=v]... [--output text|json]
+ *                            [--user-metadata k=v]... [--output text|json] [--timeout <duration>]
  *   cdk-signed-images policy validate <file>
- *   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json]
+ *   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json] [--timeout <duration>]
  *
- * Exit codes: 0 verified (or valid), 1 not verified, 2 bad usage or configuration.
+ * Exit codes: 0 verified (or valid), 1 not verified (failed, inconclusive, or no decision within
+ * --timeout), 2 bad usage or configuration.
+ *
+ * Everything printed passes through one escaping function (./escape): values from signatures and
+ * registries never reach the terminal with raw control, format or bidi characters.
  */
-import { readFileSync } from 'node:fs';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { armHardStop, DeadlineExceededError, DEFAULT_TIMEOUT, parseDuration, withDeadline } from './deadline';
+import { escapeDeep, escapeLines, escapeText, safeJson } from './escape';
+import { readRegularFile } from './files';
 import { inspectImage } from './inspect';
 import { buildSource, CliSourceOptions } from './sources';
 import { ConfigurationError, isVerifierError } from '../verifier/errors';
@@ -27,13 +33,16 @@ const USAGE = `usage:
   cdk-signed-images verify <reference> --trust-policy <file> --trust-store <dir>
                     [--oci-layout [--scope <registry/repository>]] [--plain-http]
                     [--max-signatures N] [--require-platform-signatures]
-                    [--user-metadata key=value]... [--output text|json]
+                    [--user-metadata key=value]... [--output text|json] [--timeout <duration>]
   cdk-signed-images policy validate <file>
   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json]
+                    [--timeout <duration>]
 
 <reference> is host/repository@sha256:<hex> (a :tag is resolved, with a warning); with
 --oci-layout it is <dir>@sha256:<hex> or <dir>:<tag>.
-exit codes: 0 verified/valid, 1 not verified, 2 bad usage or configuration`;
+--timeout bounds the whole command (default ${DEFAULT_TIMEOUT}): 90s, 2m, 1m30s, 500ms or plain seconds.
+exit codes: 0 verified/valid; 1 not verified: failed, inconclusive (could not decide), or no
+decision within --timeout; 2 bad usage or configuration`;
 
 export interface CliIo {
   readonly out: (s: string) => void;
@@ -42,7 +51,13 @@ export interface CliIo {
 
 const STD_IO: CliIo = { out: (s) => process.stdout.write(s + '\n'), err: (s) => process.stderr.write(s + '\n') };
 
-export async function main(argv: string[], io: CliIo = STD_IO): Promise<number> {
+/** The only way out: every line printed is escaped (escapeLines keeps the line breaks, escapes the rest). */
+function safeIo(io: CliIo): CliIo {
+  return { out: (s) => io.out(escapeLines(s)), err: (s) => io.err(escapeLines(s)) };
+}
+
+export async function main(argv: string[], rawIo: CliIo = STD_IO): Promise<number> {
+  const io = safeIo(rawIo);
   const [command, ...rest] = argv;
   try {
     switch (command) {
@@ -62,16 +77,30 @@ export async function main(argv: string[], io: CliIo = STD_IO): Promise<number> 
       io.err(`error: ${e.message}\n\n${USAGE}`);
       return 2;
     }
+    if (e instanceof DeadlineExceededError) {
+      io.err(`error: ${e.message}; the image is NOT verified`);
+      return EXIT_NOT_VERIFIED;
+    }
     if (isVerifierError(e) && e.kind === 'configuration') {
-      io.err(`error: ${e.message}`);
+      io.err(`error: ${escapeText(e.message)}`);
       return 2;
     }
-    io.err(`error: ${e instanceof Error ? e.message : String(e)}`);
-    return isVerifierError(e) ? 1 : 2;
+    io.err(`error: ${escapeText(e instanceof Error ? e.message : String(e))}`);
+    return isVerifierError(e) ? EXIT_NOT_VERIFIED : 2;
   }
 }
 
+/** Not verified: failed, inconclusive (could not decide), or no decision within --timeout. */
+const EXIT_NOT_VERIFIED = 1;
+
 class UsageError extends Error {}
+
+function timeoutOption(v: unknown): { ms: number; label: string } {
+  const label = v === undefined ? DEFAULT_TIMEOUT : String(v);
+  const ms = parseDuration(label);
+  if (ms === undefined) throw new UsageError(`--timeout must be a duration such as 90s, 2m, 1m30s or plain seconds (at most 24h), got "${label}"`);
+  return { ms, label };
+}
 
 function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
   try {
@@ -119,8 +148,10 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
     'require-platform-signatures': { type: 'boolean' },
     'user-metadata': { type: 'string', multiple: true },
     'output': { type: 'string', short: 'o' },
+    'timeout': { type: 'string' },
   });
   const format = outputFormat(values.output);
+  const timeout = timeoutOption(values.timeout);
   if (positionals.length !== 1) throw new UsageError('verify takes exactly one <reference>');
   if (!values['trust-policy']) throw new UsageError('--trust-policy <file> is required');
   if (!values['trust-store']) throw new UsageError('--trust-store <dir> is required');
@@ -137,23 +168,36 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   const policyText = readConfigFile(values['trust-policy'] as string, 'trust policy');
   const target = resolveTarget(positionals[0], values as CliSourceOptions & { scope?: string });
   const warnings: string[] = [];
-  const verifier = new ImageVerifier({
-    trustPolicy: policyText,
-    trustStores: new DirectoryTrustStore(values['trust-store'] as string),
-    sourceFor: (ref) => buildSource(ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir }),
-    signerClient: sdkSignerRevocationClient(),
-    maxSignatures,
-    requirePlatformSignatures: values['require-platform-signatures'] as boolean | undefined,
-    userMetadata: Object.keys(userMetadata).length ? userMetadata : undefined,
-    cacheTtlMs: 0,
-    logger: { warn: (m) => warnings.push(m) },
-  });
-  const verdict = await verifier.verifyReference(target.ref, positionals[0]);
-  for (const w of warnings) io.err(`warning: ${w}`);
-  if (format === 'json') io.out(JSON.stringify(verdict, null, 2));
+  let verdict: Verdict;
+  try {
+    verdict = await withDeadline(timeout.ms, timeout.label, async (signal) => {
+      const verifier = new ImageVerifier({
+        trustPolicy: policyText,
+        trustStores: new DirectoryTrustStore(values['trust-store'] as string),
+        sourceFor: (ref) => buildSource(ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal }),
+        signerClient: sdkSignerRevocationClient(),
+        maxSignatures,
+        requirePlatformSignatures: values['require-platform-signatures'] as boolean | undefined,
+        userMetadata: Object.keys(userMetadata).length ? userMetadata : undefined,
+        cacheTtlMs: 0,
+        logger: { warn: (m) => warnings.push(m) },
+      });
+      return verifier.verifyReference(target.ref, positionals[0]);
+    });
+  } catch (e) {
+    for (const w of warnings) io.err(`warning: ${escapeText(w)}`);
+    if (e instanceof DeadlineExceededError && format === 'json') {
+      // a machine reader gets a verdict-shaped answer too (exit code and stderr as for text)
+      const message = `${e.message}; the image is NOT verified`;
+      io.out(safeJson({ reference: positionals[0], status: 'inconclusive', verified: false, signatures: [], reasons: [message], error: { kind: 'inconclusive', code: 'TIMEOUT', message } }));
+    }
+    throw e;
+  }
+  for (const w of warnings) io.err(`warning: ${escapeText(w)}`);
+  if (format === 'json') io.out(safeJson(verdict));
   else io.out(renderVerdict(verdict));
   if (verdict.error?.kind === 'configuration') return 2;
-  return verdict.verified ? 0 : 1;
+  return verdict.verified ? 0 : EXIT_NOT_VERIFIED;
 }
 
 function resolveTarget(reference: string, values: CliSourceOptions & { scope?: string }): { ref: ImageReference; layoutDir?: string } {
@@ -165,15 +209,20 @@ function resolveTarget(reference: string, values: CliSourceOptions & { scope?: s
   return { ref: parseReference(reference) };
 }
 
+/** Upper bound of a trust policy file. */
+const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
+
 function readConfigFile(path: string, what: string): string {
   try {
-    return readFileSync(path, 'utf8');
+    return readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8');
   } catch (e) {
     throw new ConfigurationError('INVALID_OPTIONS', `cannot read ${what} file "${path}": ${(e as Error).message}`);
   }
 }
 
-export function renderVerdict(v: Verdict): string {
+/** The verdict as text; every value is escaped (it may come from a signature or a registry). */
+export function renderVerdict(verdict: Verdict): string {
+  const v = escapeDeep(verdict);
   const lines: string[] = [];
   if (v.status === 'verified') {
     lines.push(`Successfully verified signature for ${v.reference}`);
@@ -213,19 +262,27 @@ async function inspectCommand(args: string[], io: CliIo): Promise<number> {
     'oci-layout': { type: 'boolean' },
     'plain-http': { type: 'boolean' },
     'output': { type: 'string', short: 'o' },
+    'timeout': { type: 'string' },
   });
   const format = outputFormat(values.output);
+  const timeout = timeoutOption(values.timeout);
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one <reference>');
   const target = resolveTarget(positionals[0], values as CliSourceOptions);
-  const source = buildSource(target.ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir });
-  const report = await inspectImage(source, target.ref);
-  io.out(format === 'json' ? JSON.stringify(report, null, 2) : report.text);
+  const report = await withDeadline(timeout.ms, timeout.label, (signal) => {
+    const source = buildSource(target.ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal });
+    return inspectImage(source, target.ref);
+  });
+  io.out(format === 'json' ? safeJson(report) : report.text);
   return 0;
 }
 
 if (require.main === module) {
-  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e) => {
-    process.stderr.write(`fatal: ${e instanceof Error ? e.stack : String(e)}\n`);
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    armHardStop(() => code);
+  }, (e) => {
+    process.stderr.write(escapeLines(`fatal: ${e instanceof Error ? e.stack : String(e)}`) + '\n');
     process.exitCode = 2;
+    armHardStop(() => 2);
   });
 }

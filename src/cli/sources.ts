@@ -1,8 +1,13 @@
 /**
  * Builds the artifact source for a CLI invocation: an OCI layout directory, or a remote registry
  * with credentials from ECR (GetAuthorizationToken through the AWS SDK's default credential chain)
- * or from the Docker config file (`~/.docker/config.json` `auths`).
+ * or from the Docker config file (`~/.docker/config.json` `auths`). `signal` (the CLI's deadline) stops
+ * every registry request and layout read.
  */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { escapeText } from './escape';
+import { notRegularFile } from './files';
 import { parseEcrRegistry } from '../verifier/reference';
 import { chainCredentialProviders, CredentialProvider, dockerConfigCredentials, ecrCredentialProvider } from '../verifier/registry/auth';
 import { OciLayoutSource } from '../verifier/registry/oci-layout';
@@ -15,21 +20,42 @@ export interface CliSourceOptions {
   readonly 'oci-layout'?: boolean;
   readonly 'plain-http'?: boolean;
   readonly 'layoutDir'?: string;
+  readonly 'signal'?: AbortSignal;
+}
+
+const warn = (m: string) => process.stderr.write(`warning: ${escapeText(m)}\n`);
+
+/**
+ * The Docker config credentials, read only when the file is absent or a regular file: a FIFO or device
+ * there would block the (synchronous) read and with it the CLI's deadline timer.
+ */
+function safeDockerConfigCredentials(): CredentialProvider {
+  const path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
+  const read = dockerConfigCredentials(path);
+  return async (host) => {
+    const why = notRegularFile(path);
+    if (why) {
+      warn(`ignoring the Docker config file ${path}: ${why}`);
+      return undefined;
+    }
+    return read(host);
+  };
 }
 
 let ecr: CredentialProvider | undefined;
 
 export function buildSource(ref: ImageReference, opts: CliSourceOptions): ArtifactSource {
   if (opts['oci-layout']) {
-    return new OciLayoutSource(opts.layoutDir!, { scope: `${ref.registry}/${ref.repository}` });
+    return new OciLayoutSource(opts.layoutDir!, { scope: `${ref.registry}/${ref.repository}`, signal: opts.signal });
   }
   ecr ??= ecrCredentialProvider(sdkEcrTokenProvider());
   return new RemoteRepository(ref, {
     plainHttpRegistries: opts['plain-http'] ? [ref.registry] : [],
     credentials: chainCredentialProviders(
       async (host) => (parseEcrRegistry(host) ? ecr!(host) : undefined),
-      dockerConfigCredentials(),
+      safeDockerConfigCredentials(),
     ),
-    logger: { warn: (m) => process.stderr.write(`warning: ${m}\n`) },
+    logger: { warn },
+    signal: opts.signal,
   });
 }
