@@ -84,6 +84,12 @@ export interface HandlerConfig {
   /** Registries (`host:port`) reached over plain HTTP: loopback tests and demos only. */
   readonly plainHttpRegistries?: string[];
   /**
+   * PEM root certificates treated as AWS Signer roots IN ADDITION to the bundled ones: an AWS Signer
+   * profile ARN in `trustedIdentities` only matches a chain that ends in an AWS Signer root. For tests
+   * (a locally generated "AWS-Signer-shaped" chain) and partition overrides only; the constructs never set it.
+   */
+  readonly extraAwsSignerRootsPem?: string;
+  /**
    * Images admitted without verification: glob patterns matched against the repository
    * (`registry/repository`) and the full reference. `*` matches any run of characters
    * except `/`, `**` matches anything, `?` one character.

@@ -85,6 +85,7 @@ function verifier(level: 'strict' | 'permissive', warnings: string[] = [], awsAp
     trustStores: new InMemoryTrustStore({ 'signingAuthority:faults': chain.rootPem }),
     sourceFor: (r) => new RemoteRepository(r, { plainHttpRegistries: [registry.host] }),
     signerClient: sdkSignerRevocationClient('us-east-1', endpoint),
+    awsSignerRoots: [chain.chainDer[chain.chainDer.length - 1]],
     awsApiTimeoutMs,
     cacheTtlMs: 0,
     logger: { warn: (m) => warnings.push(m) },

@@ -38,6 +38,16 @@ export const SIGNER_PROFILE_VERSION = `${SIGNER_PROFILE}/AbCdEf1234`;
 export const SIGNER_JOB = 'arn:aws:signer:us-east-1:123456789012:/signing-jobs/0f6a3bd6-2b3e-4a7f-9d27-8f4e0b1c2d3e';
 
 export const REVISION_ARN = 'arn:aws:ecs:us-east-1:123456789012:service-revision/demo-cluster/demo-service/9313423515462893900';
+/** `resourceArn` of {@link hookEvent}: the service deployment. */
+export const DEPLOYMENT_ARN = 'arn:aws:ecs:us-east-1:123456789012:service-deployment/demo-cluster/demo-service/EZe5RNVLH6PPzHXINuP28';
+
+/**
+ * The admission hook's own progress (as it writes it in an IN_PROGRESS answer) for {@link hookEvent}'s
+ * revision and deployment, to start a test at a later round.
+ */
+export function hookProgress(round: number, signatureWaitStartedAt?: string, revisionArn = REVISION_ARN): Record<string, unknown> {
+  return { cdkSignedImages: { v: 2, revision: revisionArn, deployment: DEPLOYMENT_ARN, round, ...(signatureWaitStartedAt ? { signatureWaitStartedAt } : {}) } };
+}
 
 export function hookEvent(revisionArn = REVISION_ARN, extra: Record<string, unknown> = {}): Record<string, unknown> {
   return {
@@ -114,6 +124,8 @@ export async function startHarness(): Promise<Harness> {
       }],
     },
     trustStores: { 'ca:test': chain.rootPem, 'signingAuthority:signer-test': signerChain.rootPem },
+    // The test "AWS Signer" root counts as an AWS Signer root (profile ARNs only match AWS Signer chains).
+    extraAwsSignerRootsPem: signerChain.rootPem,
     plainHttpRegistries: [registry.host],
     registryTimeoutMs: 3000,
     metricsNamespace: 'SignedImagesTest',

@@ -25,6 +25,8 @@ export interface AwsFake {
   describeError?: { type: string; status: number; message: string };
   /** Entities GetRevocationStatus reports revoked. */
   revoked: string[];
+  /** When set, GetRevocationStatus answers HTTP 200 with exactly this body (malformed-answer tests). */
+  revocationBody?: string;
   stop(): Promise<void>;
 }
 
@@ -102,6 +104,11 @@ export async function startAwsFake(): Promise<AwsFake> {
           certificateHashes: url.searchParams.getAll('certificateHashes'),
         };
         fake.calls.push({ service: 'signer', operation: 'GetRevocationStatus', input });
+        if (fake.revocationBody !== undefined) {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(fake.revocationBody);
+          return;
+        }
         const revoked = [input.profileVersionArn, input.jobArn, ...input.certificateHashes].filter((x) => x && fake.revoked.includes(x));
         json(200, { revokedEntities: revoked }, 'application/json');
         return;

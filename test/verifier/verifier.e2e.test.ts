@@ -85,6 +85,8 @@ function verifierFor(trustPolicy: unknown, extra: Partial<ImageVerifierOptions> 
     trustStores: new InMemoryTrustStore({ 'ca:corp': x509Chain.rootPem + rsaChain.rootPem, 'signingAuthority:aws-signer-ts': signerChain.rootPem }),
     sourceFor: (ref) => new RemoteRepository(ref, { plainHttpRegistries: [registry.host], requestTimeoutMs: 5000 }),
     cacheTtlMs: 0,
+    // The test "AWS Signer" root stands in for AWS's (profile ARNs only match AWS Signer chains).
+    awsSignerRoots: [signerChain.chainDer[signerChain.chainDer.length - 1]],
     ...extra,
   });
 }

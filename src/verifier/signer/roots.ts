@@ -73,3 +73,36 @@ export const AWS_SIGNER_TRUST_STORES: Readonly<Record<string, string>> = {
   [AWS_SIGNER_TRUST_STORE]: AWS_SIGNER_ROOT_PEM,
   [AWS_SIGNER_GOVCLOUD_TRUST_STORE]: AWS_SIGNER_GOVCLOUD_ROOT_PEM,
 };
+
+function pemToDer(pem: string): Uint8Array {
+  return pemCertificatesToDer(pem)[0];
+}
+
+/** DER of every `CERTIFICATE` block of a PEM bundle, in order (no validation beyond base64). */
+export function pemCertificatesToDer(bundle: string): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  const re = /-----BEGIN CERTIFICATE-----([A-Za-z0-9+/=\s]*?)-----END CERTIFICATE-----/g;
+  for (let m = re.exec(bundle); m; m = re.exec(bundle)) {
+    out.push(new Uint8Array(Buffer.from(m[1].replace(/\s+/g, ''), 'base64')));
+  }
+  return out;
+}
+
+/** DER of the bundled AWS Signer roots (commercial and GovCloud), the default AWS Signer root set. */
+export const AWS_SIGNER_ROOTS_DER: readonly Uint8Array[] = Object.freeze([
+  pemToDer(AWS_SIGNER_ROOT_PEM),
+  pemToDer(AWS_SIGNER_GOVCLOUD_ROOT_PEM),
+]);
+
+/**
+ * True when the chain (leaf first) ENDS in one of `roots`, byte for byte. An AWS Signer identity (a
+ * signing-profile or profile-version ARN in `trustedIdentities`) is only honoured on such a chain:
+ * the profile ARN is an unauthenticated envelope attribute, and only AWS Signer's CA vouches for it.
+ * Stricter than notation with the AWS Signer plugin, which accepts the attribute on any chain the
+ * statement's `signingAuthority` stores trust.
+ */
+export function chainEndsInAwsSignerRoot(chain: readonly Uint8Array[], roots: readonly Uint8Array[] = AWS_SIGNER_ROOTS_DER): boolean {
+  if (chain.length === 0) return false;
+  const last = Buffer.from(chain[chain.length - 1]);
+  return roots.some((r) => last.equals(Buffer.from(r)));
+}

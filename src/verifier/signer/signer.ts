@@ -5,7 +5,7 @@
  * Messages are the plugin's.
  */
 import { createHash } from 'crypto';
-import { VerificationFailedError } from '../errors';
+import { isVerifierError, VerificationFailedError } from '../errors';
 import { VerifiedEnvelope } from '../types';
 import { parseCertificate } from '../x509/certificate';
 
@@ -229,6 +229,12 @@ export interface SignerRevocationResult {
   readonly reason?: string;
   /** True when the call itself failed (network, throttling, 5xx, access denied...). */
   readonly inconclusive?: boolean;
+  /**
+   * True when AWS Signer answered 2xx with a body of the wrong shape (`revokedEntities` missing, null,
+   * not an array, entries that are not strings; a non-object or non-JSON body). Not a transport
+   * failure: a failed revocation check (the plugin's SDK would fail to decode most of these).
+   */
+  readonly malformed?: boolean;
   /** The revoked entities reported by AWS Signer. */
   readonly revokedEntities?: readonly string[];
 }
@@ -259,6 +265,7 @@ export function revocationReason(revokedEntities: readonly string[]): string {
 
 /** Renders an SDK error like smithy-go's `api error <Code>: <Message>` where a code is known. */
 export function describeApiError(e: unknown): string {
+  if (isVerifierError(e)) return e.message; // the engine's own (e.g. the awsApiTimeoutMs time limit)
   if (e instanceof Error) {
     const anyErr = e as Error & { $metadata?: unknown; $fault?: unknown; Code?: string; code?: string };
     const code = anyErr.Code ?? (anyErr.$metadata !== undefined || anyErr.$fault !== undefined ? anyErr.name : undefined) ?? anyErr.code;
@@ -284,15 +291,55 @@ export function describeApiError(e: unknown): string {
  */
 export async function checkSignerRevocation(client: SignerRevocationClient, env: VerifiedEnvelope): Promise<SignerRevocationResult> {
   const input = revocationRequest(env);
-  let output: { revokedEntities?: string[] } | undefined;
+  let output: unknown;
   try {
     output = await client.getRevocationStatus(input);
   } catch (e) {
+    if (isUndecodableAnswer(e)) {
+      return { passed: false, malformed: true, reason: `${MALFORMED_ANSWER}: the body could not be decoded (${describeApiError(e).split('\n')[0]})` };
+    }
     return { passed: false, inconclusive: true, reason: `GetRevocationStatus call failed with error: ${describeApiError(e)}` };
   }
-  const revoked = Array.isArray(output?.revokedEntities) ? output!.revokedEntities.map((x) => String(x)) : [];
+  const shape = revocationAnswerProblem(output);
+  if (shape) return { passed: false, malformed: true, reason: `${MALFORMED_ANSWER}: ${shape}` };
+  const revoked = (output as { revokedEntities: string[] }).revokedEntities;
   if (revoked.length > 0) {
     return { passed: false, reason: revocationReason(revoked), revokedEntities: revoked };
   }
   return { passed: true, reason: SIGNER_MESSAGES.NOT_REVOKED };
+}
+
+const MALFORMED_ANSWER = 'GetRevocationStatus answered with a malformed response, revocation status unknown';
+
+function typeName(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  return typeof v === 'object' ? 'an object' : `a ${typeof v}`;
+}
+
+/**
+ * What is wrong with a `GetRevocationStatus` answer, or undefined when it is well formed: an object
+ * whose `revokedEntities` is an array of strings (empty when nothing is revoked: the API documents
+ * an empty list, so a missing or null list is not read as "not revoked").
+ */
+export function revocationAnswerProblem(output: unknown): string | undefined {
+  if (typeof output !== 'object' || output === null || Array.isArray(output)) return `the answer is ${typeName(output)}, not an object`;
+  const entities = (output as { revokedEntities?: unknown }).revokedEntities;
+  if (entities === undefined) return 'revokedEntities is missing';
+  if (!Array.isArray(entities)) return `revokedEntities is ${typeName(entities)}, not an array of strings`;
+  const bad = entities.findIndex((x) => typeof x !== 'string');
+  if (bad >= 0) return `revokedEntities[${bad}] is ${typeName(entities[bad])}, not a string`;
+  return undefined;
+}
+
+/**
+ * An SDK error thrown while DECODING a 2xx answer (the SDK's JSON.parse or shape reader failing:
+ * SyntaxError/TypeError with `$metadata.httpStatusCode` 2xx and no `$fault`). Stream and socket errors
+ * while reading the body are transport failures and stay inconclusive.
+ */
+function isUndecodableAnswer(e: unknown): boolean {
+  if (!(e instanceof SyntaxError) && !(e instanceof TypeError)) return false;
+  const meta = (e as { $metadata?: { httpStatusCode?: unknown }; $fault?: unknown });
+  const status = meta.$metadata?.httpStatusCode;
+  return typeof status === 'number' && status >= 200 && status < 300 && meta.$fault === undefined;
 }

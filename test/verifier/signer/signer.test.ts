@@ -6,6 +6,7 @@ import {
   AWS_SIGNER_PLUGIN_ID,
   certificateHashes,
   checkSignerRevocation,
+  revocationAnswerProblem,
   describeApiError,
   equalFold,
   findSignerIdentity,
@@ -245,9 +246,40 @@ describe('checkSignerRevocation (plugin REVOCATION_CHECK)', () => {
     expect(client.calls[0].signatureTimestamp.toISOString()).toBe('2022-07-06T19:10:28.000Z');
   });
 
-  test('an absent revokedEntities list => passed', async () => {
+  test('an absent revokedEntities list is a malformed answer (stricter than the plugin), not "not revoked"', async () => {
     const r = await checkSignerRevocation(new FakeClient(async () => ({})), envelope());
-    expect(r.passed).toBe(true);
+    expect(r).toEqual({ passed: false, malformed: true, reason: 'GetRevocationStatus answered with a malformed response, revocation status unknown: revokedEntities is missing' });
+  });
+
+  test.each<[string, unknown, string]>([
+    ['a string', { revokedEntities: JOB_ARN }, 'revokedEntities is a string, not an array of strings'],
+    ['an object', { revokedEntities: { [JOB_ARN]: true } }, 'revokedEntities is an object, not an array of strings'],
+    ['a number', { revokedEntities: 1 }, 'revokedEntities is a number, not an array of strings'],
+    ['null', { revokedEntities: null }, 'revokedEntities is null, not an array of strings'],
+    ['a boolean', { revokedEntities: true }, 'revokedEntities is a boolean, not an array of strings'],
+    ['a number entry', { revokedEntities: [JOB_ARN, 7] }, 'revokedEntities[1] is a number, not a string'],
+    ['a null entry', { revokedEntities: [null] }, 'revokedEntities[0] is null, not a string'],
+    ['a nested array entry', { revokedEntities: [[JOB_ARN]] }, 'revokedEntities[0] is an array, not a string'],
+    ['an array answer', [JOB_ARN], 'the answer is an array, not an object'],
+    ['a null answer', null, 'the answer is null, not an object'],
+    ['an undefined answer', undefined, 'the answer is a undefined, not an object'],
+    ['a string answer', 'ok', 'the answer is a string, not an object'],
+  ])('revokedEntities of the wrong shape (%s) fails closed', async (_n, answer, detail) => {
+    const r = await checkSignerRevocation(new FakeClient(async () => answer as any), envelope());
+    expect(r).toEqual({ passed: false, malformed: true, reason: `GetRevocationStatus answered with a malformed response, revocation status unknown: ${detail}` });
+    expect(revocationAnswerProblem(answer)).toBe(detail);
+  });
+
+  test('an SDK decoding error on a 2xx answer is malformed; a socket error while reading stays inconclusive', async () => {
+    const decode = Object.assign(new SyntaxError('Unexpected token'), { $metadata: { httpStatusCode: 200 } });
+    const r = await checkSignerRevocation(new FakeClient(async () => { throw decode; }), envelope());
+    expect(r.malformed).toBe(true);
+    expect(r.inconclusive).toBeUndefined();
+    const reset = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET', $metadata: { httpStatusCode: 200 } });
+    const r2 = await checkSignerRevocation(new FakeClient(async () => { throw reset; }), envelope());
+    expect(r2).toMatchObject({ passed: false, inconclusive: true });
+    const fault = Object.assign(new TypeError('bad'), { $fault: 'server', $metadata: { httpStatusCode: 500 } });
+    expect((await checkSignerRevocation(new FakeClient(async () => { throw fault; }), envelope())).inconclusive).toBe(true);
   });
 
   test.each<[string, string[], string]>([
