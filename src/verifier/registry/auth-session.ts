@@ -11,8 +11,8 @@
  * The session never decides where a header is sent: RemoteRepository attaches it only to requests for the
  * registry's own origin, and only a 401 from that origin leads here.
  */
-import { CredentialProvider } from './auth';
 import { SharedFlight } from './abort';
+import { CredentialProvider } from './auth';
 
 /** Everything one login needs; returns the new header, or undefined when no header can be obtained. */
 export type LoginFn = (signal: AbortSignal) => Promise<string | undefined>;
@@ -33,7 +33,9 @@ export class AuthSession {
    * newer header without logging in. Otherwise joins the login in flight or starts one. `signal` ends only this
    * caller's wait (rejecting with `onAbort()`); the login itself is aborted only when all its waiters have gone.
    */
-  public async refresh(sent: string | undefined, login: LoginFn, signal: AbortSignal | undefined, onAbort: () => unknown): Promise<string | undefined> {
+  public async refresh(
+    sent: string | undefined, login: LoginFn, signal: AbortSignal | undefined, onAbort: () => unknown,
+  ): Promise<string | undefined> {
     if (this.header !== undefined && this.header !== sent) return this.header;
     let flight = this.flight;
     if (!flight) {

@@ -137,8 +137,9 @@ export function httpRequest(url: URL, opts: HttpRequestOptions): Promise<HttpRes
         const what = opts.what ?? 'response';
         const declared = Number(header(res.headers, 'content-length'));
         const status = res.statusCode ?? 0;
-        // Only successful bodies are content; error bodies are capped quietly.
-        const limitErrors = status >= 200 && status < 300;
+        // Only 200 bodies are content (every caller wants exactly 200); any other body is capped quietly and the
+        // status is classified by the caller (a 204/206 with a long body is not "content too large").
+        const limitErrors = status === 200;
         const cap = limitErrors ? max : Math.min(max, 64 * 1024);
         if (limitErrors && Number.isFinite(declared) && declared > max) {
           finish(new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} size ${declared} exceeds the limit of ${max} bytes`));

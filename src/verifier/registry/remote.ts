@@ -259,7 +259,7 @@ export class RemoteRepository implements ArtifactSource {
           break;
         }
         page++;
-        const result = await this.referrersPage(path);
+        const result = await this.referrersPage(path, page);
         if (result === 'unsupported') {
           if (page > 1) {
             // the API answered page 1: a 404 now says nothing about the signatures (registry trouble)
@@ -342,12 +342,14 @@ export class RemoteRepository implements ArtifactSource {
     });
   }
 
-  private async referrersPage(path: string): Promise<'unsupported' | { descriptors: Descriptor[]; next?: string }> {
+  private async referrersPage(path: string, page: number): Promise<'unsupported' | { descriptors: Descriptor[]; next?: string }> {
     const res = await this.withOp((op) => this.send(op, path, {
       accept: MEDIA_TYPE.OCI_INDEX, maxBytes: LIMITS.MANIFEST_BYTES, what: 'referrers listing',
     }));
     if (res.status === 404) {
       if (ociErrorCodes(res.body).includes('NAME_UNKNOWN')) {
+        // page 1: the repository is not there (definitive); later pages: it was there a moment ago (registry trouble)
+        if (page > 1) throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE', `referrers API of ${this.registry} lost repository ${this.scope} mid-listing`);
         throw new VerificationFailedError('NOT_FOUND', `repository ${this.scope} not found: name unknown to registry`);
       }
       return 'unsupported';
@@ -399,8 +401,9 @@ export class RemoteRepository implements ArtifactSource {
 
   /**
    * Classifies a non-200 answer. Only answers that say something about the artifact are verdicts:
-   *  - 404 for the subject manifest (image not there), for content named only by the client-written tag-schema
-   *    index, or NAME_UNKNOWN: failed NOT_FOUND (`missing` = 'failed', the default);
+   *  - 404 for the subject manifest (image not there) or for content named only by the client-written tag-schema
+   *    index: failed NOT_FOUND (`missing` = 'failed', the default); NAME_UNKNOWN of a referrers listing is
+   *    handled by its caller (repository not there: failed);
    *  - 404 for content the registry itself listed or references (`missing` = 'inconclusive'): replication lag;
    *  - 401/403: inconclusive AUTHENTICATION; 408: TIMEOUT; 429: THROTTLED;
    *  - anything else (5xx, 3xx that was not followed, 400, 410, other 2xx...): inconclusive REGISTRY_UNAVAILABLE,
@@ -411,7 +414,7 @@ export class RemoteRepository implements ArtifactSource {
     if (status === 200) return;
     const from = res.url.origin === this.origin ? this.registry : `${res.url.host} (redirected from ${this.registry})`;
     if (status === 404) {
-      if (missing === 'failed' || ociErrorCodes(res.body).includes('NAME_UNKNOWN')) {
+      if (missing === 'failed') {
         throw new VerificationFailedError('NOT_FOUND', `${what} not found in ${this.scope}`);
       }
       throw new VerificationInconclusiveError('REGISTRY_UNAVAILABLE',

@@ -126,7 +126,11 @@ describe('a redirect target answering 401 gets no credentials and its challenge 
       },
       trustStores: new InMemoryTrustStore({ 'ca:p': chain.rootPem }),
       sourceFor: (ref, ctx) => new RemoteRepository(ref, {
-        plainHttpRegistries: [srv.host], credentials: creds, authSessions: sessions, referrersCapability: new Map(), signal: ctx.signal,
+        plainHttpRegistries: [srv.host],
+        credentials: creds,
+        authSessions: sessions,
+        referrersCapability: new Map(),
+        signal: ctx.signal,
         retry: { maxAttempts: 1 },
       }),
       cacheTtlMs: 0,
