@@ -174,7 +174,10 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
       const verifier = new ImageVerifier({
         trustPolicy: policyText,
         trustStores: new DirectoryTrustStore(values['trust-store'] as string),
-        sourceFor: (ref) => buildSource(ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal }),
+        // the engine's signal for the source aborts with ours (we are its only caller) or at its own deadline
+        sourceFor: (ref, ctx) => buildSource(ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal: ctx?.signal ?? signal }),
+        // the engine's own deadline just after ours, so that --timeout is what the user sees
+        verificationTimeoutMs: timeout.ms + 1000,
         signerClient: sdkSignerRevocationClient(),
         maxSignatures,
         requirePlatformSignatures: values['require-platform-signatures'] as boolean | undefined,
@@ -182,7 +185,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
         cacheTtlMs: 0,
         logger: { warn: (m) => warnings.push(m) },
       });
-      return verifier.verifyReference(target.ref, positionals[0]);
+      return verifier.verifyReference(target.ref, positionals[0], undefined, { signal });
     });
   } catch (e) {
     for (const w of warnings) io.err(`warning: ${escapeText(w)}`);
