@@ -2,60 +2,47 @@
  * ECS deployment lifecycle hook (PRE_SCALE_UP): verifies every container image of the target service
  * revision and answers `{ hookStatus }`.
  *
+ * `handler` = read the revision → verify every image → {@link decide} (src/handlers/hook-decision.ts,
+ * a pure function) → log and answer. Every image is verified in every round: nothing in the event
+ * (`hookDetails` is configured by whoever may edit the service) can make the hook skip an image. The
+ * progress it carries in `hookDetails` (round, signature-wait start), bound to the revision and the
+ * deployment, can only make it stricter.
+ *
  * - ENFORCE: FAILED when any image is rejected; on inconclusive verdicts FAILED unless
- *   `inconclusiveAction` is ADMIT (fail closed by default).
- * - AUDIT: always SUCCEEDED; rejections are logged and counted.
- * - Always answers before the Lambda timeout: when the work does not fit, IN_PROGRESS with a
- *   `callBackDelay`, carrying the references already verified in `hookDetails` so the next invocation
- *   only verifies the rest.
+ *   `inconclusiveAction` is ADMIT (fail closed by default); an image never verified (out of time
+ *   after the last round) is FAILED whatever `inconclusiveAction` says.
+ * - A container without `imageDigest` (ECS version consistency off) is refused in ENFORCE unless the
+ *   config says `unpinnedImages: VERIFY_CURRENT_DIGEST` (then the tag's current digest is verified,
+ *   every round, with a warning). AUDIT verifies and reports it (`unpinned: true`).
+ * - AUDIT: always SUCCEEDED, even when the configuration cannot be read (the mode then comes from the
+ *   `ADMISSION_MODE` environment variable); rejections are logged and counted.
+ * - Always answers before the Lambda timeout: IN_PROGRESS with a `callBackDelay` when the work does
+ *   not fit; in-flight verifications are aborted once the answer is decided.
  * - ENFORCE, image without any signature yet (ECR managed signing signs a few seconds after the
  *   push): IN_PROGRESS while `signatureWaitSeconds` lasts, then FAILED. Other rejections fail at once.
  */
-import { HandlerConfig } from './config';
+import {
+  DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_DEADLINE_MARGIN_MS, DEFAULT_MAX_IN_PROGRESS_ROUNDS, DEFAULT_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME,
+  UnpinnedImagePolicy,
+} from './config';
+import { reportConfigurationError } from './config-error';
+import { decide, Decision, HookResponse, HookStatus, ImageOutcome, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
 import { getRuntime, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
+import { VerificationInconclusiveError } from '../verifier/errors';
+
+export type { HookResponse, HookStatus } from './hook-decision';
+export { PROGRESS_KEY } from './hook-decision';
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 /** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
 const loadEcs = (): Promise<typeof import('@aws-sdk/client-ecs')> => Promise.resolve().then(() => require('@aws-sdk/client-ecs'));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export type HookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
-
-export interface HookResponse {
-  readonly hookStatus: HookStatus;
-  readonly callBackDelay?: number;
-  readonly hookDetails?: Record<string, unknown>;
-}
-
-/** Key of this handler's progress inside `hookDetails`. */
-export const PROGRESS_KEY = 'cdkSignedImages';
-
-interface Progress {
-  /** Images (as verified: pinned reference) already admitted in an earlier round. */
-  readonly admitted: string[];
-  /** IN_PROGRESS rounds answered so far. */
-  readonly round: number;
-  /**
-   * When the hook started waiting for a signature to appear (ISO 8601): the first invocation that
-   * found an image without any signature. Absent when not waiting.
-   */
-  readonly signatureWaitStartedAt?: string;
-}
-
-/** Default of `signatureWaitSeconds`. */
-const DEFAULT_SIGNATURE_WAIT_SECONDS = 120;
-const DEFAULT_MAX_ROUNDS = 20;
+const HANDLER = HANDLER_NAME.ADMISSION_HOOK;
 
 /** True for a verdict whose only problem is that the image has no signature (yet). */
 function isUnsignedYet(r: ImageResult): boolean {
   return r.outcome === 'rejected' && r.verdict?.status === 'failed' && r.verdict.error?.code === 'NO_SIGNATURE';
-}
-
-/** The IN_PROGRESS rounds allowed: explicit, else 20 or as many as the signature wait needs. */
-function maxRoundsOf(config: HandlerConfig, waitSeconds: number, callBackDelay: number): number {
-  if (config.maxInProgressRounds !== undefined) return config.maxInProgressRounds;
-  const waitRounds = waitSeconds > 0 ? Math.ceil(waitSeconds / Math.max(1, callBackDelay)) + 1 : 0;
-  return Math.max(DEFAULT_MAX_ROUNDS, waitRounds);
 }
 
 interface ContainerImage {
@@ -77,25 +64,32 @@ async function ecsClient(region: string | undefined): Promise<any> {
   return c;
 }
 
+/** The revision's container images. Throws {@link VerificationInconclusiveError} (`AWS_API`) when it cannot tell. */
 async function describeRevision(arn: string): Promise<ContainerImage[]> {
-  const { DescribeServiceRevisionsCommand } = await loadEcs();
-  const client = await ecsClient(regionOf(arn));
-  const out = await client.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [arn] }));
-  const revision = (out.serviceRevisions ?? []).find((r: any) => r.serviceRevisionArn === arn) ?? out.serviceRevisions?.[0];
+  let out: any;
+  try {
+    const { DescribeServiceRevisionsCommand } = await loadEcs();
+    const client = await ecsClient(regionOf(arn));
+    out = await client.send(new DescribeServiceRevisionsCommand({ serviceRevisionArns: [arn] }));
+  } catch (e) {
+    throw new VerificationInconclusiveError('AWS_API', `DescribeServiceRevisions failed for ${arn}: ${errorText(e)}`, { cause: e });
+  }
+  const revisions = Array.isArray(out?.serviceRevisions) ? out.serviceRevisions : [];
+  const revision = revisions.find((r: any) => r?.serviceRevisionArn === arn);
   if (!revision) {
-    const f = (out.failures ?? [])[0];
-    throw new Error(`DescribeServiceRevisions returned no revision for ${arn}${f ? `: ${f.reason ?? ''} ${f.detail ?? ''}`.trimEnd() : ''}`);
+    const f = Array.isArray(out?.failures) ? out.failures[0] : undefined;
+    throw new VerificationInconclusiveError('AWS_API',
+      `DescribeServiceRevisions returned no revision for ${arn}${f ? `: ${f.reason ?? ''} ${f.detail ?? ''}`.trimEnd() : ''}`);
   }
   if (!Array.isArray(revision.containerImages) || revision.containerImages.length === 0) {
-    throw new Error(`service revision ${arn} lists no containerImages`);
+    throw new VerificationInconclusiveError('AWS_API', `service revision ${arn} lists no containerImages`);
   }
   return revision.containerImages;
 }
 
 interface ParsedEvent {
   readonly revisionArn: string;
-  readonly progress: Progress;
-  readonly hookDetails: Record<string, unknown>;
+  readonly hookDetails: unknown;
   readonly stage?: string;
   readonly deployment?: string;
 }
@@ -109,39 +103,46 @@ function parseEvent(event: any): ParsedEvent | { error: string } {
   if (typeof revisionArn !== 'string' || !/^arn:[^:]+:ecs:[^:]*:[^:]*:service-revision\/.+/.test(revisionArn)) {
     return { error: `targetServiceRevisionArn is missing or not a service-revision ARN: ${JSON.stringify(revisionArn ?? null)}` };
   }
-  let hookDetails: any = event.hookDetails ?? {};
-  if (typeof hookDetails === 'string') {
-    try {
-      hookDetails = JSON.parse(hookDetails);
-    } catch {
-      hookDetails = {};
-    }
-  }
-  if (!hookDetails || typeof hookDetails !== 'object' || Array.isArray(hookDetails)) hookDetails = {};
-  const p = hookDetails[PROGRESS_KEY];
-  const waitStarted = typeof p?.signatureWaitStartedAt === 'string' && !Number.isNaN(Date.parse(p.signatureWaitStartedAt))
-    ? p.signatureWaitStartedAt : undefined;
-  const progress: Progress = {
-    admitted: Array.isArray(p?.admitted) ? p.admitted.filter((s: unknown) => typeof s === 'string') : [],
-    round: Number.isInteger(p?.round) && p.round > 0 ? p.round : 0,
-    ...(waitStarted ? { signatureWaitStartedAt: waitStarted } : {}),
-  };
-  return { revisionArn, progress, hookDetails, stage: event.lifecycleStage, deployment: event.resourceArn };
+  const deployment = event.resourceArn;
+  if (deployment !== undefined && typeof deployment !== 'string') return { error: 'resourceArn is not a string' };
+  return { revisionArn, hookDetails: event.hookDetails, stage: typeof event.lifecycleStage === 'string' ? event.lifecycleStage : undefined, deployment };
 }
 
 export async function handler(event: unknown, context?: LambdaContext): Promise<HookResponse> {
   let rt: Runtime;
   try {
-    rt = getRuntime('admission-hook');
+    rt = getRuntime(HANDLER);
   } catch (e) {
-    // Without a configuration nothing can be verified: fail closed (a thrown error would roll back too).
-    process.stdout.write(JSON.stringify({ timestamp: new Date().toISOString(), level: 'ERROR', handler: 'admission-hook', message: 'configuration error', error: (e as Error).message }) + '\n');
-    return { hookStatus: 'FAILED' };
+    // Without a configuration nothing can be verified. The construct sets the mode in the
+    // environment too: AUDIT never blocks; anything else (ENFORCE, unset, garbage) fails closed.
+    const mode = process.env[ENV.ADMISSION_MODE];
+    const hookStatus: HookStatus = mode === 'AUDIT' ? 'SUCCEEDED' : 'FAILED';
+    reportConfigurationError({
+      handler: HANDLER, error: e, functionName: context?.functionName, data: { mode: mode ?? null, hookStatus, requestId: context?.awsRequestId },
+    });
+    return { hookStatus };
   }
-  return rt.withMetrics(context, (metrics) => run(rt, event, context, metrics));
+  // One abort signal per invocation: once the answer is decided, no verification keeps running.
+  const abort = new AbortController();
+  try {
+    return await rt.withMetrics(context, (metrics) => run(rt, event, context, metrics, abort.signal));
+  } finally {
+    abort.abort();
+  }
 }
 
-async function run(rt: Runtime, event: unknown, context: LambdaContext | undefined, metrics: Metrics): Promise<HookResponse> {
+function unpinnedPolicyOf(rt: Runtime): UnpinnedImagePolicy {
+  // Anything but the explicit opt-in is the default (fail closed).
+  return rt.config.unpinnedImages === 'VERIFY_CURRENT_DIGEST' ? 'VERIFY_CURRENT_DIGEST' : 'REJECT';
+}
+
+interface Target {
+  readonly image: string;
+  readonly container?: string;
+  readonly unpinned: boolean;
+}
+
+async function run(rt: Runtime, event: unknown, context: LambdaContext | undefined, metrics: Metrics, signal: AbortSignal): Promise<HookResponse> {
   const mode = rt.mode;
   const parsed = parseEvent(event);
   if ('error' in parsed) {
@@ -152,136 +153,173 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   const log = rt.logger.child({
     requestId: context?.awsRequestId, serviceRevision: parsed.revisionArn, lifecycleStage: parsed.stage, deployment: parsed.deployment, mode,
   });
-  const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
-  const callBackDelay = rt.config.callBackDelaySeconds ?? 5;
-  const waitSeconds = mode === 'ENFORCE' ? (rt.config.signatureWaitSeconds ?? DEFAULT_SIGNATURE_WAIT_SECONDS) : 0;
-  const maxRounds = maxRoundsOf(rt.config, waitSeconds, callBackDelay);
-  const inProgress = (admitted: string[], signatureWaitStartedAt = parsed.progress.signatureWaitStartedAt): HookResponse => ({
-    hookStatus: 'IN_PROGRESS',
-    callBackDelay,
-    hookDetails: {
-      ...parsed.hookDetails,
-      [PROGRESS_KEY]: { admitted, round: parsed.progress.round + 1, ...(signatureWaitStartedAt ? { signatureWaitStartedAt } : {}) },
-    },
-  });
-  const canContinue = parsed.progress.round < maxRounds;
-  /** Where the signature wait stands now: started when, waited how long, may it go on for one more round. */
-  const waitState = () => {
-    const now = Date.now();
-    const startedMs = parsed.progress.signatureWaitStartedAt !== undefined ? Math.min(now, Date.parse(parsed.progress.signatureWaitStartedAt)) : now;
-    const waitedMs = now - startedMs;
-    // Never wait past the budget: the next invocation comes `callBackDelay` later.
-    const mayWait = waitSeconds > 0 && canContinue && waitedMs + callBackDelay * 1000 <= waitSeconds * 1000;
-    return { startedAt: new Date(startedMs).toISOString(), waitedSeconds: Math.round(waitedMs / 1000), mayWait };
+  const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS);
+  const callBackDelaySeconds = rt.config.callBackDelaySeconds ?? DEFAULT_CALL_BACK_DELAY_SECONDS;
+  const signatureWaitSeconds = mode === 'ENFORCE' ? (rt.config.signatureWaitSeconds ?? DEFAULT_SIGNATURE_WAIT_SECONDS) : 0;
+  const maxRounds = maxRoundsFor(rt.config.maxInProgressRounds, signatureWaitSeconds, callBackDelaySeconds, DEFAULT_MAX_IN_PROGRESS_ROUNDS);
+  const unpinnedPolicy = unpinnedPolicyOf(rt);
+  const reading = readProgress(parsed.hookDetails, { revision: parsed.revisionArn, deployment: parsed.deployment }, Date.now(), maxRounds);
+  if (reading.ignored) {
+    log.warn('ignoring the progress in hookDetails: only progress this hook wrote for this revision and deployment counts, and it never admits an image',
+      { reason: reading.ignored });
+  }
+  const settings = {
+    mode,
+    inconclusiveAction: rt.inconclusiveAction,
+    signatureWaitSeconds,
+    callBackDelaySeconds,
+    maxRounds,
+    progress: reading.progress,
+    passThrough: reading.passThrough,
+  };
+  const answer = (decision: Decision, summary: Record<string, unknown>, results: readonly ImageResult[] = []): HookResponse => {
+    if (decision.final) {
+      for (const r of results) metrics.record(r);
+    }
+    const hookStatus = decision.response.hookStatus;
+    const level = hookStatus === 'FAILED' ? 'WARN' : hookStatus === 'IN_PROGRESS' ? 'INFO' : (decision.reasons.some((r) => !r.startsWith('every image')) ? 'WARN' : 'INFO');
+    const message = hookStatus === 'IN_PROGRESS' ? (decision.wait?.mayWait ? 'waiting for signature' : 'answering IN_PROGRESS') : `admission decision: ${hookStatus}`;
+    const waitInfo = decision.wait
+      ? {
+        signatureWaitStartedAt: decision.wait.startedAt,
+        waitedSeconds: decision.wait.waitedSeconds,
+        signatureWaitSeconds: decision.wait.signatureWaitSeconds,
+      }
+      : {};
+    const gaveUp = decision.final ? decision.reasons.find((r) => r.startsWith('no signature appeared:')) : undefined;
+    if (gaveUp) {
+      log.warn(gaveUp.slice(0, gaveUp.lastIndexOf('): ') + 1), { ...waitInfo, unsigned: summary.unsigned, round: reading.progress.round, maxInProgressRounds: maxRounds });
+    }
+    log.log(level, message, {
+      ...summary,
+      ...waitInfo,
+      hookStatus,
+      reasons: decision.reasons,
+      round: reading.progress.round,
+      maxInProgressRounds: maxRounds,
+      inconclusiveAction: rt.inconclusiveAction,
+      ...(decision.next ? { callBackDelay: callBackDelaySeconds } : {}),
+    });
+    return decision.response;
   };
 
   let images: ContainerImage[] | undefined;
   try {
     images = await beforeDeadline(describeRevision(parsed.revisionArn), deadline);
   } catch (e) {
-    metrics.inconclusive();
-    const hookStatus = decideInconclusive(rt);
-    log.error('cannot read the service revision; verification is inconclusive', { error: errorText(e), hookStatus, inconclusiveAction: rt.inconclusiveAction });
-    return { hookStatus };
+    const decision = decide({ ...settings, revision: 'unreadable', images: [], malformed: [], now: Date.now() });
+    if (decision.final) metrics.inconclusive();
+    log.error('cannot read the service revision; verification is inconclusive', { error: errorText(e), hookStatus: decision.response.hookStatus, inconclusiveAction: rt.inconclusiveAction });
+    return answer(decision, {});
   }
   if (images === undefined) {
-    if (canContinue) {
-      log.warn('out of time reading the service revision; answering IN_PROGRESS', { callBackDelay });
-      return inProgress(parsed.progress.admitted);
-    }
-    metrics.inconclusive();
-    const hookStatus = decideInconclusive(rt);
-    log.error('out of time and IN_PROGRESS rounds reading the service revision', { hookStatus });
-    return { hookStatus };
+    const decision = decide({ ...settings, revision: 'out-of-time', images: [], malformed: [], now: Date.now() });
+    if (decision.final) metrics.inconclusive();
+    log.warn('out of time reading the service revision', { hookStatus: decision.response.hookStatus });
+    return answer(decision, {});
   }
 
-  const targets: Array<{ image: string; container?: string; digestMissing: boolean }> = [];
+  const targets: Target[] = [];
   const malformed: string[] = [];
+  const unpinnedRefused: ImageOutcome[] = [];
   for (const ci of images) {
+    const container = typeof ci?.containerName === 'string' ? ci.containerName : undefined;
     if (typeof ci?.image !== 'string' || ci.image.length === 0) {
-      malformed.push(ci?.containerName ?? '(unnamed)');
+      malformed.push(container ?? '(unnamed)');
       continue;
     }
     const digest = typeof ci.imageDigest === 'string' && ci.imageDigest.length > 0 ? ci.imageDigest : undefined;
-    targets.push({ image: pinImage(ci.image, digest), container: ci.containerName, digestMissing: !digest });
+    if (digest) {
+      targets.push({ image: pinImage(ci.image, digest), container, unpinned: false });
+      continue;
+    }
+    // Tag only: ECS version consistency is off for this container. Exemptions still apply (an exempt
+    // image is admitted without verification, pinned or not).
+    const exempt = rt.exemptionFor(ci.image) !== undefined;
+    if (unpinnedPolicy === 'REJECT' && !exempt) {
+      const reason = `container ${JSON.stringify(container ?? '(unnamed)')} names image ${JSON.stringify(ci.image)} without a digest in the service revision, `
+        + 'so the image tasks will run cannot be pinned: enable ECS version consistency for the container, or pin the image with @sha256:<digest> in the task definition';
+      unpinnedRefused.push({ image: ci.image, container, state: 'unpinned', reason });
+      if (mode === 'ENFORCE') {
+        // Refused without verification: one verdict record, counted as Rejected.
+        log.warn('verdict', { image: ci.image, outcome: 'rejected', status: 'failed', errorCode: 'UNPINNED_IMAGE', unpinned: true, reasons: [reason], container, durationMs: 0 });
+        continue;
+      }
+      // AUDIT reports what the tag names now, marked as unpinned.
+      log.warn('imageDigest is missing from the service revision: the image is not pinned', { image: ci.image, container, reason });
+    } else if (!exempt) {
+      log.warn('imageDigest is missing from the service revision: verifying the digest the tag names now (unpinnedImages VERIFY_CURRENT_DIGEST; tasks started later may pull another image)',
+        { image: ci.image, container });
+    }
+    targets.push({ image: ci.image, container, unpinned: true });
   }
-  if (malformed.length > 0) {
-    metrics.inconclusive();
-    log.error('service revision lists containers without an image', { containers: malformed });
-  }
-  const alreadyAdmitted = new Set(parsed.progress.admitted);
-  const todo = targets.filter((t) => !alreadyAdmitted.has(t.image));
-  for (const t of targets) {
-    if (alreadyAdmitted.has(t.image)) log.info('image admitted in an earlier round', { image: t.image, container: t.container });
-    else if (t.digestMissing) log.warn('imageDigest is missing from the service revision; the tag is resolved through the registry now', { image: t.image, container: t.container });
-  }
+  if (malformed.length > 0) log.error('service revision lists containers without an image', { containers: malformed });
 
   // While a signature may still appear, an unsigned image does not stop the others: a definitive
   // rejection among them must fail the deployment now, not after the wait.
-  const mayWaitAtStart = waitState().mayWait;
+  const mayWaitAtStart = signatureWaitState({ ...settings, now: Date.now() }).mayWait;
+  const refusedAlready = mode === 'ENFORCE' && unpinnedRefused.length > 0;
   const stopEarly = (r: ImageResult) => mode === 'ENFORCE' && r.outcome === 'rejected' && !(mayWaitAtStart && isUnsignedYet(r));
-  const results = await mapBounded(todo, rt.concurrency,
-    (t) => rt.verifyImage(t.image, { requestId: context?.awsRequestId, container: t.container, serviceRevision: parsed.revisionArn, mode }),
+  const todo = refusedAlready ? [] : targets;
+  const results = await mapBounded(todo,
+    rt.concurrency,
+    (t) => rt.verifyImage(t.image, {
+      requestId: context?.awsRequestId, container: t.container, serviceRevision: parsed.revisionArn, mode, ...(t.unpinned ? { unpinned: true } : {}),
+    }, { signal }),
     { deadline, stop: stopEarly });
 
-  const done = results.filter((r): r is ImageResult => r !== undefined);
-  const rejected = done.filter((r) => r.outcome === 'rejected');
-  const inconclusive = done.filter((r) => r.outcome === 'inconclusive');
-  const pending = todo.filter((_, i) => results[i] === undefined).map((t) => t.image);
-  const admitted = [...parsed.progress.admitted, ...done.filter((r) => r.outcome === 'verified' || r.outcome === 'exempt' || r.outcome === 'skipped').map((r) => r.image)];
-  const summary = {
-    images: targets.length,
-    verified: done.filter((r) => r.outcome === 'verified').length,
-    rejected: rejected.map((r) => r.image),
-    inconclusive: inconclusive.map((r) => r.image),
-    pending,
-    exempt: done.filter((r) => r.outcome === 'exempt').length,
-    round: parsed.progress.round,
-  };
-
-  const unsignedYet = rejected.filter(isUnsignedYet);
-  const otherRejected = rejected.filter((r) => !isUnsignedYet(r));
-  const otherwiseInconclusive = (inconclusive.length > 0 || malformed.length > 0) && rt.inconclusiveAction === 'REJECT';
-
-  // Every rejection is "no signature yet": wait for the signature while the budget lasts.
-  const waitForSignature = mode === 'ENFORCE' && rejected.length > 0 && otherRejected.length === 0 && !otherwiseInconclusive && waitSeconds > 0;
-  const w = waitState();
-  // Count final results only: an image still waiting for its signature is not Rejected yet (a
-  // rejection alarm must not fire on every push).
-  for (const r of done) if (!(waitForSignature && w.mayWait && isUnsignedYet(r))) metrics.record(r);
-
-  let hookStatus: HookStatus;
-  if (waitForSignature) {
-    const unsigned = unsignedYet.map((r) => r.image);
-    const waitInfo = { unsigned, signatureWaitStartedAt: w.startedAt, waitedSeconds: w.waitedSeconds, signatureWaitSeconds: waitSeconds };
-    if (w.mayWait) {
-      log.info('waiting for signature', { ...summary, ...waitInfo, callBackDelay });
-      return inProgress(admitted, w.startedAt);
+  const outcomes: ImageOutcome[] = [];
+  const done: ImageResult[] = [];
+  let stopped = false;
+  todo.forEach((t, i) => {
+    const r = results[i];
+    if (r === undefined) {
+      outcomes.push({ image: t.image, container: t.container, state: 'pending' });
+      return;
     }
-    hookStatus = 'FAILED';
-    const why = canContinue ? `signatureWaitSeconds ${waitSeconds}` : `IN_PROGRESS rounds exhausted (${maxRounds})`;
-    log.warn(`no signature appeared: waited ${w.waitedSeconds} s (${why})`, { ...waitInfo, round: parsed.progress.round, maxInProgressRounds: maxRounds });
-  } else if (mode === 'ENFORCE' && rejected.length > 0) {
-    hookStatus = 'FAILED';
-  } else if (pending.length > 0 && canContinue) {
-    log.warn('out of time before every image was verified; answering IN_PROGRESS', { ...summary, callBackDelay });
-    return inProgress(admitted);
-  } else {
-    if (pending.length > 0) {
-      pending.forEach(() => metrics.inconclusive());
-      log.error('images left unverified after the last IN_PROGRESS round', { pending });
-    }
-    const anyInconclusive = inconclusive.length > 0 || pending.length > 0 || malformed.length > 0;
-    hookStatus = mode === 'AUDIT' ? 'SUCCEEDED' : (anyInconclusive ? decideInconclusive(rt) : 'SUCCEEDED');
+    done.push(r);
+    if (stopEarly(r)) stopped = true;
+    const refusedUnpinned = t.unpinned && unpinnedRefused.some((u) => u.image === t.image && u.container === t.container);
+    outcomes.push(refusedUnpinned ? unpinnedRefused.find((u) => u.image === t.image && u.container === t.container)! : outcomeOf(t, r));
+  });
+  if (refusedAlready) outcomes.push(...unpinnedRefused);
+  // Images not started because a definitive rejection stopped the round are irrelevant: FAILED anyway.
+  const relevant = stopped ? outcomes.filter((o) => o.state !== 'pending') : outcomes;
+
+  const decision = decide({ ...settings, images: relevant, malformed, now: Date.now() });
+  if (decision.final) {
+    for (const _ of malformed) metrics.inconclusive();
+    if (mode === 'ENFORCE') for (const _ of unpinnedRefused) metrics.count('rejected');
+    for (const o of relevant) if (o.state === 'pending') metrics.inconclusive();
   }
-  const level = hookStatus === 'FAILED' || rejected.length > 0 ? 'WARN' : 'INFO';
-  log.log(level, `admission decision: ${hookStatus}`, { ...summary, hookStatus, inconclusiveAction: rt.inconclusiveAction });
-  return { hookStatus };
+  const admitted = done.filter((r) => r.outcome === 'verified' || r.outcome === 'exempt' || r.outcome === 'skipped')
+    .map((r) => (r.verdict?.digest ? pinImage(r.image, r.verdict.digest) : r.image));
+  const byState = (s: ImageState) => relevant.filter((o) => o.state === s).map((o) => o.image);
+  const summary = {
+    images: targets.length + malformed.length + (refusedAlready ? unpinnedRefused.length : 0),
+    verified: done.filter((r) => r.outcome === 'verified').length,
+    admitted,
+    rejected: [...byState('rejected'), ...byState('no-signature-yet')],
+    unpinned: byState('unpinned'),
+    unsigned: byState('no-signature-yet'),
+    inconclusive: byState('inconclusive'),
+    pending: byState('pending'),
+    malformed,
+    exempt: done.filter((r) => r.outcome === 'exempt').length,
+  };
+  return answer(decision, summary, done);
 }
 
-function decideInconclusive(rt: Runtime): HookStatus {
-  if (rt.mode === 'AUDIT') return 'SUCCEEDED';
-  return rt.inconclusiveAction === 'ADMIT' ? 'SUCCEEDED' : 'FAILED';
+function outcomeOf(t: Target, r: ImageResult): ImageOutcome {
+  const base = { image: r.image, container: t.container };
+  switch (r.outcome) {
+    case 'verified': case 'exempt': case 'skipped':
+      return { ...base, state: r.outcome };
+    case 'inconclusive':
+      return { ...base, state: 'inconclusive', reason: r.verdict?.error?.message };
+    default:
+      return { ...base, state: isUnsignedYet(r) ? 'no-signature-yet' : 'rejected', reason: r.verdict?.error?.message ?? r.verdict?.reasons[0] };
+  }
 }
 
 function errorText(e: unknown): string {

@@ -69,7 +69,9 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
  * from now); a round above `maxRounds` is clamped to it (stricter). Never throws.
  */
 export function readProgress(hookDetails: unknown, binding: ProgressBinding, now: number, maxRounds: number): ProgressReading {
-  const fresh: HookProgress = { v: PROGRESS_VERSION, revision: binding.revision, ...(binding.deployment !== undefined ? { deployment: binding.deployment } : {}), round: 0 };
+  const fresh: HookProgress = {
+    v: PROGRESS_VERSION, revision: binding.revision, ...(binding.deployment !== undefined ? { deployment: binding.deployment } : {}), round: 0,
+  };
   if (hookDetails === undefined || hookDetails === null) return { progress: fresh, passThrough: {} };
   if (!isPlainObject(hookDetails)) {
     return { progress: fresh, passThrough: {}, ignored: `hookDetails is not a JSON object (${Array.isArray(hookDetails) ? 'array' : typeof hookDetails})` };
@@ -176,10 +178,14 @@ export function maxRoundsFor(explicit: number | undefined, signatureWaitSeconds:
   return Math.max(floor, waitRounds);
 }
 
+/** What {@link signatureWaitState} reads. */
+export type WaitInput = Pick<DecisionInput, 'mode' | 'signatureWaitSeconds' | 'callBackDelaySeconds' | 'maxRounds' | 'progress' | 'now'>;
+
 /** Where the signature wait stands at `now`. Only ENFORCE waits. */
-export function signatureWaitState(input: Pick<DecisionInput, 'mode' | 'signatureWaitSeconds' | 'callBackDelaySeconds' | 'maxRounds' | 'progress' | 'now'>): SignatureWait {
+export function signatureWaitState(input: WaitInput): SignatureWait {
   const waitSeconds = input.mode === 'ENFORCE' ? Math.max(0, input.signatureWaitSeconds) : 0;
-  const started = input.progress.signatureWaitStartedAt !== undefined ? Math.min(input.now, Date.parse(input.progress.signatureWaitStartedAt)) : input.now;
+  const startedAt = input.progress.signatureWaitStartedAt;
+  const started = startedAt !== undefined ? Math.min(input.now, Date.parse(startedAt)) : input.now;
   const waitedMs = input.now - started;
   const canContinue = input.progress.round < input.maxRounds;
   // Never wait past the budget: the next invocation comes `callBackDelay` later.
