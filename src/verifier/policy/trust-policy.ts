@@ -9,7 +9,7 @@
  */
 import { createHash } from 'crypto';
 import { ConfigurationError, VerificationFailedError } from '../errors';
-import { findFoldedKeyCollision, parseStrictJson } from '../json';
+import { findFoldedKeyCollision, foldJsonKey, parseStrictJson } from '../json';
 import { canonicalScope } from '../reference';
 import { CheckAction, CheckName, VerificationLevelName } from '../types';
 import { isDnSubset, parseDistinguishedName } from '../x509/dn';
@@ -138,8 +138,9 @@ function forEachField(obj: Record<string, unknown>, fields: readonly string[], f
     if (value === undefined) continue; // absent (only possible for objects handed in directly)
     let field = fields.find((f) => f === key);
     if (field === undefined) {
-      const folded = key.toLowerCase();
-      field = fields.find((f) => f.toLowerCase() === folded);
+      // Go's case-insensitive field match (Unicode simple folding: "truſtStores" is "trustStores").
+      const folded = foldJsonKey(key);
+      field = fields.find((f) => foldJsonKey(f) === folded);
     }
     if (field !== undefined) fn(field, value);
   }
