@@ -263,3 +263,193 @@ describe('retry delays are jittered', () => {
     expect(new Set(gaps.map((g) => Math.round(g))).size).toBeGreaterThan(1);
   });
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 8 item 10: registry glitches are never verdicts (through the whole engine)
+// ---------------------------------------------------------------------------------------------------------
+
+describe('only definitive answers are verdicts (engine)', () => {
+  test.each([400, 408, 410, 302, 405])('referrers listing answered HTTP %d: inconclusive, never failed', async (status) => {
+    srv.addFault({ match: referrersPath(), status });
+    const { verdict } = await timed(verifier({ retry: { maxAttempts: 1 } }));
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.verified).toBe(false);
+    expect(['REGISTRY_UNAVAILABLE', 'TIMEOUT']).toContain(verdict.error?.code);
+  });
+
+  test('a listed signature manifest answering 404 (replication lag): inconclusive, and verified once it appears', async () => {
+    srv.addFault({ match: `/manifests/${sig.digest}`, status: 404, body: JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }) });
+    const { verdict } = await timed(verifier());
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.signatures[0]?.error?.code).toBe('REGISTRY_UNAVAILABLE');
+    srv.clearFaults();
+    expect((await timed(verifier())).verdict.status).toBe('verified');
+  });
+
+  test('the listed envelope blob answering 404: inconclusive', async () => {
+    srv.addFault({ match: blobPath(), status: 404 });
+    const { verdict } = await timed(verifier());
+    expect(verdict.status).toBe('inconclusive');
+  });
+
+  test('the subject manifest answering 404 stays definitive: failed NOT_FOUND', async () => {
+    srv.addFault({ match: manifestPath(), status: 404, body: JSON.stringify({ errors: [{ code: 'MANIFEST_UNKNOWN', message: 'manifest unknown' }] }) });
+    const { verdict } = await timed(verifier());
+    expect(verdict.status).toBe('failed');
+    expect(verdict.error?.code).toBe('NOT_FOUND');
+  });
+
+  test('a referrers 404 without NAME_UNKNOWN falls back to the tag schema (OCI spec) and verifies', async () => {
+    srv.addFault({ match: referrersPath(), status: 404, body: '404 page not found' });
+    const { verdict } = await timed(verifier());
+    expect(verdict.status).toBe('verified');
+    expect(hits(`/manifests/${image.digest.replace(':', '-')}`)).toBe(1);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 8 item 11: one deadline per verification; the caller's signal aborts in-flight requests
+// ---------------------------------------------------------------------------------------------------------
+
+describe('one deadline per verification, abortable', () => {
+  const MANY = 'faults/many';
+  const LIMIT_MS = 2500;
+  let many: Descriptor;
+  let manySigs: Descriptor[];
+  const sigManifestHits = () => srv.requests().filter((l) => manySigs.some((d) => l.includes(`/manifests/${d.digest}`))).length;
+  const trickleSignatures = () => srv.addFault({
+    match: (_m, url) => manySigs.some((d) => url.includes(`/manifests/${d.digest}`)),
+    trickleMs: 10,
+  });
+
+  beforeAll(async () => {
+    many = await pushImage(srv.url, MANY);
+    manySigs = [];
+    for (let i = 0; i < 8; i++) {
+      const other = makeChain({ length: 2, keyType: 'p256', keySlot: `many-${i}` });
+      const env = signEnvelope('jws', { key: other.key, chainDer: other.chainDer, targetArtifact: many });
+      manySigs.push(await pushSignature(srv.url, MANY, many, env, envelopeMediaType('jws'), { annotations: { n: String(i) } }));
+    }
+  });
+
+  function deadlineVerifier(cacheTtlMs: number, verificationTimeoutMs: number | undefined = LIMIT_MS): ImageVerifier {
+    return new ImageVerifier({
+      trustPolicy: {
+        version: '1.0',
+        trustPolicies: [{
+          name: 'faults', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:faults'], trustedIdentities: ['*'],
+        }],
+      },
+      trustStores: new InMemoryTrustStore({ 'ca:faults': chain.rootPem }),
+      sourceFor: (r, ctx) => new RemoteRepository(r, {
+        plainHttpRegistries: [srv.host],
+        referrersCapability: new Map(),
+        // each operation alone stays under its own limit: only the overall deadline can stop this
+        operationTimeoutMs: LIMIT_MS,
+        requestTimeoutMs: 10_000,
+        retry: { maxAttempts: 1 },
+        signal: ctx.signal,
+      }),
+      cacheTtlMs,
+      verificationTimeoutMs,
+    });
+  }
+
+  async function until(cond: () => boolean, ms = 5000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!cond() && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    expect(cond()).toBe(true);
+  }
+
+  test.each([
+    ['without a verdict cache', 0],
+    ['through the single-flight verdict cache', 300_000],
+  ])('8 listed signatures whose manifests trickle, %s: inconclusive TIMEOUT within the overall limit, and requests stop', async (_what, ttl) => {
+    trickleSignatures();
+    const t0 = Date.now();
+    const verdict = await deadlineVerifier(ttl).verify(`${srv.host}/${MANY}@${many.digest}`);
+    const ms = Date.now() - t0;
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.error?.code).toBe('TIMEOUT');
+    expect(verdict.verified).toBe(false);
+    // a safety property, not a benchmark: the old per-operation limit took 8 x 2.5 s
+    expect(ms).toBeLessThan(LIMIT_MS + 3000);
+    const atVerdict = sigManifestHits();
+    expect(atVerdict).toBeGreaterThanOrEqual(1);
+    expect(atVerdict).toBeLessThan(8);
+    await new Promise((r) => setTimeout(r, 800));
+    expect(sigManifestHits()).toBe(atVerdict);
+  }, 30_000);
+
+  test('aborting the signal mid-verification stops registry requests at once', async () => {
+    trickleSignatures();
+    const v = deadlineVerifier(300_000, 60_000);
+    const ctl = new AbortController();
+    const t0 = Date.now();
+    const pending = v.verify(`${srv.host}/${MANY}@${many.digest}`, { signal: ctl.signal });
+    await until(() => sigManifestHits() >= 1);
+    ctl.abort();
+    const verdict = await pending;
+    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(verdict.status).toBe('inconclusive');
+    expect(verdict.error?.code).toBe('TIMEOUT');
+    expect(verdict.error?.message).toContain('aborted');
+    const atAbort = srv.requestCount();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(srv.requestCount()).toBe(atAbort);
+    expect(sigManifestHits()).toBe(1);
+  }, 30_000);
+
+  test('an aborted or expired verification is never cached', async () => {
+    const v = deadlineVerifier(300_000, 60_000);
+    srv.addFault({ match: blobPath(), delayMs: 1500 });
+    const ctl = new AbortController();
+    const pending = v.verify(ref(), { signal: ctl.signal });
+    await until(() => hits(blobPath()) >= 1);
+    ctl.abort();
+    expect((await pending).error?.code).toBe('TIMEOUT');
+    srv.clearFaults();
+    const again = await v.verify(ref());
+    expect(again.status).toBe('verified');
+    expect(again.cached).toBeUndefined();
+  }, 30_000);
+
+  test('a verification shared by two callers is not aborted by ONE caller\'s signal', async () => {
+    const v = deadlineVerifier(300_000, 60_000);
+    srv.addFault({ match: blobPath(), delayMs: 700, times: 1 });
+    const a = new AbortController();
+    const pa = v.verify(ref(), { signal: a.signal });
+    const pb = v.verify(ref());
+    await until(() => hits(blobPath()) >= 1);
+    a.abort();
+    const [va, vb] = await Promise.all([pa, pb]);
+    expect(va.status).toBe('inconclusive');
+    expect(va.error?.code).toBe('TIMEOUT');
+    expect(vb.status).toBe('verified');
+    expect(hits(blobPath())).toBe(1); // B's verification was the shared one, not restarted
+    expect((await v.verify(ref())).cached).toBe(true);
+  }, 30_000);
+
+  test('when EVERY caller of a shared verification gives up, its requests stop', async () => {
+    trickleSignatures();
+    const v = deadlineVerifier(300_000, 60_000);
+    const a = new AbortController();
+    const b = new AbortController();
+    const pa = v.verify(`${srv.host}/${MANY}@${many.digest}`, { signal: a.signal });
+    const pb = v.verify(`${srv.host}/${MANY}@${many.digest}`, { signal: b.signal });
+    await until(() => sigManifestHits() >= 1);
+    a.abort();
+    await new Promise((r) => setTimeout(r, 50));
+    b.abort();
+    const verdicts = await Promise.all([pa, pb]);
+    expect(verdicts.map((x) => x.error?.code)).toEqual(['TIMEOUT', 'TIMEOUT']);
+    const atAbort = srv.requestCount();
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(srv.requestCount()).toBe(atAbort);
+  }, 30_000);
+
+  test('verificationTimeoutMs must be positive', () => {
+    expect(() => deadlineVerifier(0, 0)).toThrow(/verificationTimeoutMs/);
+    expect(() => deadlineVerifier(0, Number.NaN)).toThrow(/verificationTimeoutMs/);
+  });
+});
