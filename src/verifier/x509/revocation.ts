@@ -6,7 +6,7 @@
  */
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
-import { VerificationFailedError, VerificationInconclusiveError, isVerifierError } from '../errors';
+import { VerificationFailedError, VerificationInconclusiveError, VerifierError, isVerifierError } from '../errors';
 import { CertificateInfo, ExtensionInfo, OID, SignatureAlgorithmInfo, checkSignature, parseAlgorithm, parseCertificate } from './certificate';
 import { goQuote } from './chain';
 import {
@@ -116,7 +116,7 @@ export const httpFetch: RevocationFetch = (url, req) => new Promise((resolve, re
 });
 
 /** A socket/HTTP error as an inconclusive error (typed errors, e.g. our own timeout, pass through). */
-function transportError(url: string, e: unknown): Error {
+function transportError(url: string, e: unknown): VerifierError {
   if (isVerifierError(e)) return e;
   const message = e instanceof Error ? e.message : String(e);
   return new VerificationInconclusiveError('NETWORK', message || `request to ${url} failed`, { cause: e });

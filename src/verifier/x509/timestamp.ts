@@ -47,10 +47,17 @@ function wrap<T>(prefix: string, fn: () => T): T {
   }
 }
 
-/** notation's wording `<prefix><detail>` for a typed error; untyped errors (bugs) propagate. */
-function rethrow(prefix: string, e: unknown, code: ErrorCode = 'INVALID_TIMESTAMP'): never {
-  if (!isVerifierError(e)) throw e;
-  tsError(`${prefix}${e.message}`, code, e);
+/**
+ * Runs `fn`; a typed error becomes notation's `<prefix><detail>` INVALID_TIMESTAMP failure. Untyped
+ * errors (bugs) propagate unchanged, so the engine reports them as `INTERNAL` with their stack.
+ */
+function step<T>(prefix: string, fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (!isVerifierError(e)) throw e;
+    tsError(`${prefix}${e.message}`, 'INVALID_TIMESTAMP', e);
+  }
 }
 
 export interface Attribute {
@@ -395,36 +402,13 @@ export interface AuthenticTimestampResult extends TimestampRange {
  */
 export function verifyAuthenticTimestamp(o: AuthenticTimestampOptions): AuthenticTimestampResult {
   if (!o.token || o.token.length === 0) tsError('no timestamp countersignature was found in the signature envelope');
-  let token: SignedToken;
-  try {
-    token = parseSignedToken(o.token);
-  } catch (e) {
-    rethrow('failed to parse timestamp countersignature with error: ', e);
-  }
-  let info: TstInfo;
-  try {
-    info = wrap('cannot unmarshal TSTInfo from timestamp token: ', () => parseTstInfo(token.content));
-  } catch (e) {
-    rethrow('failed to get the timestamp TSTInfo with error: ', e);
-  }
-  let range: TimestampRange;
-  try {
-    range = validateTstInfo(info, o.signature);
-  } catch (e) {
-    rethrow('failed to get timestamp from timestamp countersignature with error: ', e);
-  }
+  const token = step('failed to parse timestamp countersignature with error: ', () => parseSignedToken(o.token!));
+  const info = step('failed to get the timestamp TSTInfo with error: ',
+    () => wrap('cannot unmarshal TSTInfo from timestamp token: ', () => parseTstInfo(token.content)));
+  const range = step('failed to get timestamp from timestamp countersignature with error: ', () => validateTstInfo(info, o.signature));
   if (o.tsaRoots.length < 1) tsError('no trusted TSA certificate found in trust store');
-  let tsaChain: CertificateInfo[];
-  try {
-    tsaChain = verifySignedToken(token, o.tsaRoots, info.genTime);
-  } catch (e) {
-    rethrow('failed to verify the timestamp countersignature with error: ', e);
-  }
-  try {
-    validateTimestampingChain(tsaChain);
-  } catch (e) {
-    rethrow('failed to validate the timestamping certificate chain with error: ', e);
-  }
+  const tsaChain = step('failed to verify the timestamp countersignature with error: ', () => verifySignedToken(token, o.tsaRoots, info.genTime));
+  step('failed to validate the timestamping certificate chain with error: ', () => validateTimestampingChain(tsaChain));
   if (o.signingTime && range.upper.getTime() < o.signingTime.getTime()) {
     tsError(`timestamp ${formatRange(range)} is not bounded after the signing time ${goQuote(goUtcString(o.signingTime))}`);
   }
