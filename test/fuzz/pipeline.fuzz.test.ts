@@ -93,9 +93,17 @@ async function run(a: Answers): Promise<Run> {
   return { verdict: await verifier.verify(REFERENCE), internalLogs, transportFailed };
 }
 
+/** Verdict status/code counts per property, printed with FUZZ_STATS=1. */
+const tally = new Map<string, number>();
+afterAll(() => {
+  if (process.env.FUZZ_STATS) process.stderr.write(`pipeline fuzz verdicts: ${JSON.stringify(Object.fromEntries([...tally].sort()), null, 1)}\n`);
+});
+
 /** The property: typed, definitive verdicts unless the transport failed. */
 function check(r: Run): void {
   const v = r.verdict;
+  const key = `${expect.getState().currentTestName?.split(') ')[1] ?? ''} | ${v.status}${v.error ? ` ${v.error.kind}/${v.error.code}` : ''}`;
+  tally.set(key, (tally.get(key) ?? 0) + 1);
   const summary = JSON.stringify({ status: v.status, error: v.error, reasons: v.reasons });
   expect([summary, r.internalLogs]).toEqual([summary, []]);
   expect(['verified', 'failed', 'skipped', ...(r.transportFailed ? ['inconclusive'] : [])]).toContain(v.status);
