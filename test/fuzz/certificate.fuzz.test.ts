@@ -56,7 +56,9 @@ describe(`certificates: only typed errors (${FUZZ_RUNS} runs each)`, () => {
       const v = await typedOnlyAsync(() => verifier(source).verify(`fuzz.example/app@${target.digest}`));
       expect(v).not.toBeInstanceOf(VerifierError); // verify() returns verdicts, it does not throw
       const verdict = v as Exclude<typeof v, VerifierError>;
-      expect(['verified', 'failed', 'inconclusive']).toContain(verdict.status);
+      // an in-memory source cannot fail in transport: never inconclusive, never an INTERNAL failure (issue 8 item 4)
+      expect([verdict.status, verdict.error?.code === 'INTERNAL']).toEqual([expect.stringMatching(/^(verified|failed)$/), false]);
+      if (verdict.status === 'failed') expect(verdict.error?.kind).not.toBe('inconclusive');
       // a mutation that leaves the DER semantically valid (e.g. flips inside an unused bit) may still verify;
       // anything else must not
       if (verdict.status === 'verified' && !unchanged) {
