@@ -5,7 +5,11 @@
  *  - {@link VerificationFailedError}: the image is definitively not verified (bad signature, untrusted
  *    signer, revoked, digest mismatch...). Safe to cache.
  *  - {@link VerificationInconclusiveError}: a runtime problem prevented a verdict (network, throttling,
- *    timeouts, 5xx). Never cached; ENFORCE mode fails closed on it unless configured otherwise.
+ *    timeouts, 5xx, an unavailable AWS API). Never cached; ENFORCE mode fails closed on it unless
+ *    configured otherwise (`inconclusiveAction: ADMIT`). Only transport-level problems are thrown as
+ *    this class, at the place they happen; nothing else may become inconclusive.
+ *  - Anything else thrown inside the engine (a `TypeError` from a parser bug...) is a failure with code
+ *    `INTERNAL` ({@link toVerifierError}), never inconclusive, so `ADMIT` can never admit it.
  *  - {@link ConfigurationError}: the caller's input is wrong (invalid trust policy, missing trust store,
  *    malformed reference). The CLI exits 2 on it.
  * Every error carries a stable machine-readable `code`.
