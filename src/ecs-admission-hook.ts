@@ -1,9 +1,13 @@
-import { Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import {
+  DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_METRICS_NAMESPACE, DEFAULT_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME,
+} from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
 import { withInternals } from './private/verifier-internals';
+import { TrustPolicyStatement, VerificationAction, VerificationLevel } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
 
 /** What the admission hook does with a rejected image. */
@@ -48,6 +52,21 @@ export class InconclusiveAction {
   ) {}
 }
 
+/**
+ * What an ENFORCE admission hook does with a container whose service-revision entry has no
+ * `imageDigest` (ECS version consistency is turned off for it, so the hook cannot know which image
+ * its tasks will pull).
+ */
+export enum UnpinnedImageAction {
+  /** Refuse the deployment, naming the container and the fix (enable version consistency, or pin `@sha256:`). */
+  REJECT = 'REJECT',
+  /**
+   * Verify the digest the tag names now, every round (logged as a warning). Weaker: tasks started
+   * later pull whatever the tag names then, which the hook never saw.
+   */
+  VERIFY_CURRENT_DIGEST = 'VERIFY_CURRENT_DIGEST',
+}
+
 /** Properties of an {@link EcsAdmissionHook}. */
 export interface EcsAdmissionHookProps extends ImageVerifierFunctionProps {
   /**
@@ -85,6 +104,22 @@ export interface EcsAdmissionHookProps extends ImageVerifierFunctionProps {
    * @default Duration.minutes(2)
    */
   readonly signatureWait?: Duration;
+
+  /**
+   * What an ENFORCE hook does with a container the service revision names by tag only (no
+   * `imageDigest`: ECS version consistency is off for it). AUDIT verifies the tag's current digest
+   * and reports the image as unpinned.
+   * @default UnpinnedImageAction.REJECT
+   */
+  readonly unpinnedImages?: UnpinnedImageAction;
+
+  /**
+   * Make it a synth error, instead of a warning, when an ENFORCE hook's trust policy has a statement
+   * that does not enforce authenticity (level `audit` or `skip`, or an `authenticity` override of
+   * `log` or `skip`): such a statement admits images signed by anyone.
+   * @default false - a synth-time warning
+   */
+  readonly failOnNonEnforcingStatements?: boolean;
 }
 
 /**
@@ -109,18 +144,30 @@ export class EcsAdmissionHook extends Construct {
     super(scope, id);
     this.mode = props.mode ?? AdmissionMode.ENFORCE;
     const inconclusive = props.inconclusiveAction ?? InconclusiveAction.REJECT;
-    const callBackDelay = props.callBackDelay?.toSeconds() ?? 5;
+    const callBackDelay = props.callBackDelay?.toSeconds() ?? DEFAULT_CALL_BACK_DELAY_SECONDS;
     if (!Number.isInteger(callBackDelay) || callBackDelay < 1 || callBackDelay > 900) {
       throw new SignedImagesValidationError(`callBackDelay must be between 1 second and 15 minutes, got ${callBackDelay} s`, this);
     }
     const signatureWait = signatureWaitSeconds(this, props.signatureWait, callBackDelay);
+    const unpinned = props.unpinnedImages ?? UnpinnedImageAction.REJECT;
+    if (unpinned !== UnpinnedImageAction.REJECT && unpinned !== UnpinnedImageAction.VERIFY_CURRENT_DIGEST) {
+      throw new SignedImagesValidationError(`unpinnedImages must be REJECT or VERIFY_CURRENT_DIGEST, got ${JSON.stringify(unpinned)}`, this);
+    }
+    if (this.mode.name === 'ENFORCE') checkEnforcingStatements(this, props.trustPolicy.statements, props.failOnNonEnforcingStatements ?? false);
     this.function = new ImageVerifierFunction(this, 'Function', withInternals(props, {
-      handlerName: 'admission-hook',
+      handlerName: HANDLER_NAME.ADMISSION_HOOK,
       config: {
         mode: this.mode.name as 'ENFORCE' | 'AUDIT',
         inconclusiveAction: inconclusive.name as 'REJECT' | 'ADMIT',
         callBackDelaySeconds: callBackDelay,
         signatureWaitSeconds: signatureWait,
+        unpinnedImages: unpinned,
+      },
+      // Read by the handler when its config cannot be loaded: AUDIT still answers SUCCEEDED, and the
+      // ConfigurationErrors metric lands in the namespace the construct's alarm watches.
+      environment: {
+        [ENV.ADMISSION_MODE]: this.mode.name,
+        [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
       },
     }));
     for (const service of props.services ?? []) this.attachTo(service);
@@ -155,7 +202,7 @@ export class EcsAdmissionHook extends Construct {
 
 /** Validates `signatureWait` and returns it in seconds. */
 function signatureWaitSeconds(scope: Construct, wait: Duration | undefined, callBackDelay: number): number {
-  if (wait === undefined) return 120;
+  if (wait === undefined) return DEFAULT_SIGNATURE_WAIT_SECONDS;
   if (wait.isUnresolved()) {
     throw new SignedImagesValidationError('signatureWait must be a literal duration (it is written into the function\'s asset), got a deploy-time token', scope);
   }
@@ -168,4 +215,37 @@ function signatureWaitSeconds(scope: Construct, wait: Duration | undefined, call
     throw new SignedImagesValidationError(`signatureWait (${seconds} s) is shorter than callBackDelay (${callBackDelay} s), so the hook could never wait: use at least callBackDelay, or Duration.seconds(0) to disable waiting`, scope);
   }
   return seconds;
+}
+
+/** Why a statement does not enforce authenticity (so an ENFORCE hook admits images signed by anyone), if it does not. */
+function nonEnforcing(statement: TrustPolicyStatement): string | undefined {
+  const level = (statement.level ?? VerificationLevel.STRICT).name;
+  if (level === VerificationLevel.SKIP.name) {
+    return 'is at level "skip": it verifies nothing by design (notation), so the images in its scopes are admitted unsigned';
+  }
+  const authenticity = statement.overrides?.authenticity?.name;
+  if (level === VerificationLevel.AUDIT.name && (authenticity === undefined || authenticity !== VerificationAction.ENFORCE.name)) {
+    return 'is at level "audit": it only logs authenticity failures, so the images in its scopes are admitted whoever signed them';
+  }
+  if (authenticity === VerificationAction.LOG.name || authenticity === VerificationAction.SKIP.name) {
+    return `overrides authenticity with "${authenticity}", so the images in its scopes are admitted whoever signed them`;
+  }
+  return undefined;
+}
+
+/** Warns (or, when asked, fails) about statements an ENFORCE hook cannot enforce. */
+function checkEnforcingStatements(scope: Construct, statements: TrustPolicyStatement[], fail: boolean): void {
+  const problems: string[] = [];
+  for (const statement of statements) {
+    const why = nonEnforcing(statement);
+    if (why) problems.push(`trust policy statement "${statement.name}" ${why}`);
+  }
+  if (problems.length === 0) return;
+  const fix = 'use level strict or permissive without an authenticity override, or AdmissionMode.AUDIT';
+  if (fail) {
+    throw new SignedImagesValidationError(`ENFORCE admission hook with statements that do not enforce authenticity (failOnNonEnforcingStatements): ${problems.join('; ')} (${fix})`, scope);
+  }
+  for (const p of problems) {
+    Annotations.of(scope).addWarningV2('cdk-signed-images:nonEnforcingStatement', `ENFORCE admission hook: ${p} (${fix})`);
+  }
 }

@@ -9,6 +9,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct, IConstruct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, HANDLER_NAME, METRIC } from './handlers/config';
 import type { HandlerConfig } from './handlers/config';
 import { internalsOf } from './private/verifier-internals';
 import { TrustPolicy } from './trust-policy';
@@ -95,6 +96,14 @@ export interface ImageVerifierFunctionProps {
   readonly inconclusiveAlarm?: boolean;
 
   /**
+   * Create a CloudWatch alarm that fires when the function cannot load its configuration
+   * (`ConfigurationErrors` metric). An AUDIT admission hook still answers `SUCCEEDED` then, so
+   * without this alarm nothing is verified and nobody notices.
+   * @default false
+   */
+  readonly configurationErrorAlarm?: boolean;
+
+  /**
    * CloudWatch namespace of the EMF metrics (`Verified`, `Rejected`, `Exempt`, `Inconclusive`, `VerifyDuration`).
    * @default 'SignedImages'
    */
@@ -131,7 +140,7 @@ export interface ImageVerifierFunctionProps {
   readonly logGroup?: logs.ILogGroup;
 }
 
-const DEFAULT_NAMESPACE = 'SignedImages';
+const DEFAULT_NAMESPACE = DEFAULT_METRICS_NAMESPACE;
 const ENV_LIMIT_BYTES = 4096;
 /** Room kept for the other environment variables when sizing `TRUST_POLICY`. */
 const ENV_RESERVED_BYTES = 512;
@@ -157,12 +166,14 @@ export class ImageVerifierFunction extends lambda.Function {
   public readonly rejectionAlarm?: cloudwatch.Alarm;
   /** The alarm on inconclusive verifications, when `inconclusiveAlarm` is set. */
   public readonly inconclusiveAlarm?: cloudwatch.Alarm;
+  /** The alarm on configuration errors, when `configurationErrorAlarm` is set. */
+  public readonly configurationErrorAlarm?: cloudwatch.Alarm;
   /** CloudWatch namespace of the function's metrics. */
   public readonly metricsNamespace: string;
 
   public constructor(scope: Construct, id: string, props: ImageVerifierFunctionProps) {
     const internals = internalsOf(props);
-    const handlerName = internals?.handlerName ?? 'verify';
+    const handlerName = internals?.handlerName ?? HANDLER_NAME.VERIFY;
     const namespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
     const { config, environment } = buildConfig(scope, props, namespace, internals?.config ?? {});
     const stack = Stack.of(scope);
@@ -207,6 +218,15 @@ export class ImageVerifierFunction extends lambda.Function {
         alarmDescription: 'A container image signature verification was inconclusive (registry or AWS API unavailable)',
       });
     }
+    if (props.configurationErrorAlarm) {
+      this.configurationErrorAlarm = this.metricConfigurationErrors().createAlarm(this, 'ConfigurationErrorAlarm', {
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: 'The image verifier function cannot load its configuration (nothing is verified)',
+      });
+    }
   }
 
   /** Images that passed verification (sum over 5 minutes by default). */
@@ -227,6 +247,11 @@ export class ImageVerifierFunction extends lambda.Function {
   /** Verifications that could not reach a verdict. */
   public metricInconclusive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric('Inconclusive', props);
+  }
+
+  /** Invocations that could not load the function's configuration. */
+  public metricConfigurationErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric(METRIC.CONFIGURATION_ERRORS, props);
   }
 
   /** Duration of one image verification, in milliseconds (average by default). */

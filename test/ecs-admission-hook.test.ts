@@ -1,13 +1,14 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { Duration, Lazy } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { AdmissionMode, EcsAdmissionHook, InconclusiveAction } from '../src';
-import { assetDir, policy, setup, stagedConfig, statements } from './support/construct-fixtures';
+import { AdmissionMode, EcsAdmissionHook, InconclusiveAction, TrustedIdentity, TrustPolicy, TrustPolicyStatement, TrustStore, UnpinnedImageAction, VerificationAction, VerificationLevel } from '../src';
+import { assetDir, policy, PROFILE_ARN, setup, stagedConfig, statements } from './support/construct-fixtures';
 import { ensureBundled } from './support/handler-bundle';
+import { DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_SIGNATURE_WAIT_SECONDS } from '../src/handlers/config';
 
 beforeAll(() => ensureBundled());
 
@@ -143,5 +144,105 @@ describe('EcsAdmissionHook', () => {
       hook.attachTo(svc);
       Template.fromStack(stack);
     }).toThrow(/ECS deployment controller/);
+  });
+});
+
+describe('EcsAdmissionHook: unpinned images, AUDIT on configuration errors, shared defaults', () => {
+  test('unpinned images are refused by default; VERIFY_CURRENT_DIGEST is an explicit opt-in; both reach config.json', () => {
+    const { stack } = setup();
+    const byDefault = new EcsAdmissionHook(stack, 'Default', { trustPolicy: policy() });
+    const optIn = new EcsAdmissionHook(stack, 'OptIn', { trustPolicy: policy(), unpinnedImages: UnpinnedImageAction.VERIFY_CURRENT_DIGEST });
+    expect(stagedConfig(stack, byDefault.function).unpinnedImages).toBe('REJECT');
+    expect(stagedConfig(stack, optIn.function).unpinnedImages).toBe('VERIFY_CURRENT_DIGEST');
+    expect(() => new EcsAdmissionHook(stack, 'Bad', { trustPolicy: policy(), unpinnedImages: 'verify' as any })).toThrow(/unpinnedImages must be REJECT or VERIFY_CURRENT_DIGEST/);
+  });
+
+  test.each([['ENFORCE', AdmissionMode.ENFORCE], ['AUDIT', AdmissionMode.AUDIT]])('the mode (%s) and the metrics namespace are in the environment too', (name, mode) => {
+    const { stack } = setup();
+    const hook = new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy(), mode, metricsNamespace: 'Team/Images' });
+    const fn = Template.fromStack(stack).findResources('AWS::Lambda::Function')[stack.getLogicalId(hook.function.node.defaultChild as lambda.CfnFunction)];
+    expect(fn.Properties.Environment.Variables).toEqual({ ADMISSION_MODE: name, SIGNED_IMAGES_METRICS_NAMESPACE: 'Team/Images' });
+  });
+
+  test('configurationErrorAlarm watches ConfigurationErrors of the function in its namespace', () => {
+    const { stack } = setup();
+    const hook = new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy(), mode: AdmissionMode.AUDIT, configurationErrorAlarm: true });
+    expect(hook.function.configurationErrorAlarm).toBeDefined();
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ConfigurationErrors',
+      Namespace: 'SignedImages',
+      Threshold: 1,
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: stack.getLogicalId(hook.function.node.defaultChild as lambda.CfnFunction) } }],
+    });
+    const { stack: other } = setup();
+    new EcsAdmissionHook(other, 'Admission', { trustPolicy: policy() });
+    Template.fromStack(other).resourceCountIs('AWS::CloudWatch::Alarm', 0);
+  });
+
+  test('the defaults are the ones the handler uses (one definition)', () => {
+    const { stack } = setup();
+    const hook = new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy() });
+    expect(stagedConfig(stack, hook.function)).toMatchObject({ callBackDelaySeconds: DEFAULT_CALL_BACK_DELAY_SECONDS, signatureWaitSeconds: DEFAULT_SIGNATURE_WAIT_SECONDS });
+    expect([DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_SIGNATURE_WAIT_SECONDS]).toEqual([5, 120]);
+  });
+});
+
+describe('EcsAdmissionHook: statements that verify nothing, in ENFORCE (issue 8, item 8)', () => {
+  const release: TrustPolicyStatement = {
+    name: 'release',
+    registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app'],
+    trustStores: [TrustStore.AWS_SIGNER],
+    trustedIdentities: [TrustedIdentity.fromArn(PROFILE_ARN)],
+  };
+  const scoped = (name: string, extra: Partial<TrustPolicyStatement>): TrustPolicyStatement => ({
+    ...release, name, registryScopes: [`111122223333.dkr.ecr.us-east-1.amazonaws.com/team/${name}`], ...extra,
+  });
+
+  const NON_ENFORCING: Array<[string, TrustPolicyStatement, RegExp]> = [
+    ['level audit', scoped('audited', { level: VerificationLevel.AUDIT }), /statement "audited" is at level "audit"/],
+    ['level skip', { name: 'skipped', registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/team/skipped'], level: VerificationLevel.SKIP }, /statement "skipped" is at level "skip": it verifies nothing by design/],
+    ['strict, authenticity log', scoped('logged', { overrides: { authenticity: VerificationAction.LOG } }), /statement "logged" overrides authenticity with "log"/],
+    ['permissive, authenticity log', scoped('lenient', { level: VerificationLevel.PERMISSIVE, overrides: { authenticity: VerificationAction.LOG } }), /statement "lenient" overrides authenticity with "log"/],
+  ];
+
+  test.each(NON_ENFORCING)('%s: a synth-time warning naming the statement', (_name, statement, message) => {
+    const { stack } = setup();
+    new EcsAdmissionHook(stack, 'Admission', { trustPolicy: new TrustPolicy({ statements: [release, statement] }) });
+    const warnings = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ENFORCE admission hook'));
+    expect(warnings).toHaveLength(1);
+    expect(String(warnings[0].entry.data)).toMatch(message);
+    expect(String(warnings[0].entry.data)).not.toContain('"release"');
+  });
+
+  test.each(NON_ENFORCING)('%s with failOnNonEnforcingStatements: a ValidationError', (_name, statement, message) => {
+    const make = () => new EcsAdmissionHook(setup().stack, 'Admission', { trustPolicy: new TrustPolicy({ statements: [release, statement] }), failOnNonEnforcingStatements: true });
+    expect(make).toThrow(message);
+    try {
+      make();
+    } catch (e) {
+      expect((e as Error).name).toBe('ValidationError');
+    }
+  });
+
+  test('every non-enforcing statement is named', () => {
+    const { stack } = setup();
+    new EcsAdmissionHook(stack, 'Admission', { trustPolicy: new TrustPolicy({ statements: [release, ...NON_ENFORCING.map(([, st]) => st)] }) });
+    const text = Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ENFORCE admission hook')).map((w) => String(w.entry.data)).join('\n');
+    for (const name of ['audited', 'skipped', 'logged', 'lenient']) expect(text).toContain(`statement "${name}"`);
+  });
+
+  test('no warning for enforcing statements (strict, permissive, other overrides logged), or in AUDIT mode', () => {
+    const { stack } = setup();
+    const enforcing = new TrustPolicy({
+      statements: [
+        release,
+        scoped('permissive', { level: VerificationLevel.PERMISSIVE }),
+        scoped('revocation-logged', { overrides: { revocation: VerificationAction.LOG, expiry: VerificationAction.LOG } }),
+        scoped('authenticity-enforced', { level: VerificationLevel.AUDIT, overrides: { authenticity: VerificationAction.ENFORCE } }),
+      ],
+    });
+    new EcsAdmissionHook(stack, 'Enforce', { trustPolicy: enforcing, failOnNonEnforcingStatements: true });
+    new EcsAdmissionHook(stack, 'Audit', { trustPolicy: new TrustPolicy({ statements: [release, NON_ENFORCING[0][1]] }), mode: AdmissionMode.AUDIT, failOnNonEnforcingStatements: true });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ENFORCE admission hook'))).toHaveLength(0);
   });
 });
