@@ -257,6 +257,7 @@ async function startSilentRegistry(): Promise<{ host: string; open(): number; to
   const server = net.createServer((sock) => {
     total++;
     sockets.add(sock);
+    sock.resume(); // read (and discard) so that the client's FIN is seen and 'close' fires
     sock.on('error', () => undefined);
     sock.on('close', () => sockets.delete(sock));
   });
