@@ -7,6 +7,8 @@
  * backoff delays jittered.
  */
 import { createHash } from 'node:crypto';
+import { CONFIG_VERSION } from '../../src/handlers/config';
+import { Runtime } from '../../src/handlers/runtime';
 import { ReferrersCapabilityCache, RemoteRepository, RemoteRepositoryOptions } from '../../src/verifier/registry/remote';
 import { Descriptor, Verdict } from '../../src/verifier/types';
 import { ImageVerifier } from '../../src/verifier/verifier';
@@ -15,6 +17,7 @@ import { Chain, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
 import { Fault, ReferrersServer, startReferrersServer } from '../support/registry';
 import { envelopeMediaType, signEnvelope } from '../support/sign';
+import { captureStdout } from '../support/stdout-capture';
 
 /** Generous scheduling slack for the bound assertions on a loaded CI machine. */
 const SLACK_MS = 2000;
@@ -446,6 +449,34 @@ describe('one deadline per verification, abortable', () => {
     const atAbort = srv.requestCount();
     await new Promise((r) => setTimeout(r, 1000));
     expect(srv.requestCount()).toBe(atAbort);
+  }, 30_000);
+
+  test('the handlers\' Runtime passes the verification signal to the registry client: aborting stops requests', async () => {
+    trickleSignatures();
+    const out = captureStdout();
+    try {
+      const rt = new Runtime({
+        version: CONFIG_VERSION,
+        trustPolicy: {
+          version: '1.0',
+          trustPolicies: [{ name: 'rt', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:rt'], trustedIdentities: ['*'] }],
+        },
+        trustStores: { 'ca:rt': chain.rootPem },
+        plainHttpRegistries: [srv.host],
+      }, 'registry-faults');
+      const ctl = new AbortController();
+      const pending = rt.verifyImage(`${srv.host}/${MANY}@${many.digest}`, {}, { signal: ctl.signal });
+      await until(() => sigManifestHits() >= 1);
+      ctl.abort();
+      const result = await pending;
+      expect(result.verdict?.status).toBe('inconclusive');
+      expect(result.verdict?.error?.code).toBe('TIMEOUT');
+      const atAbort = srv.requestCount();
+      await new Promise((r) => setTimeout(r, 1000));
+      expect(srv.requestCount()).toBe(atAbort);
+    } finally {
+      out.restore();
+    }
   }, 30_000);
 
   test('verificationTimeoutMs must be positive', () => {
