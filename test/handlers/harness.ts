@@ -28,6 +28,8 @@ export interface Harness {
   readonly taggedDigest: string;
   /** `host/app/signer@sha256:…`: signed AWS Signer-style (signingAuthority scheme, plugin attributes). */
   readonly signerSigned: string;
+  /** PEM of the test "AWS Signer" root (store `signingAuthority:signer-test`, also `extraAwsSignerRootsPem`). */
+  readonly signerRootPem: string;
   /** Writes a config file and points the handlers at it. */
   configure(overrides?: Record<string, unknown>): void;
   stop(): Promise<void>;
@@ -140,6 +142,7 @@ export async function startHarness(): Promise<Harness> {
     unsignedDigest: unsignedDesc.digest,
     taggedImage: `${registry.host}/app/tagged:v1`,
     signerSigned: `${registry.host}/app/signer@${signerDesc.digest}`,
+    signerRootPem: signerChain.rootPem,
     taggedDigest: taggedDesc.digest,
     configure(overrides: Record<string, unknown> = {}) {
       const file = path.join(dir, `config-${n++}.json`);
