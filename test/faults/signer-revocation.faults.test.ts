@@ -139,14 +139,15 @@ test('connection reset by the endpoint: inconclusive, bounded attempts', async (
   expect(attempts).toBeLessThanOrEqual(3);
 }, 30_000);
 
-test('a garbage body: inconclusive, never verified', async () => {
+test('a garbage 200 body: a failed revocation check (REVOCATION_UNKNOWN), never verified, not a transport failure', async () => {
   answer = (res) => {
     res.writeHead(200, { 'Content-Type': 'application/json' });
     res.end('{"revokedEntities": [tru');
   };
   const v = await verifier('strict').verify(ref);
   expect(v.verified).toBe(false);
-  expect(v.status).toBe('inconclusive');
+  expect(v.status).toBe('failed');
+  expect(v.signatures[0].error).toMatchObject({ kind: 'failed', code: 'REVOCATION_UNKNOWN' });
 }, 30_000);
 
 test('a hanging endpoint is cut off by awsApiTimeoutMs: inconclusive, within the bound', async () => {
