@@ -23,7 +23,7 @@ import { parseCertificate } from '../../src/verifier/x509/certificate';
 import { checkRevocation, RevocationFetch } from '../../src/verifier/x509/revocation';
 import { InMemoryTrustStore, TrustStoreProvider } from '../../src/verifier/x509/truststore';
 import { FixtureSource } from '../support/fixture-source';
-import { makeChain, makeOcspResponse } from '../support/pki';
+import { makeChain, makeCrl, makeOcspResponse } from '../support/pki';
 import { signJws } from '../support/sign';
 
 const ROOT = path.resolve(__dirname, '../..');
@@ -350,6 +350,36 @@ describe('X.509 revocation classes', () => {
     const r = await run(fetch);
     expect([r.status, r.transient]).toEqual(['unknown', transient]);
     expect(r.certs[0].transient).toBe(transient);
+  });
+
+  describe('CRL and mixed chains', () => {
+    const crlChain = makeChain({ length: 3, keySlot: 'errors-crl', leaf: { ocspUrl: 'http://ocsp.errors.invalid/leaf' }, intermediates: [{ crlUrl: 'http://crl.errors.invalid/int.crl' }] });
+    const certs = crlChain.chainDer.map((d) => parseCertificate(d));
+    const ocspGood = () => makeOcspResponse({ certDer: crlChain.chainDer[0], issuer: crlChain.certs[1] as any, status: 'good' });
+    const crlGood = () => makeCrl({ issuer: crlChain.certs[2] as any });
+    type Answer = { status: number; body: Uint8Array } | 'down';
+    const fetchOf = (ocsp: () => Answer, crl: () => Answer): RevocationFetch => async (url) => {
+      const a = url.startsWith('http://ocsp.') ? ocsp() : crl();
+      if (a === 'down') throw new Error('connect ECONNREFUSED');
+      return a;
+    };
+    const ok = (b: Uint8Array) => () => ({ status: 200, body: b });
+    test.each<[string, () => Answer, () => Answer, string, boolean | undefined]>([
+      ['all good', ok(ocspGood()), ok(crlGood()), 'good', undefined],
+      ['CRL garbage', ok(ocspGood()), ok(new Uint8Array([0x30, 0x00])), 'unknown', false],
+      ['CRL badly signed', ok(ocspGood()), () => ({ status: 200, body: makeCrl({ issuer: crlChain.certs[2] as any, badSignature: true }) }), 'unknown', false],
+      ['CRL expired', ok(ocspGood()), () => ({ status: 200, body: makeCrl({ issuer: crlChain.certs[2] as any, thisUpdate: new Date(Date.now() - 9 * 86400_000), nextUpdate: new Date(Date.now() - 86400_000) }) }), 'unknown', false],
+      ['CRL without nextUpdate', ok(ocspGood()), () => ({ status: 200, body: makeCrl({ issuer: crlChain.certs[2] as any, nextUpdate: null }) }), 'unknown', false],
+      ['CRL HTTP 503', ok(ocspGood()), () => ({ status: 503, body: new Uint8Array() }), 'unknown', true],
+      ['CRL server down', ok(ocspGood()), () => 'down', 'unknown', true],
+      ['leaf OCSP down, intermediate CRL down', () => 'down', () => 'down', 'unknown', true],
+      ['leaf OCSP down, intermediate CRL garbage: the invalid answer decides (failed)', () => 'down', ok(new Uint8Array([1])), 'unknown', false],
+      ['leaf OCSP garbage, intermediate CRL down', ok(new Uint8Array([1])), () => 'down', 'unknown', false],
+      ['leaf revoked, intermediate CRL down: revoked wins', () => ({ status: 200, body: makeOcspResponse({ certDer: crlChain.chainDer[0], issuer: crlChain.certs[1] as any, status: 'revoked', revokedAt: new Date(Date.now() - 3600_000) }) }), () => 'down', 'revoked', undefined],
+    ])('%s', async (_name, ocsp, crl, status, transient) => {
+      const r = await checkRevocation(certs, { fetch: fetchOf(ocsp, crl) });
+      expect([r.status, r.transient]).toEqual([status, transient]);
+    });
   });
 
   test('good stays good, and an https-only responder is a definitive (non-transient) unknown', async () => {
