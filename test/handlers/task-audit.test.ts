@@ -450,6 +450,33 @@ describe('a registry with the referrers API: a listed signature that answers 404
   });
 });
 
+describe('a registry with the referrers API whose listing glitches: inconclusive, never a rejection', () => {
+  // A fresh registry (new host) per case, so that no remembered referrers capability carries over.
+  test.each([
+    [400, undefined],
+    [408, undefined],
+    [410, undefined],
+    [429, undefined],
+    [503, undefined],
+    [302, undefined],
+    [302, { location: '/elsewhere' }],
+  ])('the referrers listing answers %i (%j): the signed image is not rejected and not stopped', async (status, headers) => {
+    const server = await startReferrersServer();
+    try {
+      await mirror('app/signed', h.signedDigest, server);
+      h.configure({ mode: 'AUDIT', stopTask: true, plainHttpRegistries: [h.registry.host, server.host], registryTimeoutMs: 2000, cacheTtlMs: 0 });
+      server.addFault({ match: '/referrers/', status, headers });
+      const res = await audit(taskEvent([split(`${server.host}/app/signed@${h.signedDigest}`)]), context());
+      expect(server.requests().some((r) => r.includes('/referrers/'))).toBe(true);
+      expect(res.results[0].outcome).not.toBe('rejected');
+      expect(res.stopped).toBe(false);
+      expect(stopCalls()).toHaveLength(0);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('unfinished verifications and the abort signal', () => {
   let silent: Awaited<ReturnType<typeof startSilentRegistry>>;
   beforeAll(async () => {
