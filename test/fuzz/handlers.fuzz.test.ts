@@ -68,6 +68,43 @@ describe(`bundled handlers: never throw, always a typed answer (${runs} runs eac
     }), params({ numRuns: runs, timeout: 15_000 }));
   }, fuzzTimeout(20));
 
+  test('admission hook: no hookDetails content admits an unsigned image in ENFORCE', async () => {
+    const [name, digest] = h.unsigned.split('@');
+    h.aws.revisions.set(REVISION_ARN, [{ containerName: 'app', image: `${name}:latest`, imageDigest: digest }]);
+    const deployment = String(hookEvent().resourceArn);
+    const value = fc.oneof(scalar, fc.constantFrom(h.unsigned, name, digest, deployment, new Date().toISOString(), 2, Number.MAX_SAFE_INTEGER), fc.jsonValue({ maxDepth: 2 }));
+    const progressLike = fc.record({
+      v: fc.oneof(fc.constant(2), value),
+      revision: fc.oneof(fc.constant(REVISION_ARN), value),
+      deployment: fc.oneof(fc.constant(deployment), value),
+      round: fc.oneof(fc.integer(), value),
+      signatureWaitStartedAt: fc.oneof(fc.date().map((d) => (Number.isNaN(d.getTime()) ? 'x' : d.toISOString())), value),
+      admitted: fc.oneof(fc.constant([h.unsigned]), fc.array(value, { maxLength: 3 })),
+    }, { requiredKeys: [] });
+    const details = fc.oneof(
+      fc.jsonValue({ maxDepth: 3 }),
+      progressLike.map((p) => ({ cdkSignedImages: p })),
+      progressLike.map((p) => JSON.stringify({ cdkSignedImages: p })),
+      fc.tuple(fc.constantFrom('CdkSignedImages', 'cdksignedimages', 'cdkSignedImages ', 'admitted'), progressLike).map(([k, p]) => ({ [k]: p })),
+    );
+    try {
+      for (const wait of [0, 60]) {
+        h.configure({ mode: 'ENFORCE', signatureWaitSeconds: wait, inconclusiveAction: 'ADMIT' });
+        await fc.assert(fc.asyncProperty(details, async (hookDetails) => {
+          out.lines.length = 0;
+          const res = await hook(hookEvent(REVISION_ARN, { hookDetails }), context(10_000));
+          expect(res.hookStatus).not.toBe('SUCCEEDED');
+          expect(res.hookStatus).toBe(wait === 0 ? 'FAILED' : res.hookStatus);
+          // The image was verified in this round, whatever hookDetails said.
+          expect(out.verdicts().some((v) => v.image === h.unsigned && v.errorCode === 'NO_SIGNATURE')).toBe(true);
+        }), params({ numRuns: Math.max(1, Math.floor(runs / 2)), timeout: 15_000 }));
+      }
+    } finally {
+      h.aws.revisions.clear();
+      h.configure({ mode: 'ENFORCE' });
+    }
+  }, fuzzTimeout(40));
+
   test('task audit: arbitrary JSON and perturbed EventBridge task-state events', async () => {
     await fc.assert(fc.asyncProperty(fc.oneof(fc.jsonValue({ maxDepth: 3 }), perturbation.map(([p, v, r]) => perturb(taskEvent(), p, v, r))), async (event) => {
       const res = await audit(event, context(10_000));
