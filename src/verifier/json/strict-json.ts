@@ -111,6 +111,10 @@ export function jsonKeysCollide(a: string, b: string): boolean {
 // Parser
 // ---------------------------------------------------------------------------------------------
 
+/** Characters that need the character-by-character string path. */
+// eslint-disable-next-line no-control-regex
+const SLOW_STRING = /[\\\u0000-\u001f\ud800-\udfff]/;
+
 function isWs(c: number): boolean {
   return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 }
@@ -185,21 +189,25 @@ class Parser {
       this.pos++;
       return obj;
     }
-    let first: string | undefined;
-    let folded: Set<string> | undefined;
+    // Folded keys seen so far: a linear scan while the object is small (the common case), a Set beyond.
+    const seen: string[] = [];
+    let seenSet: Set<string> | undefined;
     for (;;) {
       if (t.charCodeAt(this.pos) !== 0x22) this.fail(`${describe(t, this.pos)} looking for beginning of object key string`);
       const keyAt = this.pos;
       const key = this.string();
       const f = foldJsonKey(key);
-      if (first === undefined) {
-        first = f;
+      let dup: boolean;
+      if (seenSet) {
+        dup = seenSet.has(f);
+        seenSet.add(f);
       } else {
-        if (!folded) folded = new Set([first]);
-        if (folded.has(f)) {
-          this.fail(`duplicate object key ${JSON.stringify(key)} at offset ${keyAt} (keys are compared case-insensitively, as Go's encoding/json matches them)`, 'duplicate-key');
-        }
-        folded.add(f);
+        dup = seen.includes(f);
+        seen.push(f);
+        if (seen.length > 16) seenSet = new Set(seen);
+      }
+      if (dup) {
+        this.fail(`duplicate object key ${JSON.stringify(key)} at offset ${keyAt} (keys are compared case-insensitively, as Go's encoding/json matches them)`, 'duplicate-key');
       }
       this.skipWs();
       if (t.charCodeAt(this.pos) !== 0x3a) this.fail(`${describe(t, this.pos)} after object key`);
@@ -252,6 +260,15 @@ class Parser {
     const t = this.text;
     const n = t.length;
     this.pos++; // opening quote
+    // Fast path: no escape, control character or surrogate before the closing quote (native scans).
+    const close = t.indexOf('"', this.pos);
+    if (close >= 0) {
+      const seg = t.slice(this.pos, close);
+      if (!SLOW_STRING.test(seg)) {
+        this.pos = close + 1;
+        return seg;
+      }
+    }
     let start = this.pos;
     let out = '';
     for (;;) {
