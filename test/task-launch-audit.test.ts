@@ -71,6 +71,16 @@ describe('TaskLaunchAudit', () => {
     });
   });
 
+  test('configurationErrorAlarm watches the audit\'s ConfigurationErrors metric in its namespace', () => {
+    const { stack } = setup();
+    const audit = new TaskLaunchAudit(stack, 'Audit', { trustPolicy: policy(), metricsNamespace: 'Shop/Audit', configurationErrorAlarm: true });
+    Template.fromStack(stack).hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'Shop/Audit',
+      MetricName: 'ConfigurationErrors',
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: stack.getLogicalId(audit.function.node.defaultChild as lambda.CfnFunction) } }],
+    });
+  });
+
   describe('dead-letter queue', () => {
     const ref = (stack: any, c: any) => stack.getLogicalId(c.node.defaultChild);
 
