@@ -18,7 +18,7 @@ import { FetchResponse, RevocationFetch } from '../../src/verifier/x509/revocati
 import { InMemoryTrustStore } from '../../src/verifier/x509/truststore';
 import { FixtureSource } from '../support/fixture-source';
 import { makeChain, makeCrl, makeOcspResponse, makeTimestampToken, makeTsaChain } from '../support/pki';
-import { signJws } from '../support/sign';
+import { signEnvelope, signJws } from '../support/sign';
 
 const OCSP_URL = 'http://ocsp.fuzz.invalid/leaf';
 const CRL_URL = 'http://crl.fuzz.invalid/intermediate.crl';
@@ -58,8 +58,13 @@ const trustStores = new InMemoryTrustStore({ 'ca:fuzz': chain.rootPem, 'tsa:fuzz
 /** Failed codes that a definitive problem with the input may carry (everything but INTERNAL and the transport codes). */
 const TRANSPORT_CODES: readonly ErrorCode[] = ['NETWORK', 'TIMEOUT', 'THROTTLED', 'REGISTRY_UNAVAILABLE', 'AUTHENTICATION', 'AWS_API'];
 
+/** A COSE envelope (no countersignature: checked under a policy without `tsa` stores). */
+const COSE = signEnvelope('cose', { key: chain.key, chainDer: chain.chainDer, targetArtifact: target });
+const POLICY_NO_TSA = { ...POLICY, trustPolicies: [{ ...POLICY.trustPolicies[0], trustStores: ['ca:fuzz'] }] };
+
 interface Answers {
   envelope?: Uint8Array;
+  cose?: boolean;
   ocsp?: FetchResponse | 'throw';
   crl?: FetchResponse | 'throw';
 }
@@ -83,9 +88,9 @@ async function run(a: Answers): Promise<Run> {
     return answer;
   };
   const verifier = new ImageVerifier({
-    trustPolicy: POLICY,
+    trustPolicy: a.cose ? POLICY_NO_TSA : POLICY,
     trustStores,
-    sourceFor: () => new FixtureSource(SCOPE, target, [{ mediaType: MEDIA_TYPE.JWS, envelope: a.envelope ?? JWS }]),
+    sourceFor: () => new FixtureSource(SCOPE, target, [{ mediaType: a.cose ? MEDIA_TYPE.COSE : MEDIA_TYPE.JWS, envelope: a.envelope ?? (a.cose ? COSE : JWS) }]),
     x509Revocation: { fetch },
     cacheTtlMs: 0,
     logger: { warn: (m, d) => { if (/internal error/.test(m)) internalLogs.push({ m, d }); } },
@@ -133,6 +138,13 @@ describe(`verification pipeline: no inconclusive verdict without a transport fai
 
   test('mutated envelopes', async () => {
     await fc.assert(fc.asyncProperty(mutationsArb, async (ms) => check(await run({ envelope: mutate(JWS, ms) }))), params());
+  }, fuzzTimeout(10));
+
+  test('the unmutated COSE signature verifies, and mutated COSE envelopes', async () => {
+    const ok = await run({ cose: true });
+    expect(ok.verdict.status).toBe('verified');
+    check(ok);
+    await fc.assert(fc.asyncProperty(mutationsArb, async (ms) => check(await run({ cose: true, envelope: mutate(COSE, ms) }))), params());
   }, fuzzTimeout(10));
 
   test('mutated timestamp tokens (the signature stays valid)', async () => {
