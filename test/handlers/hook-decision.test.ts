@@ -16,11 +16,20 @@ type Row = [mode: 'ENFORCE' | 'AUDIT', state: ImageState | 'malformed', round: k
 
 function run(mode: 'ENFORCE' | 'AUDIT', state: ImageState | 'malformed', round: keyof typeof ROUND, wait: keyof typeof WAIT, inconclusiveAction: 'REJECT' | 'ADMIT' = 'REJECT') {
   const progress: HookProgress = {
-    v: PROGRESS_VERSION, revision: REVISION, deployment: DEPLOYMENT, round: ROUND[round],
+    v: PROGRESS_VERSION,
+    revision: REVISION,
+    deployment: DEPLOYMENT,
+    round: ROUND[round],
     signatureWaitStartedAt: new Date(NOW - WAIT[wait]).toISOString(),
   };
   return decide({
-    mode, inconclusiveAction, signatureWaitSeconds: 120, callBackDelaySeconds: 5, maxRounds: 10, progress, now: NOW,
+    mode,
+    inconclusiveAction,
+    signatureWaitSeconds: 120,
+    callBackDelaySeconds: 5,
+    maxRounds: 10,
+    progress,
+    now: NOW,
     images: [
       { image: 'r.example/app/ok@sha256:aa', container: 'web', state: 'verified' },
       ...(state === 'malformed' ? [] : [{ image: 'r.example/app/x@sha256:bb', container: 'side', state }]),
