@@ -249,11 +249,15 @@ export class ImageVerifier {
       }
       return this.verifyResolved(reference, source, resolved.descriptor, resolved.bytes, statement, started, discovery, signal);
     };
+    /** Verdicts that say nothing about the image (the source could not be created): never cached. */
+    const notCacheable = new WeakSet<Verdict>();
     const newSource = (ctx: SourceContext): ArtifactSource | Verdict => {
       try {
         return this.options.sourceFor(ref, ctx);
       } catch (e) {
-        return { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
+        const v = { ...errorVerdict(reference, this.toError(e, reference), started), ...base };
+        notCacheable.add(v);
+        return v;
       }
     };
     /** Runs `work` as the single flight of `key` (or alone without a cache), raced against this caller's signal. */
@@ -261,7 +265,7 @@ export class ImageVerifier {
       const computed = async (ctx: SourceContext): Promise<Computed<Verdict>> => {
         const v = await work(ctx);
         // an aborted computation's verdict is never cached, whatever it says
-        return ctx.signal.aborted ? { value: v, cacheable: false } : this.cacheable(v);
+        return ctx.signal.aborted || notCacheable.has(v) ? { value: v, cacheable: false } : this.cacheable(v);
       };
       if (!this.cache) return raceSignal(computed({ signal: own.signal, deadline }).then((r) => r.value), own.signal, timedOut);
       // A computation abandoned by all its earlier callers may still be finishing: join once more then.

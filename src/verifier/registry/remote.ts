@@ -505,10 +505,10 @@ export class RemoteRepository implements ArtifactSource {
         if (e instanceof TransportError) {
           if (e.kind === 'aborted') throw this.timeoutError(o.what, e);
           lastError = transportToVerifierError(e);
-        } else if (isVerifierError(e)) {
-          throw e;
         } else {
-          throw new VerificationInconclusiveError('NETWORK', `${o.what}: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+          // typed errors as they are; anything else is a bug, which the engine turns into failed INTERNAL (never
+          // an inconclusive "network" error that inconclusiveAction ADMIT could admit)
+          throw e;
         }
       }
       if (attempt >= maxAttempts) throw lastError!;
