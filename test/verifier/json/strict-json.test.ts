@@ -89,6 +89,9 @@ describe('keys Go would merge are rejected', () => {
     ['nested in an array', '[1,{"a":{"b":[{"x":1,"X":2}]}}]'],
     ['nested deep in objects', '{"a":{"b":{"c":{"d":{"e":1,"E":1}}}}}'],
     ['not adjacent', '{"a":1,"b":2,"c":3,"A":4}'],
+    ['escaped capital against the plain spelling', '{"targetArtifact":1,"\\u0054argetArtifact":2}'],
+    ['escaped surrogate pair against the raw character', '{"\ud83d\ude00":1,"\\ud83d\\ude00":2}'],
+    ['a wide object (Set path)', `{${Array.from({ length: 40 }, (_, i) => `"k${i}":${i}`).join(',')},"K39":0}`],
   ])('%s', (_n, text) => {
     expect(reject(text).reason).toBe('duplicate-key');
     expect(reject(enc(text)).reason).toBe('duplicate-key');
@@ -130,6 +133,16 @@ describe('input Go would read differently (or not at all) is rejected', () => {
     ['encoded surrogate', [0x22, 0xed, 0xa0, 0x80, 0x22]],
   ])('%s', (_n, bytes) => {
     expect(reject(Uint8Array.from(bytes)).reason).toBe('encoding');
+  });
+
+  test('other encodings are not JSON text: UTF-16 (with or without BOM), UTF-32', () => {
+    const text = '{"a":1}';
+    expect(reject(Buffer.from('\ufeff' + text, 'utf16le')).reason).not.toBe('duplicate-key');
+    expect(reject(Buffer.from(text, 'utf16le')).reason).toBe('syntax');
+    const utf32 = Buffer.alloc(text.length * 4);
+    for (let i = 0; i < text.length; i++) utf32.writeUInt32LE(text.charCodeAt(i), i * 4);
+    expect(reject(utf32).reason).toBe('syntax');
+    expect(reject(Buffer.from('\ufeff' + text, 'utf8')).reason).toBe('syntax'); // UTF-8 BOM: Go rejects it too
   });
 
   test('a raw lone surrogate in a JS string is rejected', () => {

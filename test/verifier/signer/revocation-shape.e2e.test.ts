@@ -91,6 +91,8 @@ test.each<[string, string, RegExp]>([
   ['an empty body', '', /revokedEntities is missing/],
   ['a JSON null body', 'null', /could not be decoded/],
   ['a non-JSON body', 'not json', /could not be decoded/],
+  ['an HTML error page answered 200', '<html><body>Service Unavailable</body></html>', /could not be decoded/],
+  ['a truncated JSON body', '{"revokedEntities":["arn:aws:signer', /could not be decoded/],
   ['a string body', '"ok"', /revokedEntities is missing/],
   ['entries that are not strings', '{"revokedEntities":[1,null]}', /revokedEntities\[0\] is a number/],
   ['a nested array entry', `{"revokedEntities":[["${JOB}"]]}`, /revokedEntities\[0\] is an array/],
