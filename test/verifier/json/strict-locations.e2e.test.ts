@@ -94,6 +94,15 @@ describe('signature payload (JWS and COSE)', () => {
   });
 });
 
+test('a lone case-variant "TargetArtifact" (Go would read it as targetArtifact) is refused, never guessed', async () => {
+  const r = repo();
+  const image = await pushImage(registry.url, r);
+  await signRaw(r, image, { payload: payloadText(`{"TargetArtifact":${td(image)}}`) });
+  const v = await verdictOf(r, image);
+  expect(v.status).toBe('failed');
+  expect(v.signatures[0].error).toMatchObject({ code: 'INVALID_ENVELOPE' });
+});
+
 describe('JWS protected header and envelope', () => {
   test.each<[string, Partial<SignOptions>]>([
     ['"alg" and "ALG"', { extendedAttributes: [{ key: 'ALG', value: 'ES384' }] }],
