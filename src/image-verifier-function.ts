@@ -97,8 +97,8 @@ export interface ImageVerifierFunctionProps {
 
   /**
    * Create a CloudWatch alarm that fires when the function cannot load its configuration
-   * (`ConfigurationErrors` metric). An AUDIT admission hook still answers `SUCCEEDED` then, so
-   * without this alarm nothing is verified and nobody notices.
+   * (`ConfigurationErrors` metric). An AUDIT admission hook still answers `SUCCEEDED` then and the
+   * task audit does not throw, so without this alarm nothing is verified and nobody notices.
    * @default false
    */
   readonly configurationErrorAlarm?: boolean;
