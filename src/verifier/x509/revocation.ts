@@ -92,7 +92,16 @@ export const httpFetch: RevocationFetch = (url, req) => new Promise((resolve, re
     reject(new VerificationFailedError('REVOCATION_UNKNOWN', `unsupported protocol ${u.protocol.replace(/:$/, '')}`));
     return;
   }
-  const r = http.request(u, { method: req.method, headers: req.headers, timeout: req.timeoutMs }, (res) => {
+  let r: http.ClientRequest;
+  try {
+    r = http.request(u, { method: req.method, headers: req.headers, timeout: req.timeoutMs }, onResponse);
+  } catch (e) {
+    // thrown synchronously by Node for a request it refuses to send (e.g. unescaped characters in the
+    // path): the certificate's URL is unusable, which is not a transport failure
+    reject(new VerificationFailedError('REVOCATION_UNKNOWN', `invalid request to ${url}: ${(e as Error)?.message ?? String(e)}`, { cause: e }));
+    return;
+  }
+  function onResponse(res: http.IncomingMessage): void {
     const chunks: Buffer[] = [];
     let size = 0;
     res.on('data', (c: Buffer) => {
@@ -105,7 +114,7 @@ export const httpFetch: RevocationFetch = (url, req) => new Promise((resolve, re
     });
     res.on('end', () => resolve({ status: res.statusCode ?? 0, body: new Uint8Array(Buffer.concat(chunks)) }));
     res.on('error', (e) => reject(transportError(url, e)));
-  });
+  }
   const timedOut = () => new VerificationInconclusiveError('TIMEOUT', `request to ${url} timed out after ${req.timeoutMs} ms`);
   const timer = setTimeout(() => r.destroy(timedOut()), req.timeoutMs);
   r.on('timeout', () => r.destroy(timedOut()));
