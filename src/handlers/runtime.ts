@@ -282,6 +282,7 @@ export class Runtime {
           plainHttpRegistries,
           requestTimeoutMs: registryTimeoutMs,
           signal: ctx.signal,
+          deadline: ctx.deadline,
           logger: { warn: (m: string) => logger.warn(m, { image: formatReference(ref) }) },
         });
       },

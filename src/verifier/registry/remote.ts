@@ -44,6 +44,11 @@ export interface RemoteRepositoryOptions {
    * in-flight requests stop and no new request is sent; the operation fails inconclusive TIMEOUT.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Deadline (epoch ms) of the verification this repository serves: no operation runs past it, and a retry whose
+   * backoff would end after it is not attempted (the last error is reported instead of a bare TIMEOUT).
+   */
+  readonly deadline?: number;
   readonly retry?: RetryOptions;
   readonly agents?: HttpAgents;
   readonly logger?: RegistryLogger;
@@ -430,7 +435,7 @@ export class RemoteRepository implements ArtifactSource {
 
   private async withOp<T>(fn: (op: Op) => Promise<T>): Promise<T> {
     const timeoutMs = this.opts.operationTimeoutMs ?? 30000;
-    const deadline = Date.now() + timeoutMs;
+    const deadline = Math.min(Date.now() + timeoutMs, this.opts.deadline ?? Number.POSITIVE_INFINITY);
     const linked = linkSignals([this.opts.signal], deadline);
     const op: Op = { signal: linked.signal, deadline, cleanup: linked.dispose };
     try {
@@ -442,7 +447,7 @@ export class RemoteRepository implements ArtifactSource {
 
   /** The inconclusive TIMEOUT of an aborted operation, saying which limit ended it. */
   private timeoutError(what: string, cause?: unknown): VerificationInconclusiveError {
-    const message = this.opts.signal?.aborted
+    const message = this.opts.signal?.aborted || (this.opts.deadline !== undefined && Date.now() >= this.opts.deadline)
       ? `${what}: stopped, the verification was aborted or reached its deadline`
       : `${what}: operation on ${this.registry} did not finish within ${this.opts.operationTimeoutMs ?? 30000} ms`;
     return new VerificationInconclusiveError('TIMEOUT', message, { cause });

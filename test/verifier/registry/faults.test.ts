@@ -131,6 +131,26 @@ describe('retries, throttling and timeouts', () => {
     expect((await p).code).toBe('TIMEOUT');
   }, 10000);
 
+  test('the verification deadline (`deadline`) bounds every operation; a backoff past it reports the real error', async () => {
+    srv.addFault({ match: '/manifests/v1', status: 429, retryAfter: 2 });
+    const before = srv.requestCount();
+    const e = await caught(repo({ deadline: Date.now() + 500, retry: { maxAttempts: 5, maxRetryAfterMs: 5000 } }).resolve(tagRef()));
+    expect(e.code).toBe('THROTTLED'); // not a bare TIMEOUT: the 2 s backoff would end after the deadline
+    expect(attempts(before)).toBe(1);
+    expect(sleeps).toEqual([]);
+    srv.clearFaults();
+    srv.addFault({ match: '/manifests/v1', delayMs: 30000 });
+    const t0 = Date.now();
+    const late = await caught(repo({ deadline: Date.now() + 150, operationTimeoutMs: 20000, requestTimeoutMs: 20000 }).resolve(tagRef()));
+    expect(late.code).toBe('TIMEOUT');
+    expect(late.message).toContain('deadline');
+    expect(Date.now() - t0).toBeLessThan(5000);
+    // a deadline already past: nothing is sent
+    const before2 = srv.requestCount();
+    expect((await caught(repo({ deadline: Date.now() - 1 }).resolve(tagRef()))).code).toBe('TIMEOUT');
+    expect(srv.requestCount()).toBe(before2);
+  }, 10000);
+
   test('404 and other definitive answers are not retried', async () => {
     const before = srv.requestCount();
     const e = await caught(repo({ retry: { maxAttempts: 5 } }).resolve(parseReference(`${srv.host}/app:missing`)));
