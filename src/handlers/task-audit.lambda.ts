@@ -142,7 +142,7 @@ async function configurationError(e: unknown, event: any, context: LambdaContext
   });
   const logger = new JsonLogger({ handler: HANDLER_NAME, requestId: context?.awsRequestId, task, cluster });
   const notified = await notify(logger, 'configuration-error', {
-    result: 'configuration-error', task, cluster, errorCode: code, error: message,
+    result: 'configuration-error', task, cluster, errorCode: code, error: cap(message, MAX_REASON_CHARS),
   });
   return { task, results: [], notified, stopped: false, configurationError: message };
 }
@@ -285,16 +285,23 @@ async function notifyFindings(
 ): Promise<boolean> {
   const finding = (r: TaskAuditEntry) => ({
     result: r.outcome,
-    image: r.image || undefined,
-    container: r.container,
+    image: r.image ? cap(r.image, MAX_IMAGE_CHARS) : undefined,
+    container: r.container === undefined ? undefined : cap(r.container, MAX_IMAGE_CHARS),
     digest: r.digest,
-    reason: r.reasons?.join('; '),
+    reason: r.reasons ? cap(r.reasons.join('; '), MAX_REASON_CHARS) : undefined,
     unpinned: r.unpinned,
     malformed: r.malformed,
   });
-  const rejected = out.filter((r) => r.outcome === 'rejected').map(finding);
-  const inconclusive = out.filter((r) => r.outcome === 'inconclusive').map(finding);
-  const unfinished = out.filter((r) => r.outcome === 'unfinished').map(finding);
+  // Bounded, so the message stays far below SNS's 256 KB limit whatever the event holds.
+  let omitted = 0;
+  const listed = (kind: AuditResultKind) => {
+    const all = out.filter((r) => r.outcome === kind);
+    omitted += Math.max(0, all.length - MAX_FINDINGS_PER_KIND);
+    return all.slice(0, MAX_FINDINGS_PER_KIND).map(finding);
+  };
+  const rejected = listed('rejected');
+  const inconclusive = listed('inconclusive');
+  const unfinished = listed('unfinished');
   const kind: NotificationKind | undefined = rejected.length > 0 ? 'rejected' : inconclusive.length > 0 ? 'inconclusive' : unfinished.length > 0 ? 'unfinished' : undefined;
   if (!kind) return false;
   return notify(log, kind, {
@@ -302,11 +309,19 @@ async function notifyFindings(
     task: where.task,
     cluster: where.cluster,
     group: where.group,
-    findings: [...rejected, ...inconclusive, ...unfinished],
     rejected,
     inconclusive,
     unfinished,
+    ...(omitted > 0 ? { omitted } : {}),
   });
+}
+
+const MAX_FINDINGS_PER_KIND = 20;
+const MAX_IMAGE_CHARS = 512;
+const MAX_REASON_CHARS = 2000;
+
+function cap(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;
 }
 
 /** Publishes to `SNS_TOPIC_ARN`; `false` when no topic is set or the SNS client is absent; throws {@link NotificationError} when the publish fails. */

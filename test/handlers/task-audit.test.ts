@@ -322,6 +322,7 @@ describe('registry glitches: notified, never read as a verdict, StopTask only on
     const image = via(h.unsigned);
     const res = await audit(taskEvent([split(image)]), context());
     expect(res.results).toEqual([expect.objectContaining({ image, outcome: 'inconclusive', digest: h.unsignedDigest })]);
+    expect(res.results[0].reasons.join(' ')).toMatch(/503|unavailable/i);
     expect(res.notified).toBe(true);
     const { subject, message } = onlyMessage();
     expect(subject).toMatch(/inconclusive/);
@@ -591,6 +592,23 @@ describe('malformed events and containers: logged at ERROR, counted and notified
     expect(out.emf()[0]).toMatchObject({ Inconclusive: 1 });
     expect(out.lines.some((l) => l.level === 'ERROR' && /malformed task state change event/.test(l.message))).toBe(true);
     expect(onlyMessage().message.result).toBe('inconclusive');
+  });
+
+  test('the notification stays bounded (SNS allows 256 KB) whatever the event holds', async () => {
+    h.configure({ mode: 'AUDIT' });
+    process.env.SNS_TOPIC_ARN = TOPIC;
+    const huge = 'x'.repeat(100_000);
+    const containers = Array.from({ length: 30 }, () => ({ image: huge, imageDigest: 'sha256:bad' }));
+    const res = await audit(taskEvent(containers), context());
+    expect(res.results).toHaveLength(30);
+    expect(out.emf()[0]).toMatchObject({ Inconclusive: 30 });
+    const published = publishes();
+    expect(published).toHaveLength(1);
+    expect(Buffer.byteLength(published[0].input.Message)).toBeLessThan(64 * 1024);
+    const message = JSON.parse(published[0].input.Message);
+    expect(message.inconclusive).toHaveLength(20);
+    expect(message.omitted).toBe(10);
+    expect(message.inconclusive[0].image.length).toBeLessThan(600);
   });
 
   test('with stopTaskOnInconclusive a malformed container stops the task; without it, not', async () => {
