@@ -29,6 +29,7 @@ let registry: TestRegistry;
 let signedDigest: string;
 let hostileDigest: string;
 let envelopeDigest: string;
+let attrsDigest: string;
 
 interface Run { code: number; stdout: string; stderr: string; ms: number }
 
@@ -74,6 +75,16 @@ beforeAll(async () => {
   const hostileImage = await pushImage(layout, undefined, { tag: 'hostile' });
   await pushSignature(layout, undefined, hostileImage, signJws({ key: hostile.key, chainDer: hostile.chainDer, targetArtifact: hostileImage }), 'application/jose+json');
   hostileDigest = hostileImage.digest;
+  // a trusted signer whose signature carries hostile attributes, signing agent and payload annotations
+  const attrsImage = await pushImage(layout, undefined, { tag: 'hostile-attrs' });
+  await pushSignature(layout, undefined, attrsImage, signJws({
+    key: chain.key,
+    chainDer: chain.chainDer,
+    targetArtifact: { ...attrsImage, annotations: { 'note\u001b]0;title\u0007': '\u001b[2K\rVERIFIED\u202e' } },
+    extendedAttributes: [{ key: 'io.example.\u001b[31mred', value: '\u009b2J\u2028gone\u2066' }],
+    signingAgent: 'agent\u001b[1A\u001b[2K\rok\u200f',
+  }), 'application/jose+json');
+  attrsDigest = attrsImage.digest;
   for (const [name, c] of [['corp', chain], ['hostile', hostile]] as const) {
     mkdirSync(join(dir, 'store', 'x509', 'ca', name), { recursive: true });
     writeFileSync(join(dir, 'store', 'x509', 'ca', name, 'root.pem'), c.rootPem);
@@ -316,6 +327,24 @@ describe('nothing from a signature or registry is printed raw', () => {
     expect(j.code).toBe(0);
     expectClean(j);
     expect(JSON.parse(j.stdout).signatures[0].certificates[0].subject).toBe(`CN=${HOSTILE_CN},O=Notary Test,L=Seattle,ST=WA,C=US`);
+  });
+
+  test('hostile extended attributes, signing agent and payload annotations: inspect and verify print them escaped', async () => {
+    for (const args of [
+      ['inspect', `layout@${attrsDigest}`, '--oci-layout'],
+      ['inspect', `layout@${attrsDigest}`, '--oci-layout', '-o', 'json'],
+      verifyArgs(`layout@${attrsDigest}`),
+      verifyArgs(`layout@${attrsDigest}`, '-o', 'json'),
+    ]) {
+      const r = await run(args);
+      expect(r.code).toBe(0);
+      expectClean(r);
+    }
+    const text = (await run(['inspect', `layout@${attrsDigest}`, '--oci-layout'])).stdout;
+    expect(text).toContain('io.example.\\x1b[31mred: \\x9b2J\\u2028gone\\u2066');
+    expect(text).toContain('signing agent: agent\\x1b[1A\\x1b[2K\\x0dok\\u200f');
+    const json = JSON.parse((await run(['inspect', `layout@${attrsDigest}`, '--oci-layout', '-o', 'json'])).stdout);
+    expect(json.signatures[0].unsignedAttributes['signing agent']).toBe('agent\u001b[1A\u001b[2K\rok\u200f');
   });
 
   test('a hostile reference or argument echoed in an error is escaped too', async () => {
