@@ -222,6 +222,37 @@ describe('a redirect target answering 401 gets no credentials and its challenge 
   });
 });
 
+describe('tokens stay with the registry origin', () => {
+  test('a bearer registry redirecting a blob: the token is never sent to the redirect target', async () => {
+    const bearer = await startReferrersServer({ auth: { type: 'bearer', username: USER, password: PASS } });
+    try {
+      const tok: any = await (await fetch(`${bearer.url}/token?service=test-registry`, { headers: { Authorization: BASIC } })).json();
+      const t = remoteTarget(bearer.url, 'app', { authorization: `Bearer ${tok.token}` });
+      const img = await pushImage(t, undefined, { tag: 'v1' });
+      const env = Buffer.from('{"sig":"bearer"}');
+      const s = await pushSignature(t, undefined, img, env, 'application/jose+json');
+      const envDigest = 'sha256:' + createHash('sha256').update(env).digest('hex');
+      bearer.reset();
+      const h0 = hostile.requests().length;
+      hostile.respondWith(() => ({ status: 200, headers: { 'Content-Type': 'application/octet-stream' }, body: env.toString() }));
+      bearer.addFault({ match: (_m, url) => url === `/v2/app/blobs/${envDigest}`, status: 307, headers: { Location: `${hostile.url}/storage` } });
+      const r = new RemoteRepository({ registry: bearer.host, repository: 'app' }, {
+        plainHttpRegistries: [bearer.host], credentials: staticCredentialProvider(bearer.host, { username: USER, password: PASS }), authSessions: new AuthSessions(),
+      });
+      // storage that serves the right bytes without auth: works, and never saw the token
+      const art = await r.fetchSignature(s);
+      expect(Buffer.from(art.envelope).toString()).toBe(env.toString());
+      const atHostile = since(hostile, h0);
+      expect(atHostile).toHaveLength(1);
+      expectNoAuthorization(atHostile);
+      expect(bearer.exchanges().some((x) => x.authorization?.startsWith('Bearer '))).toBe(true);
+    } finally {
+      hostile.respondWith(() => ({ status: 404 }));
+      await bearer.stop();
+    }
+  });
+});
+
 describe('challenges of the registry itself', () => {
   test('a token realm with user info is refused (nothing is sent to it)', async () => {
     const open = await startReferrersServer();
