@@ -126,6 +126,11 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   const abort = new AbortController();
   try {
     return await rt.withMetrics(context, (metrics) => run(rt, event, context, metrics, abort.signal));
+  } catch (e) {
+    // A bug, not a verdict: AUDIT never blocks, ENFORCE fails closed (a throw would roll back in AUDIT too).
+    const hookStatus: HookStatus = rt.mode === 'AUDIT' ? 'SUCCEEDED' : 'FAILED';
+    rt.logger.error('unexpected error in the admission hook', { error: errorText(e), stack: (e as Error)?.stack, hookStatus, requestId: context?.awsRequestId });
+    return { hookStatus };
   } finally {
     abort.abort();
   }

@@ -195,6 +195,18 @@ describe('ENFORCE', () => {
   });
 });
 
+describe('an unexpected error inside the hook (a throwing event getter stands in for a bug)', () => {
+  const hostile = () => Object.defineProperty(hookEvent(), 'executionDetails', { get: () => { throw new TypeError('boom'); }, enumerable: true });
+
+  test.each([['ENFORCE', 'FAILED'], ['AUDIT', 'SUCCEEDED']])('%s answers %s, logs the error with its stack, never throws', async (mode, expected) => {
+    s.h.configure({ mode });
+    expect(await s.handler(hostile(), context())).toEqual({ hookStatus: expected });
+    const line = s.out.lines.find((l) => l.message === 'unexpected error in the admission hook');
+    expect(line).toMatchObject({ level: 'ERROR', hookStatus: expected, error: 'TypeError: boom' });
+    expect(line.stack).toContain('TypeError: boom');
+  });
+});
+
 describe('AWS Signer signatures', () => {
   afterEach(() => {
     s.h.aws.revoked = [];
