@@ -191,7 +191,7 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
     const name = isObject(c) && typeof c.name === 'string' ? c.name : undefined;
     if (problem) {
       const image = isObject(c) && typeof c.image === 'string' ? c.image : '';
-      entries.push({ image, container: name, outcome: 'inconclusive', reasons: [`malformed container entry ${index}: ${problem}`], malformed: true });
+      entries.push({ image: cap(image, MAX_IMAGE_CHARS), container: name === undefined ? undefined : cap(name, MAX_IMAGE_CHARS), outcome: 'inconclusive', reasons: [`malformed container entry ${index}: ${problem}`], malformed: true });
       metrics.inconclusive();
       log.error('malformed container entry; counted as inconclusive', { index, container: name, reason: problem });
       return;
@@ -227,11 +227,11 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
   const out = entries as TaskAuditEntry[];
 
   const unfinished = out.filter((r) => r.outcome === 'unfinished');
-  if (unfinished.length > 0) log.error('out of time before every image was verified; counted as inconclusive', { images: unfinished.map((u) => u.image) });
+  if (unfinished.length > 0) log.error('out of time before every image was verified; counted as inconclusive', { images: imagesForLog(unfinished) });
   const rejected = out.filter((r) => r.outcome === 'rejected');
-  if (rejected.length > 0) log.warn('task runs images that failed verification', { rejected: rejected.map((r) => r.image) });
+  if (rejected.length > 0) log.warn('task runs images that failed verification', { rejected: imagesForLog(rejected) });
   const inconclusive = out.filter((r) => r.outcome === 'inconclusive');
-  if (inconclusive.length > 0) log.warn('task runs images that could not be verified', { inconclusive: inconclusive.map((r) => r.image || '(none)') });
+  if (inconclusive.length > 0) log.warn('task runs images that could not be verified', { inconclusive: imagesForLog(inconclusive) });
 
   const notified = await notifyFindings(log, { task, cluster, group }, out);
   const stopped = await maybeStop(rt, task, cluster, out);
@@ -319,6 +319,11 @@ async function notifyFindings(
 const MAX_FINDINGS_PER_KIND = 20;
 const MAX_IMAGE_CHARS = 512;
 const MAX_REASON_CHARS = 2000;
+
+/** Image names for a log line: bounded like the notification. */
+function imagesForLog(entries: readonly TaskAuditEntry[]): string[] {
+  return entries.slice(0, MAX_FINDINGS_PER_KIND).map((r) => cap(r.image || '(none)', MAX_IMAGE_CHARS));
+}
 
 function cap(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max)}… (${text.length - max} more characters)`;

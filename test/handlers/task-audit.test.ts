@@ -609,6 +609,8 @@ describe('malformed events and containers: logged at ERROR, counted and notified
     expect(message.inconclusive).toHaveLength(20);
     expect(message.omitted).toBe(10);
     expect(message.inconclusive[0].image.length).toBeLessThan(600);
+    expect(res.results[0].image.length).toBeLessThan(600);
+    for (const l of out.lines) expect(JSON.stringify(l).length).toBeLessThan(64 * 1024);
   });
 
   test('with stopTaskOnInconclusive a malformed container stops the task; without it, not', async () => {
@@ -727,6 +729,11 @@ describe('a notification that cannot be published fails the invocation (Lambda r
       expect(out.lines.some((l) => l.level === 'ERROR' && /SNS notification failed/.test(l.message))).toBe(true);
       // nothing to notify: nothing to fail
       await expect(fresh(taskEvent([split(h.signed)]), context())).resolves.toMatchObject({ notified: false });
+      // a configuration error whose notification cannot be published: counted, then the invocation fails
+      process.env.VERIFIER_CONFIG_PATH = '/nonexistent/cdk-signed-images/config.json';
+      out.lines.length = 0;
+      await expect(fresh(taskEvent([split(h.signed)]), context())).rejects.toMatchObject({ name: 'NotificationError' });
+      expect(out.emf()).toEqual([expect.objectContaining({ ConfigurationErrors: 1 })]);
     } finally {
       process.env.AWS_ENDPOINT_URL_SNS = saved;
     }
