@@ -9,7 +9,7 @@ import * as destinations from 'aws-cdk-lib/aws-lambda-destinations';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from './handlers/config';
+import { DEFAULT_METRICS_NAMESPACE, ENV, HANDLER_NAME } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
 import { withInternals } from './private/verifier-internals';
 import { SignedImagesValidationError } from './validation-error';
@@ -99,7 +99,7 @@ export class TaskLaunchAudit extends Construct {
     };
     if (props.topic) environment.SNS_TOPIC_ARN = props.topic.topicArn;
     this.function = new ImageVerifierFunction(this, 'Function', withInternals(props, {
-      handlerName: 'task-audit',
+      handlerName: HANDLER_NAME.TASK_AUDIT,
       config: { mode: 'AUDIT', stopTask: props.stopTask ?? false, stopTaskOnInconclusive: props.stopOnInconclusive ?? false },
       environment,
     }));

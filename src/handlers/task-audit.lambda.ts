@@ -28,7 +28,7 @@
  * One AbortController per invocation: its signal goes to every verification and is aborted when the
  * handler answers, so no registry work outlives the invocation.
  */
-import { ENV } from './config';
+import { DEFAULT_DEADLINE_MARGIN_MS, ENV, HANDLER_NAME } from './config';
 import { reportConfigurationError } from './config-error';
 import { getRuntime, LambdaContext, mapBounded, pinImage, Deadline, ImageResult, Runtime, Metrics, regionOf, JsonLogger } from './runtime';
 
@@ -37,7 +37,7 @@ import { getRuntime, LambdaContext, mapBounded, pinImage, Deadline, ImageResult,
 const loadEcs = (): Promise<typeof import('@aws-sdk/client-ecs')> => Promise.resolve().then(() => require('@aws-sdk/client-ecs'));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const HANDLER_NAME = 'task-audit';
+const HANDLER = HANDLER_NAME.TASK_AUDIT;
 
 /** What the audit found for one container, in the answer and the notification. */
 export type AuditResultKind = 'verified' | 'rejected' | 'inconclusive' | 'exempt' | 'skipped' | 'unfinished';
@@ -104,7 +104,7 @@ async function snsModule(): Promise<any | undefined> {
 export async function handler(event: any, context?: LambdaContext): Promise<TaskAuditResult> {
   let rt: Runtime;
   try {
-    rt = getRuntime(HANDLER_NAME);
+    rt = getRuntime(HANDLER);
   } catch (e) {
     return configurationError(e, event, context);
   }
@@ -135,12 +135,12 @@ async function configurationError(e: unknown, event: any, context: LambdaContext
   const code = typeof (e as any)?.code === 'string' ? (e as any).code : undefined;
   // One ERROR line and one `ConfigurationErrors` EMF record (namespace from the environment: the config is unreadable).
   reportConfigurationError({
-    handler: HANDLER_NAME,
+    handler: HANDLER,
     error: e,
     functionName: context?.functionName,
     data: { requestId: context?.awsRequestId, task, cluster, consequence: 'nothing verified; the event is not retried' },
   });
-  const logger = new JsonLogger({ handler: HANDLER_NAME, requestId: context?.awsRequestId, task, cluster });
+  const logger = new JsonLogger({ handler: HANDLER, requestId: context?.awsRequestId, task, cluster });
   const notified = await notify(logger, 'configuration-error', {
     result: 'configuration-error', task, cluster, errorCode: code, error: cap(message, MAX_REASON_CHARS),
   });
@@ -208,7 +208,7 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
     targets.push({ index, image, container: name, digest: digest ?? digestOf(image), unpinned });
   });
 
-  const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? 3000);
+  const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS);
   const results = await mapBounded(targets, rt.concurrency, (t) => rt.verifyImage(t.image,
     { requestId, container: t.container, task, cluster, ...(t.unpinned ? { unpinned: true } : {}) }, { signal }), { deadline });
   targets.forEach((t, i) => {
