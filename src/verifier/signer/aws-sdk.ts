@@ -5,7 +5,7 @@
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SignerClient } from '@aws-sdk/client-signer';
 import { VerificationInconclusiveError } from '../errors';
-import { SignerRevocationClient, SignerRevocationRequest } from './signer';
+import { readRevocationAnswer, SignerRevocationClient, SignerRevocationRequest } from './signer';
 
 type SignerSdk = typeof import('@aws-sdk/client-signer');
 type EcrSdk = typeof import('@aws-sdk/client-ecr');
@@ -19,6 +19,28 @@ type EcrSdk = typeof import('@aws-sdk/client-ecr');
 const loadSignerSdk = (): Promise<SignerSdk> => Promise.resolve().then(() => require('@aws-sdk/client-signer') as SignerSdk);
 const loadEcrSdk = (): Promise<EcrSdk> => Promise.resolve().then(() => require('@aws-sdk/client-ecr') as EcrSdk);
 /* eslint-enable @typescript-eslint/no-require-imports */
+
+/** All bytes of an HTTP response body (a Node stream, a web stream, bytes or a string). */
+async function collectBody(body: unknown): Promise<Uint8Array> {
+  if (body === undefined || body === null) return new Uint8Array(0);
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return new Uint8Array(Buffer.from(body, 'utf8'));
+  const chunks: Buffer[] = [];
+  if (typeof (body as any)[Symbol.asyncIterator] === 'function') {
+    for await (const chunk of body as AsyncIterable<Uint8Array | string>) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk));
+    return new Uint8Array(Buffer.concat(chunks));
+  }
+  if (typeof (body as any).getReader === 'function') {
+    const reader = (body as ReadableStream<Uint8Array>).getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(Buffer.from(value));
+    }
+    return new Uint8Array(Buffer.concat(chunks));
+  }
+  return new Uint8Array(0);
+}
 
 /**
  * `GetRevocationStatus` through `@aws-sdk/client-signer` (HTTP `GET /revocations` on
@@ -46,14 +68,37 @@ export function sdkSignerRevocationClient(region?: string, endpoint?: string): S
   return {
     async getRevocationStatus(input: SignerRevocationRequest) {
       const { client: c, Command } = await load();
-      const out = await c.send(new Command({
+      const command = new Command({
         signatureTimestamp: input.signatureTimestamp,
         platformId: input.platformId,
         profileVersionArn: input.profileVersionArn,
         jobArn: input.jobArn,
         certificateHashes: [...input.certificateHashes],
-      }));
-      return { revokedEntities: out.revokedEntities };
+      });
+      // The SDK maps an empty body, `null`, an array or a misspelt member all to "no list"; the raw
+      // 2xx body is read here (innermost in the deserialize step, before the SDK's deserializer) and
+      // judged by readRevocationAnswer, then handed on unchanged.
+      let raw: ReturnType<typeof readRevocationAnswer> | undefined;
+      command.middlewareStack.add((next) => async (args) => {
+        const result: any = await next(args);
+        const response = result?.response;
+        if (response && response.statusCode >= 200 && response.statusCode < 300) {
+          const bytes = await collectBody(response.body);
+          response.body = bytes;
+          raw = readRevocationAnswer(bytes);
+        }
+        return result;
+      }, { step: 'deserialize', priority: 'low', name: 'cdkSignedImagesRawRevocationAnswer' });
+      let out: { revokedEntities?: string[] } | undefined;
+      try {
+        out = await c.send(command);
+      } catch (e) {
+        // The raw body already says why the SDK could not decode it.
+        if (raw && 'problem' in raw) return { answerProblem: raw.problem };
+        throw e;
+      }
+      if (raw === undefined) return { revokedEntities: out.revokedEntities };
+      return 'problem' in raw ? { answerProblem: raw.problem } : { revokedEntities: raw.revokedEntities };
     },
   };
 }

@@ -6,6 +6,7 @@
  */
 import { createHash } from 'crypto';
 import { isVerifierError, VerificationFailedError } from '../errors';
+import { foldJsonKey, parseStrictJson } from '../json';
 import { VerifiedEnvelope } from '../types';
 import { parseCertificate } from '../x509/certificate';
 
@@ -221,7 +222,39 @@ export interface SignerRevocationRequest {
 }
 
 export interface SignerRevocationClient {
-  getRevocationStatus(input: SignerRevocationRequest): Promise<{ revokedEntities?: string[] }>;
+  /**
+   * Calls `GetRevocationStatus`. An answer must carry `revokedEntities` as an array of strings (empty
+   * when nothing is revoked); anything else is a malformed answer. A client that reads the raw HTTP
+   * body reports what is wrong with it in `answerProblem` instead (see {@link readRevocationAnswer}).
+   */
+  getRevocationStatus(input: SignerRevocationRequest): Promise<{ revokedEntities?: string[]; answerProblem?: string }>;
+}
+
+/**
+ * Reads the raw body of a 2xx `GetRevocationStatus` answer as the AWS Signer plugin's Go decoder
+ * would, but stricter where Go would guess:
+ * - the body must be one JSON object (strict JSON: no duplicate or case-variant keys, valid UTF-8);
+ *   an empty body, an array, a string, a number or `null` is malformed;
+ * - the member is found the way Go finds it: its key compared case-insensitively (Go's folding), so
+ *   `{"RevokedEntities":[…]}` is read as revoked, never as "no list";
+ * - when present, it must be an array of strings: `null`, a string, an object or a number is malformed;
+ * - an object WITHOUT the member is "nothing revoked": the API models the list as optional, Go
+ *   decodes it to an empty list, and AWS JSON services may omit an empty list.
+ * Returns the entities, or what is wrong.
+ */
+export function readRevocationAnswer(body: Uint8Array): { revokedEntities: string[] } | { problem: string } {
+  if (Buffer.from(body).toString('utf8').trim() === '') return { problem: 'the body is empty' };
+  let doc: unknown;
+  try {
+    doc = parseStrictJson(body, (message) => new VerificationFailedError('REVOCATION_UNKNOWN', message));
+  } catch (e) {
+    return { problem: `the body is not valid JSON (${(e as Error).message})` };
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return { problem: `the answer is ${typeName(doc)}, not an object` };
+  const key = Object.keys(doc).find((k) => foldJsonKey(k) === foldJsonKey('revokedEntities'));
+  if (key === undefined) return { revokedEntities: [] };
+  const problem = revocationAnswerProblem({ revokedEntities: (doc as Record<string, unknown>)[key] });
+  return problem ? { problem } : { revokedEntities: (doc as Record<string, string[]>)[key] };
 }
 
 export interface SignerRevocationResult {
@@ -324,6 +357,8 @@ function typeName(v: unknown): string {
  */
 export function revocationAnswerProblem(output: unknown): string | undefined {
   if (typeof output !== 'object' || output === null || Array.isArray(output)) return `the answer is ${typeName(output)}, not an object`;
+  const reported = (output as { answerProblem?: unknown }).answerProblem;
+  if (reported !== undefined) return typeof reported === 'string' ? reported : 'the answer is malformed';
   const entities = (output as { revokedEntities?: unknown }).revokedEntities;
   if (entities === undefined) return 'revokedEntities is missing';
   if (!Array.isArray(entities)) return `revokedEntities is ${typeName(entities)}, not an array of strings`;

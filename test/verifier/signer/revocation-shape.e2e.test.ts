@@ -79,21 +79,39 @@ test('well-formed answers: [] verifies, a revoked job fails REVOKED (controls)',
   expect(v.signatures[0].error?.code).toBe('REVOKED');
 });
 
+test.each<[string, string]>([
+  ['an object without the list (the API models it optional; Go decodes it as empty)', '{}'],
+  ['the list spelt in another case, empty (Go matches keys case-insensitively)', '{"RevokedEntities":[]}'],
+  ['the list with unknown siblings', '{"revokedEntities":[],"nextToken":null}'],
+])('%s: not revoked', async (_n, body) => {
+  aws.revocationBody = body;
+  expect((await verifier('strict').verify(ref)).status).toBe('verified');
+});
+
+test('a revoked job spelt in another case is read as revoked (never as "no list")', async () => {
+  aws.revocationBody = `{"RevokedEntities":["${JOB}"]}`;
+  const v = await verifier('strict').verify(ref);
+  expect(v.status).toBe('failed');
+  expect(v.signatures[0].error?.code).toBe('REVOKED');
+});
+
 test.each<[string, string, RegExp]>([
   ['revokedEntities a string', `{"revokedEntities":"${JOB}"}`, /revokedEntities is a string/],
   ['revokedEntities an object', `{"revokedEntities":{"${JOB}":true}}`, /revokedEntities is an object/],
   ['revokedEntities a number', '{"revokedEntities":1}', /revokedEntities is a number/],
   ['revokedEntities a boolean', '{"revokedEntities":false}', /revokedEntities is a boolean/],
-  ['revokedEntities null', '{"revokedEntities":null}', /revokedEntities is missing/],
-  ['revokedEntities missing', '{}', /revokedEntities is missing/],
-  ['revokedEntities misspelt', '{"RevokedEntities":[]}', /revokedEntities is missing/],
-  ['an array body', `["${JOB}"]`, /revokedEntities is missing/],
-  ['an empty body', '', /revokedEntities is missing/],
-  ['a JSON null body', 'null', /could not be decoded/],
-  ['a non-JSON body', 'not json', /could not be decoded/],
-  ['an HTML error page answered 200', '<html><body>Service Unavailable</body></html>', /could not be decoded/],
-  ['a truncated JSON body', '{"revokedEntities":["arn:aws:signer', /could not be decoded/],
-  ['a string body', '"ok"', /revokedEntities is missing/],
+  ['revokedEntities null', '{"revokedEntities":null}', /revokedEntities is null/],
+  ['revokedEntities null, spelt in another case', '{"RevokedEntities":null}', /revokedEntities is null/],
+  ['revokedEntities twice in two spellings', `{"revokedEntities":[],"RevokedEntities":["${JOB}"]}`, /not valid JSON/],
+  ['an array body', `["${JOB}"]`, /the answer is an array/],
+  ['an empty body', '', /the body is empty/],
+  ['a whitespace body', ' \n', /the body is empty/],
+  ['a JSON null body', 'null', /the answer is null/],
+  ['a non-JSON body', 'not json', /not valid JSON/],
+  ['an HTML error page answered 200', '<html><body>Service Unavailable</body></html>', /not valid JSON/],
+  ['a truncated JSON body', '{"revokedEntities":["arn:aws:signer', /not valid JSON/],
+  ['a string body', '"ok"', /the answer is a string/],
+  ['a number body', '0', /the answer is a number/],
   ['entries that are not strings', '{"revokedEntities":[1,null]}', /revokedEntities\[0\] is a number/],
   ['a nested array entry', `{"revokedEntities":[["${JOB}"]]}`, /revokedEntities\[0\] is an array/],
 ])('%s: failed REVOCATION_UNKNOWN at strict, logged at permissive', async (_n, body, detail) => {
