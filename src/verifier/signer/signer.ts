@@ -331,6 +331,9 @@ export async function checkSignerRevocation(client: SignerRevocationClient, env:
     if (isUndecodableAnswer(e)) {
       return { passed: false, malformed: true, reason: `${MALFORMED_ANSWER}: the body could not be decoded (${describeApiError(e).split('\n')[0]})` };
     }
+    // A programming error (ours or a client's) is not an unavailable API: it must not become an
+    // inconclusive result that `inconclusiveAction: ADMIT` would admit. The engine makes it INTERNAL.
+    if (isProgrammingError(e)) throw e;
     return { passed: false, inconclusive: true, reason: `GetRevocationStatus call failed with error: ${describeApiError(e)}` };
   }
   const shape = revocationAnswerProblem(output);
@@ -365,6 +368,16 @@ export function revocationAnswerProblem(output: unknown): string | undefined {
   const bad = entities.findIndex((x) => typeof x !== 'string');
   if (bad >= 0) return `revokedEntities[${bad}] is ${typeName(entities[bad])}, not a string`;
   return undefined;
+}
+
+/**
+ * A JavaScript programming error (TypeError, RangeError, ReferenceError, SyntaxError) that did not
+ * come from an AWS API exchange: no `$metadata`/`$fault` from the SDK and no system error `code`.
+ */
+function isProgrammingError(e: unknown): boolean {
+  if (!(e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError || e instanceof SyntaxError)) return false;
+  const x = e as { $metadata?: unknown; $fault?: unknown; code?: unknown };
+  return x.$metadata === undefined && x.$fault === undefined && x.code === undefined;
 }
 
 /**

@@ -282,6 +282,15 @@ describe('checkSignerRevocation (plugin REVOCATION_CHECK)', () => {
     expect((await checkSignerRevocation(new FakeClient(async () => { throw fault; }), envelope())).inconclusive).toBe(true);
   });
 
+  test.each([
+    ['TypeError', () => new TypeError("Cannot read properties of undefined (reading 'length')")],
+    ['RangeError', () => new RangeError('Invalid array length')],
+    ['ReferenceError', () => new ReferenceError('x is not defined')],
+  ])('a programming error in the client (%s) is not an unavailable API: it propagates, never inconclusive', async (_n, make) => {
+    const err = make();
+    await expect(checkSignerRevocation(new FakeClient(async () => { throw err; }), envelope())).rejects.toBe(err);
+  });
+
   test.each<[string, string[], string]>([
     ['revoked signing job', [JOB_ARN], `Resource(s) ${JOB_ARN} have been revoked.`],
     ['revoked profile version', [VERSION_ARN], `Resource(s) ${VERSION_ARN} have been revoked.`],
