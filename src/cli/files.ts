@@ -3,19 +3,11 @@
  * file is read, opened with O_NONBLOCK and checked again on the opened descriptor, with a size limit.
  */
 import { closeSync, constants, fstatSync, openSync, readSync, Stats, statSync } from 'node:fs';
+import { fileKind } from '../verifier/fs';
 
 // eslint-disable-next-line no-bitwise
 const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/** What `st` is, for messages. */
-export function fileKind(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isDirectory()) return 'a directory';
-  return 'not a regular file';
-}
 
 /** Reads a regular file (following symlinks) of at most `maxBytes`; throws an Error with a clear message otherwise. */
 export function readRegularFile(path: string, maxBytes: number): Buffer {

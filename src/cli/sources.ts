@@ -21,6 +21,8 @@ export interface CliSourceOptions {
   readonly 'plain-http'?: boolean;
   readonly 'layoutDir'?: string;
   readonly 'signal'?: AbortSignal;
+  /** The verification's deadline (epoch ms): caps every registry operation and retry. */
+  readonly 'deadline'?: number;
 }
 
 const warn = (m: string) => process.stderr.write(`warning: ${escapeText(m)}\n`);
@@ -42,20 +44,26 @@ function safeDockerConfigCredentials(): CredentialProvider {
   };
 }
 
-let ecr: CredentialProvider | undefined;
+let credentials: CredentialProvider | undefined;
 
 export function buildSource(ref: ImageReference, opts: CliSourceOptions): ArtifactSource {
   if (opts['oci-layout']) {
     return new OciLayoutSource(opts.layoutDir!, { scope: `${ref.registry}/${ref.repository}`, signal: opts.signal });
   }
-  ecr ??= ecrCredentialProvider(sdkEcrTokenProvider());
+  // One provider object for the whole run: registry logins are single-flight per provider, so every
+  // source of this run shares them (and ECR tokens are fetched once per registry).
+  if (!credentials) {
+    const ecr = ecrCredentialProvider(sdkEcrTokenProvider());
+    credentials = chainCredentialProviders(
+      async (host) => (parseEcrRegistry(host) ? ecr(host) : undefined),
+      safeDockerConfigCredentials(),
+    );
+  }
   return new RemoteRepository(ref, {
     plainHttpRegistries: opts['plain-http'] ? [ref.registry] : [],
-    credentials: chainCredentialProviders(
-      async (host) => (parseEcrRegistry(host) ? ecr!(host) : undefined),
-      safeDockerConfigCredentials(),
-    ),
+    credentials,
     logger: { warn },
     signal: opts.signal,
+    deadline: opts.deadline,
   });
 }

@@ -3,9 +3,10 @@
  * Signatures are the manifests reachable from index.json whose `subject` is the target, plus the entries of
  * the `<alg>-<hex>` tag-schema index.
  */
-import { constants as fsConstants, promises as fs, Stats } from 'fs';
+import { promises as fs, Stats } from 'fs';
 import * as path from 'path';
 import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError, VerifierError } from '../errors';
+import { fileKind, SAFE_OPEN_FLAGS } from '../fs';
 import { formatReference, parseDigest, verifyContent } from '../reference';
 import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
 import {
@@ -245,7 +246,7 @@ export class OciLayoutSource implements ArtifactSource {
     }
     let fh: fs.FileHandle;
     try {
-      fh = await fs.open(real, OPEN_FLAGS);
+      fh = await fs.open(real, SAFE_OPEN_FLAGS);
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
@@ -285,18 +286,6 @@ export class OciLayoutSource implements ArtifactSource {
   }
 }
 
-/** O_NONBLOCK: opening a FIFO never waits for a writer. O_NOFOLLOW: the resolved path must not become a symlink. */
-const OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0) | (fsConstants.O_NOFOLLOW ?? 0);
-
-function fileKind(st: Stats): string {
-  if (st.isFIFO()) return 'a FIFO (named pipe)';
-  if (st.isSocket()) return 'a socket';
-  if (st.isCharacterDevice()) return 'a character device';
-  if (st.isBlockDevice()) return 'a block device';
-  if (st.isDirectory()) return 'a directory';
-  if (st.isSymbolicLink()) return 'a symbolic link';
-  return 'not a regular file';
-}
 
 function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
@@ -313,12 +302,8 @@ function parseDigestOrFail(d: string): { algorithm: string; hex: string } {
 
 function manifestMediaType(bytes: Uint8Array, listed: string | undefined): string {
   if (listed && MANIFEST_MEDIA_TYPES.includes(listed)) return listed;
-  let inner: unknown;
-  try {
-    inner = JSON.parse(Buffer.from(bytes).toString('utf8'))?.mediaType;
-  } catch {
-    inner = undefined;
-  }
+  // Strict JSON (no duplicate or case-variant keys): the media type is read as notation would.
+  const inner: unknown = parseJsonObject(bytes, 'manifest').mediaType;
   if (typeof inner === 'string' && MANIFEST_MEDIA_TYPES.includes(inner)) return inner;
   throw new VerificationFailedError('INVALID_MANIFEST', `unsupported manifest media type ${JSON.stringify(listed ?? inner)}`);
 }

@@ -5,6 +5,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigurationError, VerifierError } from '../errors';
+import { readRegularFile } from '../fs';
 import { CertificateInfo, checkSignature, checkSignatureFrom, parseCertificates } from './certificate';
 import { goQuote } from './chain';
 import { bytesEqual } from './der';
@@ -17,6 +18,9 @@ export interface TrustStoreProvider {
   /** Certificates of the named store; throws ConfigurationError('INVALID_TRUST_STORE') if missing/invalid/empty. */
   getCertificates(type: TrustStoreType, name: string): Promise<CertificateInfo[]>;
 }
+
+/** A trust-store certificate file larger than this is refused (a PEM bundle of many roots is far smaller). */
+const MAX_CERTIFICATE_FILE_BYTES = 8 * 1024 * 1024;
 
 function storeError(message: string, cause?: unknown): never {
   throw new ConfigurationError('INVALID_TRUST_STORE', message, cause === undefined ? undefined : { cause });
@@ -133,12 +137,10 @@ export class DirectoryTrustStore extends CachingTrustStore {
       if (!ent.isFile() || ent.isSymbolicLink()) {
         storeError(`trusted certificate ${ent.name} in trust store ${name} of type ${type} is not a regular file (directories or symlinks are not supported)`);
       }
-      let content: Buffer;
-      try {
-        content = await fs.promises.readFile(path.join(dir, ent.name));
-      } catch (e) {
-        storeError(`failed to read the trusted certificate ${ent.name} in trust store ${name} of type ${type}: ${(e as Error).message}`, e);
-      }
+      // Opened non-blocking and checked on the descriptor: a file swapped for a FIFO or a device
+      // after the listing is refused, never waited on.
+      const content = await readRegularFile(path.join(dir, ent.name), MAX_CERTIFICATE_FILE_BYTES, (why, cause) =>
+        new ConfigurationError('INVALID_TRUST_STORE', `failed to read the trusted certificate ${ent.name} in trust store ${name} of type ${type}: ${why}`, cause === undefined ? undefined : { cause }));
       out.push(...loadFile(content, ent.name, type, name));
     }
     if (out.length < 1) storeError(`no x509 certificates were found in trust store ${goQuote(name)} of type ${goQuote(type)}`);
