@@ -175,7 +175,9 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
         trustPolicy: policyText,
         trustStores: new DirectoryTrustStore(values['trust-store'] as string),
         // the engine's signal for the source aborts with ours (we are its only caller) or at its own deadline
-        sourceFor: (ref, ctx) => buildSource(ref, { ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal: ctx?.signal ?? signal, deadline: ctx?.deadline }),
+        sourceFor: (ref, ctx) => buildSource(ref, {
+          ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal: ctx?.signal ?? signal, deadline: ctx?.deadline,
+        }),
         // the engine's own deadline just after ours, so that --timeout is what the user sees
         verificationTimeoutMs: timeout.ms + 1000,
         signerClient: sdkSignerRevocationClient(),
