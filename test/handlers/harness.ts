@@ -66,6 +66,41 @@ export function hookEvent(revisionArn = REVISION_ARN, extra: Record<string, unkn
   };
 }
 
+/** The task and cluster of {@link taskEvent}. */
+export const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/demo-cluster/0f2e7a55a2a54a33b0c1b1f5ff3f1d8e';
+export const CLUSTER = 'arn:aws:ecs:us-east-1:123456789012:cluster/demo-cluster';
+
+/** An EventBridge "ECS Task State Change" event (RUNNING) with these containers (name `c<i>` unless given). */
+export function taskEvent(containers: Array<Record<string, unknown>>): Record<string, unknown> {
+  return {
+    'version': '0',
+    'id': '3317b2af-7005-947d-b652-f55e762e571a',
+    'detail-type': 'ECS Task State Change',
+    'source': 'aws.ecs',
+    'account': '123456789012',
+    'time': '2026-01-01T00:00:00Z',
+    'region': 'us-east-1',
+    'resources': [TASK],
+    'detail': {
+      clusterArn: CLUSTER,
+      taskArn: TASK,
+      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/demo:3',
+      group: 'service:demo-service',
+      launchType: 'FARGATE',
+      lastStatus: 'RUNNING',
+      desiredStatus: 'RUNNING',
+      version: 3,
+      containers: containers.map((c, i) => ({
+        containerArn: `arn:aws:ecs:us-east-1:123456789012:container/demo-cluster/x/${i}`,
+        name: `c${i}`,
+        lastStatus: 'RUNNING',
+        taskArn: TASK,
+        ...c,
+      })),
+    },
+  };
+}
+
 export function context(remainingMs = 60_000): { functionName: string; awsRequestId: string; getRemainingTimeInMillis(): number } {
   const end = Date.now() + remainingMs;
   return { getRemainingTimeInMillis: () => Math.max(0, end - Date.now()), functionName: 'test-verifier', awsRequestId: 'req-1' };

@@ -4,7 +4,7 @@
  * spelling of the registry host must select the exact statement, so the hook refuses and the audit
  * reports a rejection — never "verified" because a spelling fell through to `*`.
  */
-import { context, hookEvent, REVISION_ARN, startHarness, Harness } from './harness';
+import { context, hookEvent, REVISION_ARN, startHarness, Harness, taskEvent } from './harness';
 import { loadHandler } from '../support/handler-bundle';
 import { makeChain } from '../support/pki';
 import { captureStdout, Captured } from '../support/stdout-capture';
@@ -52,27 +52,6 @@ function spellings(): string[] {
   return [`127.0.0.1:${port}`, `127.1:${port}`, `0x7f.0.0.1:${port}`, `2130706433:${port}`, `127.0.0.1.:${port}`, `127.0.0.1:0${port}`, `0177.0.0.01:${port}`];
 }
 
-function taskEvent(image: string, imageDigest: string): Record<string, unknown> {
-  const task = 'arn:aws:ecs:us-east-1:123456789012:task/demo-cluster/0f2e7a55a2a54a33b0c1b1f5ff3f1d8e';
-  return {
-    'version': '0',
-    'id': '3317b2af-7005-947d-b652-f55e762e571a',
-    'detail-type': 'ECS Task State Change',
-    'source': 'aws.ecs',
-    'account': '123456789012',
-    'time': '2026-01-01T00:00:00Z',
-    'region': 'us-east-1',
-    'resources': [task],
-    'detail': {
-      clusterArn: 'arn:aws:ecs:us-east-1:123456789012:cluster/demo-cluster',
-      taskArn: task,
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      containers: [{ name: 'app', image, imageDigest, lastStatus: 'RUNNING', taskArn: task }],
-    },
-  };
-}
-
 test('the hook refuses the image under every spelling of its registry host', async () => {
   configure(h.registry.host);
   for (const host of spellings()) {
@@ -96,7 +75,7 @@ test('the audit reports a rejection, never "verified", under every spelling', as
   configure(h.registry.host);
   for (const host of spellings()) {
     out.lines.length = 0;
-    await audit(taskEvent(`${host}/app/signed:latest`, h.signedDigest), context());
+    await audit(taskEvent([{ name: 'app', image: `${host}/app/signed:latest`, imageDigest: h.signedDigest }]), context());
     const verdict = out.verdicts()[0];
     expect({ host, status: verdict?.status, statement: verdict?.policyStatement }).toEqual({ host, status: 'failed', statement: 'release' });
   }

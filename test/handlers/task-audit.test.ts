@@ -4,7 +4,7 @@
  */
 import * as http from 'http';
 import * as net from 'net';
-import { context, Harness, startHarness } from './harness';
+import { CLUSTER, context, Harness, startHarness, TASK, taskEvent } from './harness';
 import { loadHandler } from '../support/handler-bundle';
 import { pushImage } from '../support/push';
 import { ReferrersServer, startReferrersServer } from '../support/registry';
@@ -14,39 +14,6 @@ let h: Harness;
 let audit: (event: unknown, ctx?: unknown) => Promise<any>;
 let verify: (event: unknown, ctx?: unknown) => Promise<any>;
 let out: Captured;
-
-const TASK = 'arn:aws:ecs:us-east-1:123456789012:task/demo-cluster/0f2e7a55a2a54a33b0c1b1f5ff3f1d8e';
-const CLUSTER = 'arn:aws:ecs:us-east-1:123456789012:cluster/demo-cluster';
-
-function taskEvent(containers: Array<Record<string, unknown>>): Record<string, unknown> {
-  return {
-    'version': '0',
-    'id': '3317b2af-7005-947d-b652-f55e762e571a',
-    'detail-type': 'ECS Task State Change',
-    'source': 'aws.ecs',
-    'account': '123456789012',
-    'time': '2026-01-01T00:00:00Z',
-    'region': 'us-east-1',
-    'resources': [TASK],
-    'detail': {
-      clusterArn: CLUSTER,
-      taskArn: TASK,
-      taskDefinitionArn: 'arn:aws:ecs:us-east-1:123456789012:task-definition/demo:3',
-      group: 'service:demo-service',
-      launchType: 'FARGATE',
-      lastStatus: 'RUNNING',
-      desiredStatus: 'RUNNING',
-      version: 3,
-      containers: containers.map((c, i) => ({
-        containerArn: `arn:aws:ecs:us-east-1:123456789012:container/demo-cluster/x/${i}`,
-        name: `c${i}`,
-        lastStatus: 'RUNNING',
-        taskArn: TASK,
-        ...c,
-      })),
-    },
-  };
-}
 
 function split(ref: string): { image: string; imageDigest: string } {
   const [name, digest] = ref.split('@');
