@@ -77,6 +77,9 @@ async function ociLayoutPart(): Promise<void> {
     trustPolicy: trustPolicy(scope),
     trustStores: new InMemoryTrustStore({ 'signingAuthority:aws-signer-ts': chain.rootPem }),
     sourceFor: () => new OciLayoutSource(dir, { scope }),
+    // The demo's AWS-Signer-shaped chain ends in a locally generated root, not AWS's: profile ARNs
+    // only match chains ending in an AWS Signer root, so the demo names its root as one.
+    awsSignerRoots: [chain.chainDer[chain.chainDer.length - 1]],
     // Offline: answer GetRevocationStatus locally with "nothing revoked".
     signerClient: { getRevocationStatus: async () => ({ revokedEntities: [] }) },
   });
@@ -152,6 +155,8 @@ async function hookPart(): Promise<void> {
       writeFileSync(configPath, JSON.stringify({
         version: 1, mode, trustPolicy: trustPolicy(`${registry.host}/${repo}`),
         trustStores: { 'signingAuthority:aws-signer-ts': chain.rootPem },
+        // demo/test only: the locally generated root stands in for the AWS Signer root
+        extraAwsSignerRootsPem: chain.rootPem,
         plainHttpRegistries: [registry.host], metricsNamespace: 'SignedImagesDemo',
         // The demo's unsigned image will never be signed: answer at once instead of waiting for
         // asynchronous signing (EcsAdmissionHook's signatureWait, 2 minutes by default).
