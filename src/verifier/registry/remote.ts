@@ -4,7 +4,7 @@
  * timeouts. Plain HTTP only for explicitly listed loopback registries.
  */
 import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError, VerifierError, isVerifierError } from '../errors';
-import { digestOf, formatReference, parseDigest, repositoryScope, verifyContent } from '../reference';
+import { canonicalRegistryHost, digestOf, formatReference, parseDigest, repositoryScope, verifyContent } from '../reference';
 import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
 import { linkSignals } from './abort';
 import { CredentialProvider, RegistryCredentials, parseChallenge } from './auth';
@@ -161,13 +161,22 @@ export class RemoteRepository implements ArtifactSource {
     this.repository = target.repository;
     this.scope = repositoryScope({ registry: this.registry, repository: this.repository });
     this.opts = options;
-    const plain = (options.plainHttpRegistries ?? []).map((h) => h.toLowerCase());
+    // Both sides in canonical form: a listed `LOCALHOST:5000` or `127.1:5000` names the same registry
+    // as a reference spelled either way (the reference's host is canonical already).
+    const canonical = (h: string): string => {
+      try {
+        return canonicalRegistryHost(h);
+      } catch {
+        return h.toLowerCase();
+      }
+    };
+    const plain = (options.plainHttpRegistries ?? []).map(canonical);
     for (const h of plain) {
       if (!isLoopbackHost(h)) {
         throw new ConfigurationError('INVALID_OPTIONS', `plain HTTP is only allowed for loopback registries, not ${JSON.stringify(h)}`);
       }
     }
-    const usePlain = plain.includes(this.registry.toLowerCase()) && isLoopbackHost(this.registry);
+    const usePlain = plain.includes(canonical(this.registry)) && isLoopbackHost(canonical(this.registry));
     this.base = `${usePlain ? 'http' : 'https'}://${this.registry}`;
     this.origin = new URL(this.base).origin;
     this.session = (options.authSessions ?? defaultAuthSessions).get(options.credentials, this.origin, this.repository);

@@ -188,6 +188,14 @@ describe('real registry: every spelling of the host selects the exact statement'
     }
   });
 
+  test('plainHttpRegistries entries are compared in canonical form too', async () => {
+    const v = verifier(registry.host, [`127.1:${port}`]);
+    const verdict = await v.verify(`2130706433:${port}/shop/api@${digest}`);
+    // reached the registry over plain HTTP (a definitive verdict), not an HTTPS connection failure
+    expect(verdict).toMatchObject({ status: 'failed', policyStatement: 'release' });
+    expect(verdict.error?.code).toBe('UNTRUSTED_CERTIFICATE');
+  });
+
   test('a port spelled with leading zeros is the same registry; :443 of an HTTPS host is dropped', async () => {
     const v = verifier(registry.host, [registry.host]);
     const verdict = await v.verify(`127.0.0.1:0${port}/shop/api@${digest}`);

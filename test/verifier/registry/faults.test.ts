@@ -152,10 +152,10 @@ describe('retries, throttling and timeouts', () => {
   }, 10000);
 
   test('404 and other definitive answers are not retried', async () => {
-    const before = srv.requestCount();
     const e = await caught(repo({ retry: { maxAttempts: 5 } }).resolve(parseReference(`${srv.host}/app:missing`)));
     expect(e.code).toBe('NOT_FOUND');
-    expect(srv.requestCount() - before).toBe(1);
+    // counted by path: a straggler of an earlier test (a held request ending late) must not count
+    expect(srv.requests().filter((l) => l.endsWith('/manifests/missing'))).toHaveLength(1);
   });
 
   test('the bounded agent keeps connections at most maxSocketsPerHost under concurrency', async () => {
