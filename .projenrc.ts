@@ -40,6 +40,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     mavenArtifactId: 'cdk-signed-images',
   },
   tsconfigDevFile: 'tsconfig.dev.json',
+  // package.json "files" (below) decides what is published; no .npmignore.
+  npmignoreEnabled: false,
   bin: { 'cdk-signed-images': 'assets/cli/cli.js' },
   jestOptions: {
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
@@ -67,8 +69,23 @@ new JsonFile(project, 'test/tsconfig.json', {
 project.eslint?.addOverride({ files: ['src/verifier/**/*.ts', 'test/**/*.ts'], rules: { 'no-bitwise': 'off' } });
 project.eslint?.addOverride({ files: ['test/**/*.ts'], rules: { '@stylistic/max-len': ['error', { code: 250, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreComments: true }] } });
 
-// Keep demo output, benchmarks and dev notes out of the npm package.
-project.npmignore?.exclude('/.demo/', '/bench/', '/examples/', '/docs/', '/test-reports/', '/scripts/', '/.ci/');
+// The npm package is an allowlist (package.json "files"), not .npmignore, so stray files in the working
+// tree are never published. npm adds package.json itself. README links to docs/ and examples/ must
+// resolve inside the package: ship what it links to. test/packaging.test.ts asserts the tarball's exact
+// file list and that every README link resolves in it; extend both together.
+project.package.addField('files', [
+  'lib/**/*.js',
+  'lib/**/*.d.ts',
+  '.jsii',
+  'assets/cli/cli.js',
+  'assets/handlers/*/index.js',
+  'assets/**/THIRD_PARTY_NOTICES.md',
+  'API.md',
+  'README.md',
+  'LICENSE',
+  'docs/runtime-enforcement.md',
+  'examples/app.ts',
+]);
 
 // jsii prints a red Node 20 end-of-life banner on every run; it is only a warning.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
