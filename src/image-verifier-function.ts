@@ -2,8 +2,9 @@ import { createHash } from 'crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,7 +13,7 @@ import { Construct, IConstruct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, HANDLER_NAME, METRIC } from './handlers/config';
 import type { HandlerConfig } from './handlers/config';
 import { internalsOf } from './private/verifier-internals';
-import { TrustPolicy } from './trust-policy';
+import { TrustPolicy, TrustPolicyStatement, VerificationLevel } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
 import { canonicalScope, parseEcrRegistry } from './verifier/reference';
 
@@ -76,10 +77,11 @@ export interface ImageVerifierFunctionProps {
   readonly exemptions?: string[];
 
   /**
-   * ECR repositories the function may pull manifests and signatures from.
-   * @default - derived from the trust policy's registry scopes when they are all literal ECR
-   * repository URIs; otherwise (a `*` scope or a deploy-time token scope) `*`, because the
-   * repositories cannot be known at synth time
+   * ECR repositories the function may pull manifests and signatures from (replaces the derived set).
+   * @default - the repositories the trust policy's statements carry (`TrustPolicy.fromSigningProfiles`
+   * with `SignedRegistry`s, or a statement's `repositories`) plus those its literal ECR scopes name;
+   * `*` (with a synth warning) only when a scope is `*` or a deploy-time token that is none of the
+   * statement's repositories
    */
   readonly repositories?: ecr.IRepository[];
 
@@ -138,6 +140,49 @@ export interface ImageVerifierFunctionProps {
    * @default - Lambda's default log group, `/aws/lambda/<function name>`
    */
   readonly logGroup?: logs.ILogGroup;
+
+  /**
+   * VPC to place the function in. The function then reaches AWS and the registries only through that
+   * VPC: its subnets need a NAT route or VPC endpoints for ECR (`ecr.api`, `ecr.dkr`), S3 (gateway,
+   * for ECR blob downloads), ECS (admission hook, `stopTask`), SNS (audit topic), and a route to
+   * AWS Signer's `data-signer` host for revocation checks (see "Running in a VPC" in
+   * docs/runtime-enforcement.md). The role gets the `AWSLambdaVPCAccessExecutionRole` managed
+   * policy (ENI permissions), as with any `lambda.Function` in a VPC.
+   * @default - not in a VPC (Lambda's own network, with internet access)
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Subnets of `vpc` the function's network interfaces are placed in. Requires `vpc`. Public
+   * subnets are refused unless `allowPublicSubnet` is set (a Lambda function gets no public IP
+   * there, so it cannot reach the internet).
+   * @default - the VPC's default selection (its private subnets)
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the function's network interfaces. Requires `vpc`. They must allow outbound
+   * HTTPS (TCP 443) to the VPC endpoints (or NAT) and the S3 prefix list.
+   * @default - a new security group allowing all outbound traffic
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Allow `vpcSubnets` to select public subnets. Requires `vpc`. A Lambda function in a public
+   * subnet has no internet access: only VPC endpoints reach it.
+   * @default false
+   */
+  readonly allowPublicSubnet?: boolean;
+
+  /**
+   * Instruction set of the function. The bundled handlers are plain JavaScript (no native modules;
+   * the AWS SDK comes from the Lambda runtime), so both architectures run the same code. arm64
+   * (Graviton) costs about 20% less per GB-second than x86_64 at the same memory size. Set
+   * `lambda.Architecture.X86_64` in a region or partition that does not offer arm64 Lambda
+   * functions.
+   * @default lambda.Architecture.ARM_64
+   */
+  readonly architecture?: lambda.Architecture;
 }
 
 const DEFAULT_NAMESPACE = DEFAULT_METRICS_NAMESPACE;
@@ -146,6 +191,7 @@ const ENV_LIMIT_BYTES = 4096;
 const ENV_RESERVED_BYTES = 512;
 /** Estimated length of one deploy-time token once CloudFormation resolves it (an ARN or a URI). */
 const TOKEN_ESTIMATE = 128;
+const ECR_PULL_ON_ANY_REPOSITORY_WARNING = 'cdk-signed-images:ImageVerifierFunction.ecrPullOnAnyRepository';
 const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;
 
 /**
@@ -157,9 +203,10 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;
  * `{ "images": [...] }` it returns one verdict per image.
  *
  * Permissions: ECR pull (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
- * `ecr:BatchCheckLayerAvailability`) on the repositories, `ecr:GetAuthorizationToken` on `*` (the
- * action has no resource), `signer:GetRevocationStatus` on `*` (its resources are signing jobs and
- * profiles of whoever signed the image, unknown at synth).
+ * `ecr:BatchCheckLayerAvailability`) on the trust policy's repositories (see the `repositories`
+ * prop; `*` only for a `*` or unmappable scope, with a synth warning), `ecr:GetAuthorizationToken`
+ * on `*` (the action has no resource), `signer:GetRevocationStatus` on `*` (its resources are the
+ * signing jobs and profiles of whoever signed the image, known only from each signature).
  */
 export class ImageVerifierFunction extends lambda.Function {
   /** The alarm on rejected images, when `rejectionAlarm` is set. */
@@ -186,6 +233,7 @@ export class ImageVerifierFunction extends lambda.Function {
       checkEnvironmentSize(scope, { ...env, TRUST_POLICY: JSON.stringify(policyDoc) });
     }
     const fullConfig: HandlerConfig = { ...config, ...(policyHasTokens ? {} : { trustPolicy: policyDoc }) };
+    checkPlacement(scope, id, props);
 
     super(scope, id, {
       runtime: props.runtime ?? lambda.Runtime.NODEJS_22_X,
@@ -195,10 +243,15 @@ export class ImageVerifierFunction extends lambda.Function {
       memorySize: props.memorySize ?? 512,
       environment: Object.keys(env).length > 0 ? env : undefined,
       logGroup: props.logGroup,
+      architecture: props.architecture ?? lambda.Architecture.ARM_64,
+      vpc: props.vpc,
+      vpcSubnets: props.vpcSubnets,
+      securityGroups: props.securityGroups,
+      allowPublicSubnet: props.allowPublicSubnet,
       description: `cdk-signed-images: ${handlerName} (Notary Project signature verification)`,
     });
     this.metricsNamespace = namespace;
-    this.grantVerification(props, policyDoc);
+    this.grantVerification(props);
 
     if (props.rejectionAlarm) {
       this.rejectionAlarm = this.metricRejected().createAlarm(this, 'RejectionAlarm', {
@@ -270,10 +323,21 @@ export class ImageVerifierFunction extends lambda.Function {
     });
   }
 
-  private grantVerification(props: ImageVerifierFunctionProps, policyDoc: any): void {
-    const repositoryArns = props.repositories
-      ? props.repositories.map((r) => r.repositoryArn)
-      : repositoryArnsFromScopes(this, policyDoc);
+  private grantVerification(props: ImageVerifierFunctionProps): void {
+    let repositoryArns: string[];
+    if (props.repositories) {
+      repositoryArns = props.repositories.map((r) => r.repositoryArn);
+    } else {
+      const derived = repositoryArnsFromScopes(this, props.trustPolicy.statements);
+      repositoryArns = derived.arns;
+      if (derived.unmapped.length > 0) {
+        Annotations.of(this).addWarningV2(ECR_PULL_ON_ANY_REPOSITORY_WARNING,
+          'The verifier gets ECR pull (ecr:BatchGetImage, ecr:GetDownloadUrlForLayer, ecr:BatchCheckLayerAvailability) on every '
+          + `repository ("*") because ${derived.unmapped.join('; ')}. Set the \`repositories\` prop to the ECR repositories the `
+          + 'verifier reads, or build the statement from SignedRegistry (TrustPolicy.fromSigningProfiles(registry), or a statement\'s '
+          + '`repositories`), to grant pull on those repositories only.');
+      }
+    }
     if (repositoryArns.length > 0) {
       this.addToRolePolicy(new iam.PolicyStatement({
         sid: 'PullImagesAndSignatures',
@@ -294,27 +358,43 @@ export class ImageVerifierFunction extends lambda.Function {
   }
 }
 
-/** ECR repository ARNs of the policy's scopes; `['*']` when a scope is `*` or a token. */
-function repositoryArnsFromScopes(scope: IConstruct, policyDoc: any): string[] {
+/**
+ * ECR repository ARNs the verifier needs for the statements' scopes: the statements' own
+ * `repositories`, the repository of each scope that is one of their URIs, and the ARN of each
+ * literal ECR scope. `arns` is `['*']` when a scope is `*` or a token that is no repository's URI
+ * (`unmapped` then says which and why). Statements at level `skip` need no pull.
+ */
+function repositoryArnsFromScopes(scope: IConstruct, statements: TrustPolicyStatement[]): { arns: string[]; unmapped: string[] } {
   const stack = Stack.of(scope);
   const arns: string[] = [];
-  for (const statement of policyDoc?.trustPolicies ?? []) {
-    if (statement?.signatureVerification?.level === 'skip') continue;
-    for (const s of statement.registryScopes ?? []) {
-      if (s === '*' || Token.isUnresolved(s)) return ['*'];
+  const unmapped: string[] = [];
+  const add = (arn: string) => { if (!arns.includes(arn)) arns.push(arn); };
+  for (const statement of statements) {
+    if ((statement.level ?? VerificationLevel.STRICT).name === VerificationLevel.SKIP.name) continue;
+    const repositories = statement.repositories ?? [];
+    for (const repository of repositories) add(repository.repositoryArn);
+    for (const s of statement.registryScopes) {
+      if (repositories.some((r) => r.repositoryUri === s)) continue;
+      if (s === '*') {
+        unmapped.push(`trust policy statement "${statement.name}" has the scope "*"`);
+        continue;
+      }
+      if (Token.isUnresolved(s)) {
+        unmapped.push(`a registry scope of trust policy statement "${statement.name}" is a deploy-time token that is not the repositoryUri of one of the statement's \`repositories\``);
+        continue;
+      }
       // The scope in canonical form (any letter case, trailing dot, :443, FIPS or dual-stack name of
       // an ECR registry): the runtime matches images in that form, so IAM must cover it too.
       const c = canonicalScope(s);
       const slash = c.indexOf('/');
       const registry = slash > 0 ? parseEcrRegistry(c.slice(0, slash)) : undefined;
       if (!registry) continue; // not ECR: no IAM needed
-      const arn = stack.formatArn({
+      add(stack.formatArn({
         service: 'ecr', account: registry.accountId, region: registry.region, resource: 'repository', resourceName: c.slice(slash + 1), arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
-      });
-      if (!arns.includes(arn)) arns.push(arn);
+      }));
     }
   }
-  return arns;
+  return unmapped.length > 0 ? { arns: ['*'], unmapped } : { arns, unmapped };
 }
 
 function buildConfig(
@@ -359,6 +439,26 @@ function buildConfig(
     ...extra,
   };
   return { config: JSON.parse(JSON.stringify(config)), environment: {} };
+}
+
+/**
+ * VPC and architecture props, checked before `lambda.Function` sees them so the error names this
+ * construct and every problem at once. `lambda.Function` applies the same VPC rules (and refuses
+ * public subnets without `allowPublicSubnet`); `allowPublicSubnet` without a VPC, which it ignores,
+ * is refused here too, as is an architecture Lambda does not run.
+ */
+function checkPlacement(scope: IConstruct, id: string, props: ImageVerifierFunctionProps): void {
+  const errors: string[] = [];
+  if (!props.vpc) {
+    if (props.securityGroups !== undefined) errors.push('securityGroups requires vpc');
+    if (props.vpcSubnets !== undefined) errors.push('vpcSubnets requires vpc');
+    if (props.allowPublicSubnet !== undefined) errors.push('allowPublicSubnet requires vpc');
+  }
+  const arch = props.architecture;
+  if (arch !== undefined && arch.name !== lambda.Architecture.ARM_64.name && arch.name !== lambda.Architecture.X86_64.name) {
+    errors.push(`architecture must be ARM_64 or X86_64, got "${arch.name}"`);
+  }
+  if (errors.length > 0) throw new SignedImagesValidationError(`${id}: ${errors.join('; ')}`, scope);
 }
 
 /** Throws when the environment would exceed Lambda's 4 KB limit (token lengths estimated). */
