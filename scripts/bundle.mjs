@@ -117,7 +117,7 @@ export function renderNotices(bundleName, bundleFile, packages) {
   const texts = new Map(); // text -> { id, users: [] }
   for (const p of packages) {
     for (const f of p.files) {
-      if (!texts.has(f.text)) texts.set(f.text, { id: texts.size + 1, kind: f.name, users: [] });
+      if (!texts.has(f.text)) texts.set(f.text, { id: texts.size + 1, users: [] });
       texts.get(f.text).users.push(`${p.name}@${p.version} (${f.name})`);
     }
   }
@@ -149,10 +149,14 @@ export function renderNotices(bundleName, bundleFile, packages) {
 /** Bundles everything and writes the notices; returns `[{ name, outfile, packages }]`. */
 export async function bundleAll(root = ROOT) {
   const jobs = bundleJobs(root);
-  const results = await Promise.all(jobs.map(async (job) => {
+  // allSettled: one entry point failing to build must not abort the others mid-write.
+  const settled = await Promise.allSettled(jobs.map(async (job) => {
     const result = await build({ ...job.options, metafile: true, absWorkingDir: root });
     return { ...job, packages: bundledPackages(result.metafile, root) };
   }));
+  const failed = settled.filter((s) => s.status === 'rejected');
+  if (failed.length > 0) throw failed[0].reason;
+  const results = settled.map((s) => s.value);
   const problems = results.flatMap((r) => licenseProblems(r.packages).map((p) => `${r.name}: ${p}`));
   if (problems.length > 0) throw new Error(`third-party license check failed:\n  ${problems.join('\n  ')}`);
   for (const r of results) {
