@@ -453,14 +453,22 @@ class StackSigningConfiguration extends Construct {
 
   private warnAboutOtherConfigurations(): void {
     const stack = Stack.of(this);
-    if (Token.isUnresolved(stack.account) || Token.isUnresolved(stack.region)) return;
     for (const other of this.node.root.node.findAll()) {
       if (other === this || !(other as any)[CONFIGURATION_MARKER]) continue;
       const otherStack = Stack.of(other);
-      if (otherStack.account !== stack.account || otherStack.region !== stack.region) continue;
-      const message = (peer: Stack) => `Stack ${peer.node.path} also creates an AWS::ECR::SigningConfiguration for account `
-        + `${stack.account} in ${stack.region}. The signing configuration is registry-wide (one per account and region): `
-        + 'the stack deployed last replaces the other\'s rules. Put every SignedRegistry of this environment in one stack.';
+      const account = Token.compareStrings(stack.account, otherStack.account);
+      const region = Token.compareStrings(stack.region, otherStack.region);
+      // Literal and different in either: never the same registry.
+      if (account === TokenComparison.DIFFERENT || region === TokenComparison.DIFFERENT) continue;
+      const known = account === TokenComparison.SAME && region === TokenComparison.SAME
+        && !Token.isUnresolved(stack.account) && !Token.isUnresolved(stack.region);
+      const message = (peer: Stack) => (known
+        ? `Stack ${peer.node.path} also creates an AWS::ECR::SigningConfiguration for account ${stack.account} in ${stack.region}.`
+        : `Stack ${peer.node.path} also creates an AWS::ECR::SigningConfiguration, and the two stacks may be deployed to the same `
+          + 'account and region (at least one of them has no explicit env account and region, so they are only known at deployment).')
+        + ' The signing configuration is registry-wide (one per account and region): the stack deployed last replaces the other\'s '
+        + 'rules. Put every SignedRegistry of an environment in one stack'
+        + (known ? '.' : ', or give both stacks an explicit env with different account or region.');
       Annotations.of(this).addWarningV2(DUPLICATE_CONFIGURATION_WARNING, message(otherStack));
       Annotations.of(other).addWarningV2(DUPLICATE_CONFIGURATION_WARNING, message(stack));
     }

@@ -284,17 +284,58 @@ describe('one signing configuration per stack', () => {
     Annotations.fromStack(otherRegion).hasNoWarning('*', Match.stringLikeRegexp('also creates'));
   });
 
-  test('no warning for env-agnostic stacks or stacks without managed signing', () => {
+  test('warns when two env-agnostic stacks each create a configuration (they may share an environment)', () => {
     const app = new App();
     const a = newStack({}, app, 'A');
     const b = newStack({}, app, 'B');
-    const c = newStack(ENV, app, 'C');
-    const d = newStack(ENV, app, 'D');
     new SignedRegistry(a, 'Registry');
     new SignedRegistry(b, 'Registry');
-    new SignedRegistry(c, 'Registry');
+    const maybe = (peer: string) => Match.stringLikeRegexp(`Stack ${peer} also creates an AWS::ECR::SigningConfiguration, and the two stacks may be deployed to the same account and region.*no explicit env.*registry-wide.*explicit env with different account or region`);
+    Annotations.fromStack(a).hasWarning('/A/SignedImagesSigningConfiguration', maybe('B'));
+    Annotations.fromStack(b).hasWarning('/B/SignedImagesSigningConfiguration', maybe('A'));
+  });
+
+  test('warns when one stack is env-agnostic and the other has an explicit env, in either order', () => {
+    for (const agnosticFirst of [true, false]) {
+      const app = new App();
+      const [x, y] = agnosticFirst
+        ? [newStack({}, app, 'Agnostic'), newStack(ENV, app, 'Explicit')]
+        : [newStack(ENV, app, 'Explicit'), newStack({}, app, 'Agnostic')];
+      new SignedRegistry(x, 'Registry');
+      new SignedRegistry(y, 'Registry');
+      const agnostic = agnosticFirst ? x : y;
+      const explicit = agnosticFirst ? y : x;
+      Annotations.fromStack(agnostic).hasWarning('*', Match.stringLikeRegexp('Stack Explicit also creates .*may be deployed to the same account and region'));
+      Annotations.fromStack(explicit).hasWarning('*', Match.stringLikeRegexp('Stack Agnostic also creates .*may be deployed to the same account and region'));
+    }
+  });
+
+  test('partly explicit env: a literal account or region that differs rules the overlap out; a shared one does not', () => {
+    const app = new App();
+    const accountOnlyA = newStack({ account: '111111111111' }, app, 'AccountOnlyA');
+    const accountOnlyOther = newStack({ account: '222222222222' }, app, 'AccountOnlyOther');
+    const regionOnly = newStack({ region: 'eu-west-1' }, app, 'RegionOnly');
+    const explicitUsEast = newStack({ account: '111111111111', region: 'us-east-1' }, app, 'ExplicitUsEast');
+    for (const s of [accountOnlyA, accountOnlyOther, regionOnly, explicitUsEast]) new SignedRegistry(s, 'Registry');
+    const warningsOf = (s: Stack) => Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('also creates'))
+      .map((w) => String(w.entry.data).match(/^Stack (\S+)/)![1]).sort();
+    // 111… vs 222…: different accounts. RegionOnly (eu-west-1) vs ExplicitUsEast (us-east-1): different regions.
+    expect(warningsOf(accountOnlyA)).toEqual(['ExplicitUsEast', 'RegionOnly']);
+    expect(warningsOf(accountOnlyOther)).toEqual(['RegionOnly']);
+    expect(warningsOf(regionOnly)).toEqual(['AccountOnlyA', 'AccountOnlyOther']);
+    expect(warningsOf(explicitUsEast)).toEqual(['AccountOnlyA']);
+  });
+
+  test('no warning for a single env-agnostic stack, or a stack without managed signing', () => {
+    const app = new App();
+    const a = newStack({}, app, 'A');
+    const c = newStack(ENV, app, 'C');
+    const d = newStack({}, app, 'D');
+    new SignedRegistry(a, 'Registry');
+    new SignedRegistry(a, 'Registry2', { repositoryName: 'second' });
+    new SignedRegistry(c, 'Registry', { managedSigning: false });
     new SignedRegistry(d, 'Registry', { managedSigning: false });
-    for (const s of [a, b, c, d]) {
+    for (const s of [a, c, d]) {
       Annotations.fromStack(s).hasNoWarning('*', Match.stringLikeRegexp('also creates'));
     }
   });
