@@ -210,3 +210,42 @@ describe('ImageVerifierFunction', () => {
     expect(fn.metricVerifyDuration().statistic).toBe('Average');
   });
 });
+
+describe('ImageVerifierFunction architecture', () => {
+  test('default arm64; X86_64 on request', () => {
+    const s = stack();
+    const arm = new ImageVerifierFunction(s, 'Arm', { trustPolicy: literalPolicy() });
+    const x86 = new ImageVerifierFunction(s, 'X86', { trustPolicy: literalPolicy(), architecture: lambda.Architecture.X86_64 });
+    const resources = Template.fromStack(s).toJSON().Resources;
+    expect(resources[s.getLogicalId(arm.node.defaultChild as lambda.CfnFunction)].Properties.Architectures).toEqual(['arm64']);
+    expect(resources[s.getLogicalId(x86.node.defaultChild as lambda.CfnFunction)].Properties.Architectures).toEqual(['x86_64']);
+    expect(arm.architecture).toBe(lambda.Architecture.ARM_64);
+  });
+
+  test('an architecture Lambda does not run is a validation error', () => {
+    const s = stack();
+    for (const name of ['riscv64', 'ARM64', 'x86-64', '']) {
+      expect(() => new ImageVerifierFunction(s, `Bad${name}`, { trustPolicy: literalPolicy(), architecture: lambda.Architecture.custom(name) }))
+        .toThrow(/architecture must be ARM_64 or X86_64/);
+    }
+    // A custom object naming a real architecture is accepted.
+    expect(() => new ImageVerifierFunction(s, 'Custom', { trustPolicy: literalPolicy(), architecture: lambda.Architecture.custom('arm64') })).not.toThrow();
+  });
+
+  test('the bundled handlers hold no native code, so arm64 and x86_64 run the same bundle', () => {
+    const root = path.join(__dirname, '..', 'assets', 'handlers');
+    const builtins = new Set(require('module').builtinModules as string[]);
+    for (const name of ['verify', 'admission-hook', 'task-audit']) {
+      const code = readFileSync(path.join(root, name, 'index.js'), 'utf8');
+      const required = [...code.matchAll(/require\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]);
+      expect(required.length).toBeGreaterThan(0);
+      for (const mod of required) {
+        // Node.js built-ins and the AWS SDK v3 clients the Lambda runtime provides (pure JavaScript).
+        const ok = builtins.has(mod.replace(/^node:/, '')) || /^@aws-sdk\/client-[a-z0-9-]+$/.test(mod);
+        expect(`${name}: ${mod} ${ok ? 'ok' : 'not a built-in or runtime SDK client'}`).toBe(`${name}: ${mod} ok`);
+      }
+      // No native addon loading of any kind.
+      expect(code).not.toMatch(/process\.dlopen|\.node["'`]\)|node-gyp-build|require\(["'`]bindings["'`]\)/);
+    }
+  });
+});
