@@ -6,6 +6,7 @@ import {
   DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_METRICS_NAMESPACE, DEFAULT_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME,
 } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
+import { checkServiceImages } from './private/scope-check';
 import { withInternals } from './private/verifier-internals';
 import { TrustPolicyStatement, VerificationAction, VerificationLevel } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
@@ -139,6 +140,7 @@ export class EcsAdmissionHook extends Construct {
   /** The mode the hook runs in. */
   public readonly mode: AdmissionMode;
   private readonly attached = new Set<ecs.BaseService>();
+  private readonly scopeCheck: { statements: TrustPolicyStatement[]; exemptions: string[]; unpinned: UnpinnedImageAction };
 
   public constructor(scope: Construct, id: string, props: EcsAdmissionHookProps) {
     super(scope, id);
@@ -170,12 +172,30 @@ export class EcsAdmissionHook extends Construct {
         [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
       },
     }));
+    this.scopeCheck = { statements: props.trustPolicy.statements, exemptions: [...(props.exemptions ?? [])], unpinned };
+    // Synth-time scope check of the attached services' images, once the tree is complete (containers
+    // may be added after attachTo). Advisory only: annotations on the services, never an error.
+    let checked = false;
+    this.node.addValidation({
+      validate: () => {
+        if (!checked) {
+          checked = true;
+          for (const service of this.attached) this.checkImages(service);
+        }
+        return [];
+      },
+    });
     for (const service of props.services ?? []) this.attachTo(service);
   }
 
   /**
-   * Attaches the hook to a service at `PRE_SCALE_UP` and lets the function read the service's
-   * revisions (`ecs:DescribeServiceRevisions` on that service only).
+   * Attaches the hook to a service at `PRE_SCALE_UP` and lets the function read service revisions
+   * with `ecs:DescribeServiceRevisions`, granted on the ARNs `service/<cluster>/<name>` and
+   * `service-revision/<cluster>/<name>/*`: `<name>` is the service's `serviceName` when it is a
+   * literal, else `*` (every service of the service's cluster). A name CloudFormation generates is
+   * known only once the service exists, and the service depends on the function (its hook target),
+   * so naming it in the function's policy would be a dependency cycle. Give the service a literal
+   * `serviceName` to scope the grant to that service.
    */
   public attachTo(service: ecs.BaseService): void {
     if (this.attached.has(service)) return;
@@ -197,6 +217,21 @@ export class EcsAdmissionHook extends Construct {
         stack.formatArn({ service: 'ecs', resource: 'service-revision', resourceName: `${cluster}/${literalName ?? '*'}/*` }),
       ],
     }));
+  }
+
+  /** Warns on the service about images this hook's trust policy does not cover, and unpinned images ENFORCE refuses. */
+  private checkImages(service: ecs.BaseService): void {
+    const enforce = this.mode.name === 'ENFORCE';
+    checkServiceImages(service, {
+      owner: `${this.mode.name} admission hook ${this.node.path}`,
+      severity: enforce ? 'refuse' : 'report',
+      consequence: enforce
+        ? 'the service\'s next deployment will be refused (NO_APPLICABLE_TRUST_POLICY)'
+        : 'AUDIT admits it but reports it as Rejected, and ENFORCE would refuse the deployment',
+      refuseUnpinned: enforce && this.scopeCheck.unpinned === UnpinnedImageAction.REJECT,
+      statements: this.scopeCheck.statements,
+      exemptions: this.scopeCheck.exemptions,
+    });
   }
 }
 

@@ -250,6 +250,7 @@ export class ImageVerifierFunction extends lambda.Function {
       allowPublicSubnet: props.allowPublicSubnet,
       description: `cdk-signed-images: ${handlerName} (Notary Project signature verification)`,
     });
+    warnOnIsolatedPlacement(this, props);
     this.metricsNamespace = namespace;
     this.grantVerification(props);
 
@@ -373,8 +374,10 @@ function repositoryArnsFromScopes(scope: IConstruct, statements: TrustPolicyStat
     if ((statement.level ?? VerificationLevel.STRICT).name === VerificationLevel.SKIP.name) continue;
     const repositories = statement.repositories ?? [];
     for (const repository of repositories) add(repository.repositoryArn);
+    // `repositoryUri` builds a new token on each read: compare what the tokens resolve to.
+    const uris = new Set(repositories.map((r) => JSON.stringify(stack.resolve(r.repositoryUri))));
     for (const s of statement.registryScopes) {
-      if (repositories.some((r) => r.repositoryUri === s)) continue;
+      if (uris.has(JSON.stringify(stack.resolve(s)))) continue;
       if (s === '*') {
         unmapped.push(`trust policy statement "${statement.name}" has the scope "*"`);
         continue;
@@ -459,6 +462,27 @@ function checkPlacement(scope: IConstruct, id: string, props: ImageVerifierFunct
     errors.push(`architecture must be ARM_64 or X86_64, got "${arch.name}"`);
   }
   if (errors.length > 0) throw new SignedImagesValidationError(`${id}: ${errors.join('; ')}`, scope);
+}
+
+const ISOLATED_SUBNETS_WARNING = 'cdk-signed-images:ImageVerifierFunction.isolatedSubnets';
+
+/**
+ * Warns when every selected subnet is an isolated subnet of the VPC (no NAT route): VPC endpoints
+ * cover ECR, S3, ECS and SNS, but not AWS Signer's revocation host, registries outside ECR, or the
+ * OCSP/CRL servers of X.509 certificates. Subnets of unknown type (imported by id only) are not judged.
+ */
+function warnOnIsolatedPlacement(fn: lambda.Function, props: ImageVerifierFunctionProps): void {
+  if (!props.vpc) return;
+  const selected = props.vpc.selectSubnets(props.vpcSubnets).subnetIds;
+  const isolated = new Set(props.vpc.isolatedSubnets.map((s) => s.subnetId));
+  if (selected.length === 0 || !selected.every((id) => isolated.has(id))) return;
+  Annotations.of(fn).addWarningV2(ISOLATED_SUBNETS_WARNING,
+    'The image verifier is placed in isolated subnets (no route out of the VPC). Besides VPC endpoints for ECR '
+    + '(ecr.api, ecr.dkr), S3 (gateway, ECR blob downloads), ECS and SNS when used, it needs a route (NAT or '
+    + 'egress-capable subnets) for: AWS Signer revocation checks (GetRevocationStatus on data-signer.<region>.amazonaws.com, '
+    + 'for which no VPC endpoint is known; without it a STRICT statement with AWS Signer identities is inconclusive, '
+    + 'and refused under InconclusiveAction.REJECT), registries outside ECR, and the OCSP/CRL servers of X.509 '
+    + 'signing certificates. See "Running in a VPC" in docs/runtime-enforcement.md.');
 }
 
 /** Throws when the environment would exceed Lambda's 4 KB limit (token lengths estimated). */

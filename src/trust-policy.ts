@@ -1,5 +1,6 @@
 import { X509Certificate } from 'crypto';
 import { Stack, Token } from 'aws-cdk-lib';
+import * as ecr from 'aws-cdk-lib/aws-ecr';
 import { IConstruct } from 'constructs';
 import { SignedImagesValidationError } from './validation-error';
 import { validateTrustPolicy } from './verifier/policy/trust-policy';
@@ -220,6 +221,15 @@ export interface ISigningProfileSource {
 export interface ISignedRepositorySource extends ISigningProfileSource {
   /** URIs of the repositories (`<account>.dkr.ecr.<region>.<suffix>/<name>`). */
   readonly repositoryUris: string[];
+
+  /**
+   * The repositories themselves, in the order of `repositoryUris`. A trust policy built from the
+   * source carries them, so verifiers are granted ECR pull on exactly these repositories even when
+   * their URIs are deploy-time tokens.
+   * @default - none; verifiers are granted pull on the repositories the literal URIs name, and on
+   * `*` when a URI is a token
+   */
+  readonly repositories?: ecr.IRepository[];
 }
 
 const SIGNER_ARN = /^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,64}(\/[a-zA-Z0-9]+)?$/;
@@ -332,6 +342,15 @@ export interface TrustPolicyStatement {
    * @default - none
    */
   readonly trustedIdentities?: TrustedIdentity[];
+
+  /**
+   * The ECR repositories behind `registryScopes`. A verifier using the policy gets ECR pull on
+   * them, and a scope equal to one's `repositoryUri` needs no `*` grant even when the URI is a
+   * deploy-time token. Not written into the trust policy document.
+   * @default - none; verifiers get pull on the repositories literal ECR scopes name, and on `*`
+   * when a scope is `*` or a token
+   */
+  readonly repositories?: ecr.IRepository[];
 }
 
 /** Properties of a `TrustPolicy`. */
@@ -358,7 +377,9 @@ export class TrustPolicy {
    * A strict policy trusting images signed by the given AWS Signer profiles.
    *
    * The scope is the union of the sources' repository URIs when every source names its
-   * repositories (as `SignedRegistry` does), else `*`. The trust store is the AWS Signer root
+   * repositories (as `SignedRegistry` does), else `*`. The statement carries the sources'
+   * repositories, so verifiers get ECR pull on exactly them (no `*`) even when the URIs are
+   * deploy-time tokens. The trust store is the AWS Signer root
    * (GovCloud's when every profile ARN is a literal `arn:aws-us-gov:` ARN).
    *
    * @param sources signing profiles or `SignedRegistry`s
@@ -368,11 +389,15 @@ export class TrustPolicy {
       throw new SignedImagesValidationError('TrustPolicy.fromSigningProfiles needs at least one signing profile');
     }
     const scopes: string[] = [];
+    const repositories: ecr.IRepository[] = [];
     let everySourceHasRepositories = true;
     for (const source of sources) {
       const uris = isRepositorySource(source) ? source.repositoryUris : [];
       if (uris.length === 0) everySourceHasRepositories = false;
       for (const uri of uris) if (!scopes.includes(uri)) scopes.push(uri);
+      for (const repository of (isRepositorySource(source) ? source.repositories : undefined) ?? []) {
+        if (!repositories.includes(repository)) repositories.push(repository);
+      }
     }
     const arns = sources.map(s => s.signingProfileArn);
     const govCloud = arns.every(a => !Token.isUnresolved(a) && a.startsWith('arn:aws-us-gov:'));
@@ -387,6 +412,8 @@ export class TrustPolicy {
         level: VerificationLevel.STRICT,
         trustStores: [govCloud ? TrustStore.AWS_SIGNER_GOVCLOUD : TrustStore.AWS_SIGNER],
         trustedIdentities: identities,
+        // With a `*` scope the repositories add nothing: the verifier needs pull on every repository.
+        ...(everySourceHasRepositories && repositories.length > 0 ? { repositories } : {}),
       }],
     });
   }
