@@ -3,7 +3,7 @@
  * the synthesized VpcConfig, the ENI permissions of the role, the rules on prop combinations.
  */
 import { App, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -160,6 +160,45 @@ describe('VPC placement: ImageVerifierFunction', () => {
     const vpc = new ec2.Vpc(s, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }, { name: 'isolated', subnetType: ec2.SubnetType.PRIVATE_ISOLATED }] });
     expect(() => new ImageVerifierFunction(s, 'Verifier', { trustPolicy: policy(), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS } }))
       .toThrow(/no.*subnet|There are no/i);
+  });
+});
+
+describe('VPC placement: isolated subnets', () => {
+  const warnings = (s: Stack) => Annotations.fromStack(s).findWarning('*', Match.stringLikeRegexp('isolated subnets'));
+
+  test('every selected subnet isolated: a warning naming what has no VPC endpoint', () => {
+    const s = newStack();
+    const vpc = fullVpc(s);
+    const fn = new ImageVerifierFunction(s, 'Verifier', { trustPolicy: policy(), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_ISOLATED } });
+    const w = warnings(s);
+    expect(w).toHaveLength(1);
+    expect(w[0].id).toBe(`/${fn.node.path}`);
+    const text = String(w[0].entry.data);
+    for (const part of ['ecr.api', 'ecr.dkr', 'S3', 'data-signer.<region>.amazonaws.com', 'registries outside ECR', 'OCSP/CRL', 'Running in a VPC']) {
+      expect(text).toContain(part);
+    }
+  });
+
+  test('an imported VPC whose selected subnets are isolated gets it too', () => {
+    const s = newStack();
+    const vpc = ec2.Vpc.fromVpcAttributes(s, 'Imported', {
+      vpcId: 'vpc-11112222', availabilityZones: ['us-east-1a', 'us-east-1b'], isolatedSubnetIds: ['subnet-aaaa1111', 'subnet-bbbb2222'],
+    });
+    new ImageVerifierFunction(s, 'Verifier', { trustPolicy: policy(), vpc });
+    expect(warnings(s)).toHaveLength(1);
+  });
+
+  test('no warning with an egress route, a mixed selection, subnets of unknown type or no VPC', () => {
+    const s = newStack();
+    const vpc = fullVpc(s);
+    new ImageVerifierFunction(s, 'Private', { trustPolicy: policy(), vpc });
+    new ImageVerifierFunction(s, 'Mixed', { trustPolicy: policy(), vpc, vpcSubnets: { subnets: [vpc.isolatedSubnets[0], vpc.privateSubnets[1]] } });
+    new ImageVerifierFunction(s, 'Public', { trustPolicy: policy(), vpc, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC }, allowPublicSubnet: true });
+    new ImageVerifierFunction(s, 'Unknown', {
+      trustPolicy: policy(), vpc, vpcSubnets: { subnets: [ec2.Subnet.fromSubnetId(s, 'ById', 'subnet-cccc3333')] },
+    });
+    new ImageVerifierFunction(s, 'NoVpc', { trustPolicy: policy() });
+    expect(warnings(s)).toHaveLength(0);
   });
 });
 
