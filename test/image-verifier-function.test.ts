@@ -1,4 +1,5 @@
 import { readFileSync } from 'fs';
+import { builtinModules } from 'module';
 import * as path from 'path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -234,7 +235,7 @@ describe('ImageVerifierFunction architecture', () => {
 
   test('the bundled handlers hold no native code, so arm64 and x86_64 run the same bundle', () => {
     const root = path.join(__dirname, '..', 'assets', 'handlers');
-    const builtins = new Set(require('module').builtinModules as string[]);
+    const builtins = new Set(builtinModules);
     for (const name of ['verify', 'admission-hook', 'task-audit']) {
       const code = readFileSync(path.join(root, name, 'index.js'), 'utf8');
       const required = [...code.matchAll(/require\(\s*["'`]([^"'`]+)["'`]\s*\)/g)].map((m) => m[1]);
