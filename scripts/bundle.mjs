@@ -10,7 +10,7 @@
 // Imported without running (the tests import bundleJobs and the notices functions): `main()` runs only
 // when this file is node's entry script.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -159,6 +159,8 @@ export async function bundleAll(root = ROOT) {
   const results = settled.map((s) => s.value);
   const problems = results.flatMap((r) => licenseProblems(r.packages).map((p) => `${r.name}: ${p}`));
   if (problems.length > 0) throw new Error(`third-party license check failed:\n  ${problems.join('\n  ')}`);
+  // The CLI is package.json's bin: executable in the tarball too (npm sets the bit on install anyway).
+  for (const r of results) if (r.options.banner) chmodSync(r.outfile, 0o755);
   for (const r of results) {
     const rel = relative(root, r.outfile).split(sep).join('/');
     writeFileSync(join(dirname(r.outfile), NOTICES_FILE), renderNotices(r.name, rel, r.packages));
