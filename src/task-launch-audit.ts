@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_METRICS_NAMESPACE, ENV, HANDLER_NAME } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
+import { checkServiceImages, servicesInApp } from './private/scope-check';
 import { withInternals } from './private/verifier-internals';
 import { SignedImagesValidationError } from './validation-error';
 
@@ -147,6 +148,31 @@ export class TaskLaunchAudit extends Construct {
         : [stack.formatArn({ service: 'ecs', resource: 'task', resourceName: '*' })];
       this.function.addToRolePolicy(new iam.PolicyStatement({ actions: ['ecs:StopTask'], resources }));
     }
+
+    // Synth-time scope check of the services in the app whose tasks this audit sees (its clusters, or
+    // every cluster): a warning when stopTask would stop their tasks, else an info note.
+    let checked = false;
+    this.node.addValidation({
+      validate: () => {
+        if (checked) return [];
+        checked = true;
+        const statements = props.trustPolicy.statements;
+        const exemptions = [...(props.exemptions ?? [])];
+        for (const service of servicesInApp(this.node.root, props.clusters)) {
+          checkServiceImages(service, {
+            owner: `task launch audit ${this.node.path}`,
+            severity: props.stopTask ? 'refuse' : 'report',
+            consequence: props.stopTask
+              ? 'its tasks will be reported as Rejected and stopped (stopTask)'
+              : 'its tasks will be reported as Rejected',
+            refuseUnpinned: false,
+            statements,
+            exemptions,
+          });
+        }
+        return [];
+      },
+    });
   }
 
   private newDeadLetterQueue(): sqs.Queue {
