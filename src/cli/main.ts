@@ -7,6 +7,8 @@
  *                            [--user-metadata k=v]... [--output text|json] [--timeout <duration>]
  *   cdk-signed-images policy validate <file>
  *   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json] [--timeout <duration>]
+ *   cdk-signed-images trust-store add-aws-signer-roots <dir> [--partition aws|aws-us-gov]
+ *   cdk-signed-images version | --version
  *
  * Exit codes: 0 verified (or valid), 1 not verified (failed, inconclusive, or no decision within
  * --timeout), 2 bad usage or configuration.
@@ -21,9 +23,11 @@ import { escapeDeep, escapeLines, escapeText, safeJson } from './escape';
 import { readRegularFile } from './files';
 import { inspectImage } from './inspect';
 import { buildSource, CliSourceOptions } from './sources';
+import { addAwsSignerRoots, checkTrustStores } from './trust-store';
+import { packageVersion } from './version';
 import { ConfigurationError, isVerifierError } from '../verifier/errors';
 import { parseTrustPolicy } from '../verifier/policy/trust-policy';
-import { parseReference } from '../verifier/reference';
+import { parseReference, repositoryScope } from '../verifier/reference';
 import { sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
 import { ImageReference, Verdict } from '../verifier/types';
 import { ImageVerifier } from '../verifier/verifier';
@@ -37,10 +41,18 @@ const USAGE = `usage:
   cdk-signed-images policy validate <file>
   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json]
                     [--timeout <duration>]
+  cdk-signed-images trust-store add-aws-signer-roots <dir> [--partition aws|aws-us-gov]
+  cdk-signed-images version | --version
 
 <reference> is host/repository@sha256:<hex> (a :tag is resolved, with a warning); with
 --oci-layout it is <dir>@sha256:<hex> or <dir>:<tag>.
 --timeout bounds the whole command (default ${DEFAULT_TIMEOUT}): 90s, 2m, 1m30s, 500ms or plain seconds.
+--trust-store <dir> is a notation trust-store directory (x509/<type>/<name>/<certificate files>).
+trust-store add-aws-signer-roots writes the bundled AWS Signer roots into <dir> (created if needed) as
+x509/signingAuthority/aws-signer-ts/aws-signer-notation-root.pem (commercial) and
+x509/signingAuthority/aws-us-gov-signer-ts/aws-us-gov-signer-notation-root.pem (GovCloud), for
+statements naming "signingAuthority:aws-signer-ts" / "signingAuthority:aws-us-gov-signer-ts"; it
+never overwrites a different file (exit 2) and leaves an identical one as it is.
 exit codes: 0 verified/valid; 1 not verified: failed, inconclusive (could not decide), or no
 decision within --timeout; 2 bad usage or configuration`;
 
@@ -65,12 +77,17 @@ export async function main(argv: string[], rawIo: CliIo = STD_IO): Promise<numbe
       case 'inspect': return await inspectCommand(rest, io);
       case 'policy':
         if (rest[0] === 'validate') return policyValidate(rest.slice(1), io);
-        throw new UsageError(`unknown policy subcommand "${rest[0] ?? ''}"`);
+        throw new UsageError(`unknown policy subcommand ${quote(rest[0] ?? '')}`);
+      case 'trust-store':
+        if (rest[0] === 'add-aws-signer-roots') return trustStoreAddRoots(rest.slice(1), io);
+        throw new UsageError(`unknown trust-store subcommand ${quote(rest[0] ?? '')} (expected add-aws-signer-roots)`);
+      case 'version': case '--version':
+        return versionCommand(rest, io);
       case undefined: case '-h': case '--help': case 'help':
         io.out(USAGE);
         return command === undefined ? 2 : 0;
       default:
-        throw new UsageError(`unknown command "${command}"`);
+        throw new UsageError(`unknown command ${quote(command)}`);
     }
   } catch (e) {
     if (e instanceof UsageError) {
@@ -95,6 +112,11 @@ const EXIT_NOT_VERIFIED = 1;
 
 class UsageError extends Error {}
 
+/** `"s"` with `"` and `\` escaped, so the quotes of a message always pair up (control characters are escaped on output). */
+function quote(s: string): string {
+  return `"${s.replace(/["\\]/g, '\\$&')}"`;
+}
+
 function timeoutOption(v: unknown): { ms: number; label: string } {
   const label = v === undefined ? DEFAULT_TIMEOUT : String(v);
   const ms = parseDuration(label);
@@ -102,7 +124,28 @@ function timeoutOption(v: unknown): { ms: number; label: string } {
   return { ms, label };
 }
 
-function parse(args: string[], options: NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>) {
+type OptionsConfig = NonNullable<NonNullable<Parameters<typeof parseArgs>[0]>['options']>;
+
+/**
+ * parseArgs in strict mode, after our own check of every option token so that the common mistakes get
+ * our messages (Node's unknown-option message has an unbalanced quote and varies between versions).
+ */
+function parse(args: string[], options: OptionsConfig) {
+  let tokens: ReturnType<typeof parseArgs>['tokens'] = [];
+  try {
+    tokens = parseArgs({ args, options, allowPositionals: true, strict: false, tokens: true }).tokens ?? [];
+  } catch {
+    // strict parsing below reports it
+  }
+  for (const t of tokens) {
+    if (t.kind !== 'option') continue;
+    const def = Object.prototype.hasOwnProperty.call(options, t.name) ? options[t.name] : undefined;
+    if (!def) {
+      throw new UsageError(`unknown option ${quote(t.rawName)} (to give an argument that starts with "-", put it after "--", as in: -- ${quote(t.rawName)})`);
+    }
+    if (def.type === 'string' && t.value === undefined) throw new UsageError(`option ${quote(t.rawName)} needs a value`);
+    if (def.type === 'boolean' && t.inlineValue) throw new UsageError(`option ${quote(t.rawName)} takes no value`);
+  }
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
@@ -166,14 +209,18 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
     userMetadata[kv.slice(0, i)] = kv.slice(i + 1);
   }
   const policyText = readConfigFile(values['trust-policy'] as string, 'trust policy');
+  const policy = parseTrustPolicy(policyText);
   const target = resolveTarget(positionals[0], values as CliSourceOptions & { scope?: string });
   const warnings: string[] = [];
   let verdict: Verdict;
   try {
     verdict = await withDeadline(timeout.ms, timeout.label, async (signal) => {
+      const trustStores = new DirectoryTrustStore(values['trust-store'] as string);
+      // before any registry access: a missing or empty trust store is a configuration error (exit 2)
+      await checkTrustStores(values['trust-store'] as string, policy, repositoryScope(target.ref), trustStores, (m) => warnings.push(m));
       const verifier = new ImageVerifier({
         trustPolicy: policyText,
-        trustStores: new DirectoryTrustStore(values['trust-store'] as string),
+        trustStores,
         // the engine's signal for the source aborts with ours (we are its only caller) or at its own deadline
         sourceFor: (ref, ctx) => buildSource(ref, {
           ...(values as CliSourceOptions), layoutDir: target.layoutDir, signal: ctx?.signal ?? signal, deadline: ctx?.deadline,
@@ -259,6 +306,37 @@ function policyValidate(args: string[], io: CliIo): number {
   if (positionals.length !== 1) throw new UsageError('policy validate takes exactly one <file>');
   const doc = parseTrustPolicy(readConfigFile(positionals[0], 'trust policy'));
   io.out(`trust policy is valid: ${doc.trustPolicies.length} statement(s): ${doc.trustPolicies.map((s) => s.name).join(', ')}`);
+  return 0;
+}
+
+function versionCommand(args: string[], io: CliIo): number {
+  const { positionals } = parse(args, {});
+  if (positionals.length) throw new UsageError('version takes no arguments');
+  const version = packageVersion();
+  if (version instanceof Error) {
+    io.err(`error: cannot tell the version of cdk-signed-images: ${version.message}`);
+    return 2;
+  }
+  io.out(version);
+  return 0;
+}
+
+function trustStoreAddRoots(args: string[], io: CliIo): number {
+  const { values, positionals } = parse(args, { partition: { type: 'string', multiple: true } });
+  if (positionals.length !== 1) throw new UsageError('trust-store add-aws-signer-roots takes exactly one <dir>');
+  const partitions = (values.partition as string[] | undefined) ?? ['aws', 'aws-us-gov'];
+  for (const p of partitions) {
+    if (p !== 'aws' && p !== 'aws-us-gov') throw new UsageError(`--partition must be aws or aws-us-gov, got ${quote(p)}`);
+  }
+  const dir = positionals[0];
+  const results = addAwsSignerRoots(dir, partitions as Array<'aws' | 'aws-us-gov'>);
+  for (const r of results) {
+    io.out(`${r.status === 'written' ? 'wrote' : 'already present (identical)'}: ${resolve(dir, r.relativePath)}`);
+    io.out(`  ${r.root.subject}, SHA-256 ${r.root.sha256}; trust policy store "signingAuthority:${r.root.store}"`);
+    if (r.others.length) io.out(`  note: the store also holds ${r.others.map(quote).join(', ')}, trusted as well by every statement naming it`);
+  }
+  const names = results.map((r) => `"signingAuthority:${r.root.store}"`).join(' or ');
+  io.out(`use it with: cdk-signed-images verify <reference> --trust-policy <file> --trust-store ${quote(dir)} (statements listing ${names} in trustStores)`);
   return 0;
 }
 
