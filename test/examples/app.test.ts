@@ -41,6 +41,28 @@ test('cdk-nag AwsSolutions: zero unsuppressed findings, and every suppression ha
   for (const s of suppressions) expect(String(s.reason).length).toBeGreaterThan(20);
 });
 
+test('least privilege: no ECR action on * except GetAuthorizationToken; * only for actions without resource-level permissions', () => {
+  const { stack, template } = synth();
+  const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
+  const list = (v: any) => (Array.isArray(v) ? v : [v]);
+  const onStar = statements.filter((s: any) => list(s.Resource).includes('*'));
+  expect(onStar.length).toBeGreaterThan(0);
+  for (const s of onStar) expect(list(s.Action).filter((a: string) => !['ecr:GetAuthorizationToken', 'signer:GetRevocationStatus'].includes(a))).toEqual([]);
+  // Both verifier roles pull from the registry's repository, by its ARN.
+  const repository = Object.keys(template.findResources('AWS::ECR::Repository'))[0];
+  const pulls = statements.filter((s: any) => s.Sid === 'PullImagesAndSignatures');
+  expect(pulls.map((s: any) => s.Resource)).toEqual([{ 'Fn::GetAtt': [repository, 'Arn'] }, { 'Fn::GetAtt': [repository, 'Arn'] }]);
+  expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('ecrPullOnAnyRepository'))).toEqual([]);
+  // The Resource::* suppression sits on exactly the four policies that need it, not on the stack.
+  const json = template.toJSON() as any;
+  const stackWide = (json.Metadata?.cdk_nag?.rules_to_suppress ?? []).filter((r: any) => JSON.stringify(r.applies_to ?? []).includes('Resource::*'));
+  expect(stackWide).toEqual([]);
+  const suppressedOn = Object.entries(json.Resources as Record<string, any>)
+    .filter(([, r]) => (r.Metadata?.cdk_nag?.rules_to_suppress ?? []).some((x: any) => JSON.stringify(x.applies_to ?? []) === '["Resource::*"]'))
+    .map(([id]) => id.replace(/[0-9A-F]{8}$/, '')).sort();
+  expect(suppressedOn).toEqual(['AdmissionFunctionServiceRoleDefaultPolicy', 'AuditFunctionServiceRoleDefaultPolicy', 'CiRoleDefaultPolicy', 'TaskExecutionRoleDefaultPolicy']);
+});
+
 test('cdk-nag really runs: removing the suppressions surfaces findings', () => {
   const app = new App();
   const { stack } = buildExampleApp(app, { suppress: false });
