@@ -4,7 +4,7 @@
  * Central are unreachable here, so neither is installed or compiled: see README "Packaging".)
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const ROOT = join(__dirname, '..');
@@ -38,4 +38,17 @@ test('package:java generates the io.github.cdksignedimages sources and a pom wit
   expect(pom).toContain('<groupId>io.github.cdk-signed-images</groupId>');
   expect(pom).toContain('<artifactId>cdk-signed-images</artifactId>');
   expect(existsSync(join(base, 'src', 'main', 'java', 'io', 'github', 'cdksignedimages', 'SignedRegistry.java'))).toBe(true);
+}, 300_000);
+
+test('package:js (the npm artifact jsii-pacmak publishes) holds the same files as npm pack of the working tree', () => {
+  rmSync(join(ROOT, 'dist', 'js'), { recursive: true, force: true });
+  projen('package:js');
+  const tarballs = readdirSync(join(ROOT, 'dist', 'js')).filter((f) => f.endsWith('.tgz'));
+  expect(tarballs).toHaveLength(1);
+  const inTarball = execFileSync('tar', ['-tzf', join(ROOT, 'dist', 'js', tarballs[0])], { encoding: 'utf8' })
+    .split('\n').filter((l) => l && !l.endsWith('/')).map((l) => l.replace(/^package\//, '')).sort();
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: ROOT, encoding: 'utf8', stdio: 'pipe' }))[0]
+    .files.map((f: { path: string }) => f.path).sort();
+  expect(inTarball).toEqual(packed);
+  expect(inTarball.filter((f) => /^(src|test|\.demo|cdk\.out|coverage|test-reports)\//.test(f))).toEqual([]);
 }, 300_000);
