@@ -86,6 +86,9 @@ project.package.addField('files', [
   'docs/runtime-enforcement.md',
   'examples/app.ts',
 ]);
+// jsii-pacmak (package:js) writes a default .npmignore when there is none; with "files" set, npm ignores a
+// root .npmignore (test/npm-package.test.ts checks both), so it is a build by-product, not a source file.
+project.gitignore.exclude('/.npmignore');
 
 // jsii prints a red Node 20 end-of-life banner on every run; it is only a warning.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');

@@ -169,7 +169,7 @@ describe('the license gate, on a scratch project with real esbuild and real file
   test('NOTICE files are reproduced, code files named like licenses are not, identical texts print once, and fences survive backticks in a text', () => {
     const apache = 'Apache License\nVersion 2.0\n```not a fence end```\n';
     const r = scratch({
-      'a-lib': { pkg: { license: 'Apache-2.0' }, files: { LICENSE: apache, NOTICE: 'a-lib NOTICE: Copyright A\n', 'license-checker.js': 'SECRET_CODE_NOT_A_LICENSE' } },
+      'a-lib': { pkg: { license: 'Apache-2.0' }, files: { 'LICENSE': apache, 'NOTICE': 'a-lib NOTICE: Copyright A\n', 'license-checker.js': 'SECRET_CODE_NOT_A_LICENSE' } },
       'b-lib': { pkg: { license: 'Apache-2.0' }, files: { 'LICENSE.txt': apache.replace(/\n/g, '\r\n') + '   \n' } },
     });
     expect(r.ok).toBe(true);
