@@ -144,6 +144,9 @@ function parse(args: string[], options: OptionsConfig) {
       throw new UsageError(`unknown option ${quote(t.rawName)} (to give an argument that starts with "-", put it after "--", as in: -- ${quote(t.rawName)})`);
     }
     if (def.type === 'string' && t.value === undefined) throw new UsageError(`option ${quote(t.rawName)} needs a value`);
+    if (def.type === 'string' && !t.inlineValue && t.value?.startsWith('-')) {
+      throw new UsageError(`option ${quote(t.rawName)} is followed by ${quote(t.value)}, which looks like an option; if it is the value, write ${quote(`--${t.name}=${t.value}`)}`);
+    }
     if (def.type === 'boolean' && t.inlineValue) throw new UsageError(`option ${quote(t.rawName)} takes no value`);
   }
   try {

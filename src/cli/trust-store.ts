@@ -190,18 +190,21 @@ export async function checkTrustStores(
   } catch {
     x509Entries = undefined;
   }
-  if (!x509Entries || x509Entries.length === 0) {
-    const what = readdirSync(dir).length === 0 ? 'is empty' : 'holds no trust stores (no x509/<type>/<name>/ directories)';
-    throw refuse(`the --trust-store directory ${goQuote(dir)} ${what}, but the trust policy names ${[...named.keys()].map(goQuote).join(', ')}; for the AWS Signer roots run: ${addRootsHint(dir)}`);
-  }
-
   let applicable: string[] = [];
+  let applies = false;
   try {
     applicable = selectStatement(doc, scope).trustStores ?? [];
+    applies = true;
   } catch {
     // no statement applies: the verifier answers that (NO_APPLICABLE_TRUST_POLICY)
   }
   const wanted = new Set(applicable.map((r) => { const { type, name } = parseTrustStoreRef(r); return `${type}:${name}`; }));
+  // an empty directory is an error unless the statement that applies needs no store (skip)
+  if ((!x509Entries || x509Entries.length === 0) && (wanted.size > 0 || !applies)) {
+    const what = readdirSync(dir).length === 0 ? 'is empty' : 'holds no trust stores (no x509/<type>/<name>/ directories)';
+    throw refuse(`the --trust-store directory ${goQuote(dir)} ${what}, but the trust policy names ${[...named.keys()].map(goQuote).join(', ')}; for the AWS Signer roots run: ${addRootsHint(dir)}`);
+  }
+
   for (const [key, s] of named) {
     try {
       await stores.getCertificates(s.type, s.name);

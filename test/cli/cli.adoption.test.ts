@@ -169,6 +169,8 @@ describe('option mistakes get our messages, with balanced quotes', () => {
     [['verify', 'x', '--trust-policy'], 'error: option "--trust-policy" needs a value'],
     [['verify', 'x', '-o'], 'error: option "-o" needs a value'],
     [['verify', 'x', '--plain-http=yes'], 'error: option "--plain-http" takes no value'],
+    [['verify', 'x', '--max-signatures', '-1'], 'error: option "--max-signatures" is followed by "-1", which looks like an option; if it is the value, write "--max-signatures=-1"'],
+    [['verify', 'x', '-o', '-j'], 'error: option "-o" is followed by "-j", which looks like an option; if it is the value, write "--output=-j"'],
     [['frobnicate'], 'error: unknown command "frobnicate"'],
     [['policy', 'check'], 'error: unknown policy subcommand "check"'],
     [['trust-store', 'init', 'd'], 'error: unknown trust-store subcommand "init" (expected add-aws-signer-roots)'],
@@ -266,6 +268,21 @@ describe('trust store checked before any registry access', () => {
     const r = await run(['verify', `layout@${signedDigest}`, '--oci-layout', '--trust-policy', 'other.json', '--trust-store', 'store']);
     expect(r.code).toBe(0);
     expect(r.stderr).toContain('warning: trust store "ca:missing" (named by "elsewhere") cannot be loaded: the trust store "missing" of type "ca" does not exist; images in those statements\' scopes will not verify');
+  });
+
+  test('an empty directory is fine when the statement that applies is skip (it needs no store)', async () => {
+    policy('skip.json',
+      { name: 'skipped', registryScopes: [`${registryHost}/app`], signatureVerification: { level: 'skip' } },
+      statement({ name: 'rest', registryScopes: ['registry.example.com/app'] }));
+    mkdirSync(join(dir, 'empty2'));
+    const r = await run(['verify', remote(), '--plain-http', '--trust-policy', 'skip.json', '--trust-store', 'empty2']);
+    expect(r.code).not.toBe(2);
+    expect(r.stdout).toContain('Trust policy statement "skipped" is set to skip');
+    expect(r.stderr).toContain('warning: trust store "ca:corp" (named by "rest") cannot be loaded');
+    // but a reference no statement covers, with an empty directory, is a configuration error
+    const none = await run(['verify', `${registryHost}/other@${DIGEST}`, '--plain-http', '--trust-policy', 'skip.json', '--trust-store', 'empty2']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('the --trust-store directory "empty2" is empty');
   });
 
   test('an invalid trust policy is still exit 2 before any connection', async () => {
