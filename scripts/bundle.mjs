@@ -10,7 +10,7 @@
 // Imported without running (the tests import bundleJobs and the notices functions): `main()` runs only
 // when this file is node's entry script.
 import { build } from 'esbuild';
-import { chmodSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -147,11 +147,26 @@ export function renderNotices(bundleName, bundleFile, packages) {
 }
 
 /** Bundles everything and writes the notices; returns `[{ name, outfile, packages }]`. */
+/**
+ * Writes a file by renaming a complete temporary copy over it, so a reader running at the same time (a
+ * test loading a bundle, `npm pack`) sees the old bytes or the new ones, never a truncated file.
+ */
+function writeAtomic(file, contents, mode = 0o644) {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, contents, { mode });
+  chmodSync(tmp, mode);
+  renameSync(tmp, file);
+}
+
+/** Bundles everything and writes the notices; returns `[{ name, outfile, packages }]`. */
 export async function bundleAll(root = ROOT) {
   const jobs = bundleJobs(root);
-  // allSettled: one entry point failing to build must not abort the others mid-write.
+  // allSettled: one entry point failing to build must not keep the others from being written.
   const settled = await Promise.allSettled(jobs.map(async (job) => {
-    const result = await build({ ...job.options, metafile: true, absWorkingDir: root });
+    const result = await build({ ...job.options, write: false, metafile: true, absWorkingDir: root });
+    // The CLI is package.json's bin: executable in the tarball too (npm sets the bit on install anyway).
+    for (const out of result.outputFiles) writeAtomic(out.path, out.contents, job.options.banner ? 0o755 : 0o644);
     return { ...job, packages: bundledPackages(result.metafile, root) };
   }));
   const failed = settled.filter((s) => s.status === 'rejected');
@@ -159,11 +174,9 @@ export async function bundleAll(root = ROOT) {
   const results = settled.map((s) => s.value);
   const problems = results.flatMap((r) => licenseProblems(r.packages).map((p) => `${r.name}: ${p}`));
   if (problems.length > 0) throw new Error(`third-party license check failed:\n  ${problems.join('\n  ')}`);
-  // The CLI is package.json's bin: executable in the tarball too (npm sets the bit on install anyway).
-  for (const r of results) if (r.options.banner) chmodSync(r.outfile, 0o755);
   for (const r of results) {
     const rel = relative(root, r.outfile).split(sep).join('/');
-    writeFileSync(join(dirname(r.outfile), NOTICES_FILE), renderNotices(r.name, rel, r.packages));
+    writeAtomic(join(dirname(r.outfile), NOTICES_FILE), renderNotices(r.name, rel, r.packages));
   }
   return results;
 }
