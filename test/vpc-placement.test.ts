@@ -2,11 +2,15 @@
  * VPC placement of the verifier functions (ImageVerifierFunction, EcsAdmissionHook, TaskLaunchAudit):
  * the synthesized VpcConfig, the ENI permissions of the role, the rules on prop combinations.
  */
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { App, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import * as ts from 'typescript';
 import { EcsAdmissionHook, ImageVerifierFunction, ImageVerifierFunctionProps, TaskLaunchAudit } from '../src';
 import { policy, setup } from './support/construct-fixtures';
 import { ensureBundled } from './support/handler-bundle';
@@ -254,5 +258,36 @@ describe('VPC placement: forwarded by EcsAdmissionHook and TaskLaunchAudit', () 
     const { stack } = setup();
     const sg = ec2.SecurityGroup.fromSecurityGroupId(stack, 'Sg', 'sg-00000000000000001');
     expect(() => new TaskLaunchAudit(stack, 'Audit', { trustPolicy: policy(), securityGroups: [sg] })).toThrow(/securityGroups requires vpc/);
+  });
+});
+
+describe('VPC placement: the example in docs/runtime-enforcement.md', () => {
+  const ROOT = path.join(__dirname, '..');
+  /** The TypeScript block of the "Running in a VPC" section. */
+  function example(): string {
+    const doc = readFileSync(path.join(ROOT, 'docs', 'runtime-enforcement.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Running in a VPC'));
+    const m = /```ts\n([\s\S]*?)```/.exec(section);
+    if (!m) throw new Error('no ts block in "Running in a VPC"');
+    return m[1];
+  }
+  test('synthesizes: the hook function in the NAT subnets with the endpoints, no isolated-subnet warning', () => {
+    const { stack, service } = setup();
+    const svc = service('Svc');
+    const js = ts.transpileModule(example(), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    // Run in a scope of its own inside the service's stack (setup() has its own 'Vpc').
+    const scope = new Construct(stack, 'Example');
+    new Function('ec2', 'EcsAdmissionHook', 'trustPolicy', 'service', js).call(scope, ec2, EcsAdmissionHook, policy(), svc);
+    const hook = scope.node.findChild('Admission') as EcsAdmissionHook;
+    const vpc = scope.node.findChild('Vpc') as ec2.Vpc;
+    const fnProps = fnResource(stack, hook.function).Properties;
+    expect(fnProps.VpcConfig.SubnetIds).toEqual(refs(stack, vpc.privateSubnets));
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', ServiceName: 'com.amazonaws.us-east-1.ecr.api', PrivateDnsEnabled: true });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', ServiceName: 'com.amazonaws.us-east-1.ecr.dkr' });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Interface', ServiceName: 'com.amazonaws.us-east-1.ecs' });
+    t.hasResourceProperties('AWS::EC2::VPCEndpoint', { VpcEndpointType: 'Gateway' });
+    expect(Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('isolated subnets'))).toHaveLength(0);
   });
 });
