@@ -129,7 +129,7 @@ describe('the npm tarball', () => {
     expect(readFileSync(join(pkgDir, 'assets', 'cli', 'THIRD_PARTY_NOTICES.md'), 'utf8')).toContain('`@aws-sdk/client-ecr`');
   });
 
-  test.each(['README.md', 'docs/runtime-enforcement.md'])('every relative link in %s resolves to a file in the package', (doc) => {
+  test.each(['README.md', 'docs/runtime-enforcement.md', 'API.md'])('every relative link in %s resolves to a file in the package', (doc) => {
     const refs = relativeReferences(readFileSync(join(pkgDir, doc), 'utf8'));
     if (doc === 'README.md') expect(refs).toEqual(expect.arrayContaining(['docs/runtime-enforcement.md', 'examples/app.ts']));
     const missing = refs.filter((r) => {
