@@ -249,4 +249,32 @@ describe('least privilege by construction', () => {
       Annotations.fromStack(stack).hasWarning('/Test/Audit/Function', Match.stringLikeRegexp('Set the `repositories` prop'));
     });
   });
+
+  test('attachTo: DescribeServiceRevisions on the cluster\'s services for a generated service name, because naming the service is a dependency cycle', () => {
+    const build = () => {
+      const stack = newStack();
+      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0 });
+      const cluster = new ecs.Cluster(stack, 'Cluster', { vpc });
+      const taskDefinition = new ecs.FargateTaskDefinition(stack, 'Task');
+      taskDefinition.addContainer('app', { image: ecs.ContainerImage.fromRegistry('111122223333.dkr.ecr.us-east-1.amazonaws.com/team/app:1') });
+      const service = new ecs.FargateService(stack, 'Service', { cluster, taskDefinition, vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC }, assignPublicIp: true });
+      const hook = new EcsAdmissionHook(stack, 'Admission', { trustPolicy: TrustPolicy.fromSigningProfiles({ signingProfileArn: PROFILE_ARN }), services: [service] });
+      return { stack, cluster, service, hook };
+    };
+    const { stack, cluster } = build();
+    const describe = statementsOf(stack).find((s) => s.Action === 'ecs:DescribeServiceRevisions');
+    const clusterRef = stack.resolve(cluster.clusterName);
+    expect(describe.Resource).toEqual([
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:111122223333:service/', clusterRef, '/*']] },
+      { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ecs:us-east-1:111122223333:service-revision/', clusterRef, '/*/*']] },
+    ]);
+    // What the narrower grant would do: the service needs the function (hook target), the function
+    // its policy, and that policy the service's name.
+    const other = build();
+    other.hook.function.addToRolePolicy(new iam.PolicyStatement({
+      actions: ['ecs:DescribeServiceRevisions'],
+      resources: [other.stack.formatArn({ service: 'ecs', resource: 'service-revision', resourceName: `${other.cluster.clusterName}/${other.service.serviceName}/*` })],
+    }));
+    expect(() => Template.fromStack(other.stack)).toThrow(/dependency cycle: Service.* -> AdmissionFunction.* -> AdmissionFunctionServiceRoleDefaultPolicy.* -> Service/);
+  });
 });

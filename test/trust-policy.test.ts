@@ -222,6 +222,18 @@ describe('TrustPolicy rendering', () => {
     expect(stack.resolve(bare.render(stack)).trustPolicies[0].registryScopes).toEqual(['*']);
   });
 
+  test('fromSigningProfiles carries the registries\' repositories with the statement (for IAM), outside the document', () => {
+    const stack = newStack();
+    const one = new SignedRegistry(stack, 'One', { repositoryName: 'one', signingProfileArn: PROFILE_ARN });
+    const two = new SignedRegistry(stack, 'Two', { repositoryName: 'two', signingProfileArn: PROFILE_ARN });
+    const policy = TrustPolicy.fromSigningProfiles(one, two, one);
+    expect(policy.statements[0].repositories).toEqual([one.repositories[0], two.repositories[0]]);
+    expect(Object.keys(stack.resolve(policy.render(stack)).trustPolicies[0]).sort())
+      .toEqual(['name', 'registryScopes', 'signatureVerification', 'trustStores', 'trustedIdentities']);
+    // With a bare profile the scope is `*`: repositories would narrow nothing, so none are carried.
+    expect(TrustPolicy.fromSigningProfiles(one, { signingProfileArn: PROFILE_ARN }).statements[0].repositories).toBeUndefined();
+  });
+
   test('fromSigningProfiles picks the GovCloud root for GovCloud profile ARNs', () => {
     const gov = 'arn:aws-us-gov:signer:us-gov-west-1:111111111111:/signing-profiles/gov';
     const policy = TrustPolicy.fromSigningProfiles({ signingProfileArn: gov });
