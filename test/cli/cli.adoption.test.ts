@@ -339,6 +339,19 @@ describe('trust-store add-aws-signer-roots', () => {
     expect(none.code).toBe(2);
   });
 
+  test('the README\'s local-verification steps: a profile-ARN policy over the written store validates and verify reaches the registry', async () => {
+    const p = policy('readme-policy.json', {
+      name: 'app', registryScopes: [`${registryHost}/app`], signatureVerification: { level: 'strict' },
+      trustStores: ['signingAuthority:aws-signer-ts'],
+      trustedIdentities: ['arn:aws:signer:us-east-1:111122223333:/signing-profiles/MyProfile'],
+    });
+    expect((await run(['policy', 'validate', p])).code).toBe(0);
+    const r = await run(['verify', remote(), '--plain-http', '--trust-policy', p, '--trust-store', 'roots', '--timeout', '20s']);
+    expect(r.code).toBe(1); // the listener closes every connection: inconclusive, not a configuration error
+    expect(r.stdout).toContain('signature verification was inconclusive');
+    expect(connections).toBeGreaterThan(0);
+  });
+
   test('idempotent: a second run leaves identical files as they are (exit 0)', async () => {
     const before = statSync(join(dir, 'roots', COMMERCIAL)).mtimeMs;
     const r = await run(['trust-store', 'add-aws-signer-roots', 'roots']);
