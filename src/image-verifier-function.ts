@@ -200,7 +200,8 @@ const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;
  * Its code is bundled at build time (no bundler needed at synth). The configuration (trust stores,
  * options) is written to `config.json` in the function's asset; a trust policy holding deploy-time
  * tokens travels in the `TRUST_POLICY` environment variable. Invoked directly with
- * `{ "images": [...] }` it returns one verdict per image.
+ * `{ "images": [...] }` it returns one verdict per image. It runs on arm64 unless `architecture`
+ * says otherwise, and outside any VPC unless `vpc` is given.
  *
  * Permissions: ECR pull (`ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`,
  * `ecr:BatchCheckLayerAvailability`) on the trust policy's repositories (see the `repositories`
