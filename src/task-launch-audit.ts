@@ -158,7 +158,7 @@ export class TaskLaunchAudit extends Construct {
         checked = true;
         const statements = props.trustPolicy.statements;
         const exemptions = [...(props.exemptions ?? [])];
-        for (const service of servicesInApp(this.node.root, props.clusters)) {
+        for (const service of servicesInApp(this, props.clusters)) {
           checkServiceImages(service, {
             owner: `task launch audit ${this.node.path}`,
             severity: props.stopTask ? 'refuse' : 'report',

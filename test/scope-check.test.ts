@@ -130,6 +130,30 @@ describe('synth-time scope check: ENFORCE admission hook', () => {
     expect(scopeWarnings(stack)).toEqual([]);
   });
 
+  test('across stacks: a SignedRegistry in one stack, the service and hook in another', () => {
+    for (const carried of [true, false]) {
+      const app = new App();
+      const env = { account: '111122223333', region: 'us-east-1' };
+      const images = new Stack(app, 'Images', { env });
+      const registry = new SignedRegistry(images, 'Registry');
+      const legacy = new ecr.Repository(images, 'Legacy');
+      const stack = new Stack(app, 'Service', { env });
+      const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+      const td = new ecs.FargateTaskDefinition(stack, 'Task');
+      td.addContainer('app', { image: ecs.ContainerImage.fromEcrRepository(registry.repositories[0], 'v1') });
+      td.addContainer('legacy', { image: ecs.ContainerImage.fromEcrRepository(legacy, 'v1'), essential: false });
+      const svc = new ecs.FargateService(stack, 'Svc', { cluster: new ecs.Cluster(stack, 'Cluster', { vpc }), taskDefinition: td, assignPublicIp: true });
+      const policy = carried ? TrustPolicy.fromSigningProfiles(registry) : new TrustPolicy({
+        statements: [{ name: 's', registryScopes: registry.repositoryUris, trustStores: [TrustStore.AWS_SIGNER], trustedIdentities: [TrustedIdentity.fromArn(PROFILE_ARN)] }],
+      });
+      new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy, services: [svc] });
+      const w = scopeWarnings(stack, svc);
+      expect({ carried, n: w.length, legacy: w.every((x) => x.text.includes('container "legacy"') && x.text.includes('repository Images/Legacy')) })
+        .toEqual({ carried, n: 1, legacy: true });
+      expect(notes(stack, 'info').filter((n) => n.text.includes('could not check'))).toEqual([]);
+    }
+  });
+
   test('another repository of the app (not in the SignedRegistry) gets the warning', () => {
     const { stack, service } = fixture();
     const registry = new SignedRegistry(stack, 'Registry');
@@ -355,11 +379,35 @@ describe('synth-time scope check: TaskLaunchAudit', () => {
     expect(w[0].text).toContain('stopped');
   });
 
+  test('without clusters: every service of the audit\'s account and region, not those of another environment', () => {
+    const { app, stack, service } = fixture();
+    const here = service('Here', { app: ecs.ContainerImage.fromRegistry(SIDECAR) });
+    const far = new Stack(app, 'Far', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const vpc = new ec2.Vpc(far, 'Vpc', { maxAzs: 2, natGateways: 0, subnetConfiguration: [{ name: 'public', subnetType: ec2.SubnetType.PUBLIC }] });
+    const td = new ecs.FargateTaskDefinition(far, 'Task');
+    td.addContainer('app', { image: ecs.ContainerImage.fromRegistry(SIDECAR) });
+    const farService = new ecs.FargateService(far, 'Svc', { cluster: new ecs.Cluster(far, 'Cluster', { vpc }), taskDefinition: td, assignPublicIp: true });
+    new TaskLaunchAudit(stack, 'Audit', { trustPolicy: literalPolicy(), stopTask: true });
+    expect(scopeWarnings(stack, here)).toHaveLength(1);
+    expect(scopeWarnings(far, farService)).toEqual([]);
+  });
+
   test('audit exemptions and covering statements silence it', () => {
     const { stack, service } = fixture();
     service('Svc', { app: ecs.ContainerImage.fromRegistry(APP_IMAGE), otel: ecs.ContainerImage.fromRegistry(SIDECAR) });
     new TaskLaunchAudit(stack, 'Audit', { trustPolicy: literalPolicy(), exemptions: ['public.ecr.aws/aws-observability/**'], stopTask: true });
     expect(scopeWarnings(stack)).toEqual([]);
     expect(notes(stack, 'info').filter((n) => n.text.includes('covers'))).toEqual([]);
+  });
+});
+
+describe('synth-time scope check: the example app', () => {
+  test('the example app (SignedRegistry repository, ENFORCE hook, audit) has no scope or unpinned warning and nothing left unchecked', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { buildExampleApp } = require('../examples/app');
+    const { stack } = buildExampleApp(new App());
+    expect(scopeWarnings(stack)).toEqual([]);
+    expect(unpinnedWarnings(stack)).toEqual([]);
+    expect(notes(stack, 'info').filter((n) => n.text.includes('could not check') || n.text.includes('covers'))).toEqual([]);
   });
 });

@@ -79,7 +79,7 @@ export function containerImagesOf(taskDefinition: ecs.TaskDefinition): Container
     out.push({
       containerName: child.containerName,
       imageName,
-      display: displayOf(stack, imageName),
+      display: displayOf(stack, imageName) + (repository && Token.isUnresolved(imageName) ? ` (repository ${repository.node.path})` : ''),
       repository,
       asset,
       pinnedByDigest: /@(sha256:|\u0001)/.test(marked),
@@ -188,11 +188,17 @@ function isLiteral(v: unknown): v is string {
   return typeof v === 'string';
 }
 
-/** A `Ref` to a resource of a template (not a pseudo parameter). */
+/**
+ * The identity of a reference to one resource: a `Ref` to a resource of the template (not a pseudo
+ * parameter), or the `Fn::ImportValue` aws-cdk-lib writes for a cross-stack `Ref`
+ * (`<stack>:ExportsOutputRef<logical id>...`). Two different identities are two resources.
+ */
 function resourceRef(v: unknown): string | undefined {
   if (v && typeof v === 'object' && !Array.isArray(v)) {
-    const ref = (v as Record<string, unknown>).Ref;
-    if (typeof ref === 'string' && !ref.startsWith('AWS::')) return ref;
+    const o = v as Record<string, unknown>;
+    if (typeof o.Ref === 'string' && !o.Ref.startsWith('AWS::')) return `ref:${o.Ref}`;
+    const imported = o['Fn::ImportValue'];
+    if (typeof imported === 'string' && /:ExportsOutputRef/.test(imported)) return `import:${imported}`;
   }
   return undefined;
 }
@@ -203,7 +209,7 @@ function comparePart(a: unknown, b: unknown, lower: boolean): Match3 {
   // Two different repository resources are two repositories.
   const ra = resourceRef(a);
   const rb = resourceRef(b);
-  if (ra !== undefined && rb !== undefined) return 'differ';
+  if (ra !== undefined && rb !== undefined && ra.split(':')[0] === rb.split(':')[0]) return 'differ';
   return 'maybe';
 }
 
@@ -237,7 +243,11 @@ export function coverageOf(
       return { kind: 'invalid', why: (e as Error).message };
     }
   }
-  const imageParts = image.repository ? repositoryParts(stack, image.repository) : ecrPartsOf(stack, image.imageName);
+  // The repository's parts two ways: from its ARN/env and name, and from its URI as written in the
+  // image name (the form a scope holding `repositoryUri` has); either agreeing with a scope is enough.
+  const fromName = ecrPartsOf(stack, image.imageName);
+  const partsVariants = [...(image.repository ? [repositoryParts(stack, image.repository)] : []), ...(fromName ? [fromName] : [])];
+  const imageParts: EcrParts | undefined = partsVariants[0];
   let maybe: string | undefined;
 
   for (const statement of statements) {
@@ -257,7 +267,8 @@ export function coverageOf(
         else if (!imageParts && !literal) maybe ??= 'the image name is only known at deploy time';
         continue;
       }
-      const c = compareEcr(imageParts, scopeParts);
+      const answers = partsVariants.map((p) => compareEcr(p, scopeParts));
+      const c: Match3 = answers.includes('same') ? 'same' : answers.includes('differ') ? 'differ' : 'maybe';
       if (c === 'same') return { kind: 'covered', statement: statement.name };
       if (c === 'maybe') maybe ??= `its repository and registry scope ${displayOf(stack, scope)} of statement "${statement.name}" are only partly known at synth`;
     }
@@ -343,10 +354,17 @@ function fixFor(image: ContainerImageInfo, stack: Stack): string {
   return `Fix: sign ${name} with a SignedRegistry (repositories: [repository]) and build the trust policy from it (TrustPolicy.fromSigningProfiles), add its URI to a statement's registryScopes, or exempt it`;
 }
 
-/** Every service of the app (for the task audit), optionally only those on the given clusters. */
-export function servicesInApp(root: IConstruct, clusters: readonly ecs.ICluster[] | undefined): ecs.BaseService[] {
-  const services = root.node.findAll().filter((c): c is ecs.BaseService => c instanceof ecs.BaseService);
-  if (!clusters || clusters.length === 0) return services;
+/**
+ * The services of the app whose tasks the task audit in `auditor`'s stack sees: those on the given
+ * clusters, or, without clusters, every service of the same account and region (an environment
+ * that is not literal on either side matches).
+ */
+export function servicesInApp(auditor: IConstruct, clusters: readonly ecs.ICluster[] | undefined): ecs.BaseService[] {
+  const services = auditor.node.root.node.findAll().filter((c): c is ecs.BaseService => c instanceof ecs.BaseService);
+  if (!clusters || clusters.length === 0) {
+    const here = Stack.of(auditor);
+    return services.filter((s) => sameEnvPart(Stack.of(s).account, here.account) && sameEnvPart(Stack.of(s).region, here.region));
+  }
   return services.filter((s) => clusters.some((c) => sameCluster(s.cluster, c)));
 }
 
@@ -355,4 +373,8 @@ function sameCluster(a: ecs.ICluster, b: ecs.ICluster): boolean {
   const sa = Stack.of(a);
   return JSON.stringify(safeResolve(sa, a.clusterArn)) === JSON.stringify(safeResolve(sa, b.clusterArn))
     || (!Token.isUnresolved(a.clusterName) && a.clusterName === b.clusterName);
+}
+
+function sameEnvPart(a: string, b: string): boolean {
+  return Token.isUnresolved(a) || Token.isUnresolved(b) || a === b;
 }
