@@ -159,6 +159,20 @@ describe('the npm tarball', () => {
     }
   });
 
+  test('npm install of the tarball into a fresh app (offline) gives a working bin: --version prints the package version; README links resolve there', () => {
+    const app = join(work, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'fresh-app', version: '1.0.0', private: true }));
+    // --legacy-peer-deps: aws-cdk-lib and constructs are peers, not fetched here (the registry may be unreachable).
+    execFileSync('npm', ['install', '--offline', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', join(work, pack.filename)], { cwd: app, stdio: 'pipe', env: NPM_ENV, timeout: 120_000 });
+    const installed = join(app, 'node_modules', 'cdk-signed-images');
+    const version = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+    const r = spawnSync(join(app, 'node_modules', '.bin', 'cdk-signed-images'), ['--version'], { cwd: app, encoding: 'utf8', timeout: 60_000 });
+    expect({ status: r.status, stdout: r.stdout.trim() }).toEqual({ status: 0, stdout: expect.stringContaining(version) });
+    const missing = relativeReferences(readFileSync(join(installed, 'README.md'), 'utf8')).filter((ref) => !existsSync(join(installed, ref)));
+    expect(missing).toEqual([]);
+  }, 120_000);
+
   test('the library loads from the unpacked package and synthesizes a verifier function from the bundled handler it ships', () => {
     // aws-cdk-lib and constructs are peer dependencies: resolve them from this repository's node_modules.
     const script = `
