@@ -341,7 +341,9 @@ describe('trust-store add-aws-signer-roots', () => {
 
   test('the README\'s local-verification steps: a profile-ARN policy over the written store validates and verify reaches the registry', async () => {
     const p = policy('readme-policy.json', {
-      name: 'app', registryScopes: [`${registryHost}/app`], signatureVerification: { level: 'strict' },
+      name: 'app',
+      registryScopes: [`${registryHost}/app`],
+      signatureVerification: { level: 'strict' },
       trustStores: ['signingAuthority:aws-signer-ts'],
       trustedIdentities: ['arn:aws:signer:us-east-1:111122223333:/signing-profiles/MyProfile'],
     });
