@@ -223,13 +223,12 @@ export interface ISignedRepositorySource extends ISigningProfileSource {
   readonly repositoryUris: string[];
 
   /**
-   * The repositories themselves, in the order of `repositoryUris`. A trust policy built from the
-   * source carries them, so verifiers are granted ECR pull on exactly these repositories even when
-   * their URIs are deploy-time tokens.
-   * @default - none; verifiers are granted pull on the repositories the literal URIs name, and on
-   * `*` when a URI is a token
+   * The repositories themselves. A trust policy built from the source carries them, so verifiers
+   * are granted ECR pull on exactly these repositories even when their URIs are deploy-time tokens.
+   * May be empty when the repositories are not constructs of the app: literal ECR URIs are then
+   * mapped to repository ARNs, and a token URI makes the grant `*` (with a synth warning).
    */
-  readonly repositories?: ecr.IRepository[];
+  readonly repositories: ecr.IRepository[];
 }
 
 const SIGNER_ARN = /^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,64}(\/[a-zA-Z0-9]+)?$/;
@@ -395,6 +394,7 @@ export class TrustPolicy {
       const uris = isRepositorySource(source) ? source.repositoryUris : [];
       if (uris.length === 0) everySourceHasRepositories = false;
       for (const uri of uris) if (!scopes.includes(uri)) scopes.push(uri);
+      // `?? []`: a TypeScript object that predates `repositories` may still lack it.
       for (const repository of (isRepositorySource(source) ? source.repositories : undefined) ?? []) {
         if (!repositories.includes(repository)) repositories.push(repository);
       }
