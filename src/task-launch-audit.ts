@@ -36,8 +36,9 @@ export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
   readonly topic?: sns.ITopic;
 
   /**
-   * Stop a task that runs a rejected image (`ecs:StopTask`). Only definitive rejections stop a task
-   * (see `stopOnInconclusive`).
+   * Stop a task that runs a rejected image (`ecs:StopTask`, granted on the tasks of `clusters`,
+   * `task/<cluster name>/*`, or on `task/*` of the stack's account and region without `clusters`).
+   * Only definitive rejections stop a task (see `stopOnInconclusive`).
    *
    * Best-effort only: the task has already started when the event arrives, and a service's scheduler
    * starts a replacement. Use `EcsAdmissionHook` to block deployments; this setting is for standalone
