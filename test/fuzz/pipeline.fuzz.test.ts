@@ -75,6 +75,17 @@ interface Run {
   transportFailed: boolean;
 }
 
+/**
+ * True when an OCSP response's top-level responseStatus (a well-formed SEQUENCE { ENUMERATED ... })
+ * is internalError (2) or tryLater (3): the responder's own "unavailable", which like HTTP 5xx says
+ * nothing about the certificate and is inconclusive by design (RFC 6960 §2.3).
+ */
+function ocspResponderUnavailable(body: Uint8Array): boolean {
+  if (body[0] !== 0x30 || body.length < 5) return false;
+  const off = body[1] & 0x80 ? 2 + (body[1] & 0x7f) : 2;
+  return body[off] === 0x0a && body[off + 1] === 0x01 && (body[off + 2] === 2 || body[off + 2] === 3);
+}
+
 async function run(a: Answers): Promise<Run> {
   const internalLogs: unknown[] = [];
   let transportFailed = false;
@@ -84,7 +95,7 @@ async function run(a: Answers): Promise<Run> {
       transportFailed = true;
       throw new Error(`connect ECONNREFUSED ${url}`);
     }
-    if (answer.status !== 200) transportFailed = true;
+    if (answer.status !== 200 || (url.startsWith(OCSP_URL) && ocspResponderUnavailable(answer.body))) transportFailed = true;
     return answer;
   };
   const verifier = new ImageVerifier({
@@ -128,6 +139,27 @@ const withHeader = (edit: (h: any) => void) => {
 };
 
 describe(`verification pipeline: no inconclusive verdict without a transport failure (${FUZZ_RUNS} runs each)`, () => {
+  test('an OCSP answer whose responseStatus is internalError or tryLater is inconclusive (found by this fuzz: one bit of the status)', async () => {
+    for (const status of [2, 3]) {
+      const body = Buffer.from(OCSP);
+      const off = body[1] & 0x80 ? 2 + (body[1] & 0x7f) : 2;
+      body[off + 2] = status;
+      const r = await run({ ocsp: { status: 200, body } });
+      expect(r.transportFailed).toBe(true);
+      expect(r.verdict.status).toBe('inconclusive');
+      expect(r.verdict.error?.code).toBe('REVOCATION_UNKNOWN');
+      check(r);
+    }
+    for (const status of [1, 5, 6]) {
+      const body = Buffer.from(OCSP);
+      const off = body[1] & 0x80 ? 2 + (body[1] & 0x7f) : 2;
+      body[off + 2] = status;
+      const r = await run({ ocsp: { status: 200, body } });
+      expect(r.verdict.status).toBe('failed');
+      check(r);
+    }
+  });
+
   test('the unmutated signature verifies (timestamp, OCSP and CRL all checked)', async () => {
     const r = await run({});
     expect(r.verdict.status).toBe('verified');
@@ -163,8 +195,10 @@ describe(`verification pipeline: no inconclusive verdict without a transport fai
 
   test('mutated OCSP responses and CRLs answered with HTTP 200', async () => {
     await fc.assert(fc.asyncProperty(mutationsArb, fc.boolean(), async (ms, ocsp) => {
-      const r = await run(ocsp ? { ocsp: { status: 200, body: mutate(OCSP, ms) } } : { crl: { status: 200, body: mutate(CRL, ms) } });
-      expect(r.transportFailed).toBe(false);
+      const body = mutate(ocsp ? OCSP : CRL, ms);
+      const r = await run(ocsp ? { ocsp: { status: 200, body } } : { crl: { status: 200, body } });
+      // the only "transport failure" a 200 body can carry: the OCSP responder's internalError/tryLater status
+      expect(r.transportFailed).toBe(ocsp && ocspResponderUnavailable(body));
       check(r);
     }), params());
   }, fuzzTimeout(10));
