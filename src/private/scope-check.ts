@@ -14,8 +14,8 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { IConstruct } from 'constructs';
-import { canonicalExemption, globToRegExp, matchExemption } from '../handlers/runtime';
 import type { TrustPolicyStatement } from '../trust-policy';
+import { canonicalExemption, globToRegExp, matchExemption } from '../verifier/policy/exemptions';
 import { canonicalScope, parseEcrRegistry, parseReference, repositoryScope } from '../verifier/reference';
 
 /** Warning id of an image no statement covers (acknowledge with `Annotations.acknowledgeWarning`). */
