@@ -256,31 +256,15 @@ export class ImageVerifierFunction extends lambda.Function {
     this.grantVerification(props);
 
     if (props.rejectionAlarm) {
-      this.rejectionAlarm = this.metricRejected().createAlarm(this, 'RejectionAlarm', {
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: 'A container image failed signature verification',
-      });
+      this.rejectionAlarm = this.anyCountAlarm('RejectionAlarm', this.metricRejected(), 'A container image failed signature verification');
     }
     if (props.inconclusiveAlarm) {
-      this.inconclusiveAlarm = this.metricInconclusive().createAlarm(this, 'InconclusiveAlarm', {
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: 'A container image signature verification was inconclusive (registry or AWS API unavailable)',
-      });
+      this.inconclusiveAlarm = this.anyCountAlarm('InconclusiveAlarm', this.metricInconclusive(),
+        'A container image signature verification was inconclusive (registry or AWS API unavailable)');
     }
     if (props.configurationErrorAlarm) {
-      this.configurationErrorAlarm = this.metricConfigurationErrors().createAlarm(this, 'ConfigurationErrorAlarm', {
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: 'The image verifier function cannot load its configuration (nothing is verified)',
-      });
+      this.configurationErrorAlarm = this.anyCountAlarm('ConfigurationErrorAlarm', this.metricConfigurationErrors(),
+        'The image verifier function cannot load its configuration (nothing is verified)');
     }
   }
 
@@ -322,6 +306,17 @@ export class ImageVerifierFunction extends lambda.Function {
       statistic: 'Sum',
       period: Duration.minutes(5),
       ...props,
+    });
+  }
+
+  /** An alarm that fires on any non-zero count of `metric` (missing data is not breaching). */
+  private anyCountAlarm(id: string, metric: cloudwatch.Metric, alarmDescription: string): cloudwatch.Alarm {
+    return metric.createAlarm(this, id, {
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      alarmDescription,
     });
   }
 
