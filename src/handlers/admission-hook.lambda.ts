@@ -27,16 +27,12 @@ import {
 } from './config';
 import { reportConfigurationError } from './config-error';
 import { decide, Decision, HookResponse, HookStatus, ImageOutcome, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
-import { getRuntime, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
+import { ecsClient, getRuntime, loadEcs, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
 import { VerificationInconclusiveError } from '../verifier/errors';
 
 export type { HookResponse, HookStatus } from './hook-decision';
 export { PROGRESS_KEY } from './hook-decision';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-/** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
-const loadEcs = (): Promise<typeof import('@aws-sdk/client-ecs')> => Promise.resolve().then(() => require('@aws-sdk/client-ecs'));
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const HANDLER = HANDLER_NAME.ADMISSION_HOOK;
 
@@ -51,18 +47,6 @@ interface ContainerImage {
   readonly imageDigest?: string;
 }
 
-const ecsClients = new Map<string, any>();
-
-async function ecsClient(region: string | undefined): Promise<any> {
-  const key = region ?? '';
-  let c = ecsClients.get(key);
-  if (!c) {
-    const { ECSClient } = await loadEcs();
-    c = new ECSClient(region ? { region } : {});
-    ecsClients.set(key, c);
-  }
-  return c;
-}
 
 /** The revision's container images. Throws {@link VerificationInconclusiveError} (`AWS_API`) when it cannot tell. */
 async function describeRevision(arn: string): Promise<ContainerImage[]> {

@@ -30,12 +30,8 @@
  */
 import { DEFAULT_DEADLINE_MARGIN_MS, ENV, HANDLER_NAME } from './config';
 import { reportConfigurationError } from './config-error';
-import { getRuntime, LambdaContext, mapBounded, pinImage, Deadline, ImageResult, Runtime, Metrics, regionOf, JsonLogger } from './runtime';
+import { ecsClient, getRuntime, loadEcs, LambdaContext, mapBounded, pinImage, Deadline, ImageResult, Runtime, Metrics, regionOf, JsonLogger } from './runtime';
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-/** Lazy `require` (not `await import()`, which Jest's CommonJS VM rejects); the SDK loads on first use. */
-const loadEcs = (): Promise<typeof import('@aws-sdk/client-ecs')> => Promise.resolve().then(() => require('@aws-sdk/client-ecs'));
-/* eslint-enable @typescript-eslint/no-require-imports */
 
 const HANDLER = HANDLER_NAME.TASK_AUDIT;
 
@@ -77,18 +73,9 @@ export class NotificationError extends Error {
   }
 }
 
-const clients = new Map<string, any>();
 
-async function ecsClient(region: string | undefined): Promise<any> {
-  const key = `ecs|${region ?? ''}`;
-  let c = clients.get(key);
-  if (!c) {
-    const { ECSClient } = await loadEcs();
-    c = new ECSClient(region ? { region } : {});
-    clients.set(key, c);
-  }
-  return c;
-}
+/** SNS clients per region (the ECS client is the runtime's). */
+const snsClients = new Map<string, any>();
 
 /** Loads the SNS client, which is not a dependency of this package (the Lambda runtime provides it). */
 async function snsModule(): Promise<any | undefined> {
@@ -340,10 +327,10 @@ async function notify(log: JsonLogger, kind: NotificationKind, message: Record<s
   }
   try {
     const key = `sns|${regionOf(topic) ?? ''}`;
-    let client = clients.get(key);
+    let client = snsClients.get(key);
     if (!client) {
       client = new sns.SNSClient({ region: regionOf(topic) });
-      clients.set(key, client);
+      snsClients.set(key, client);
     }
     await client.send(new sns.PublishCommand({
       TopicArn: topic,
