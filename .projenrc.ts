@@ -28,6 +28,11 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-ecr',
     '@aws-sdk/client-signer',
     '@aws-sdk/client-sns',
+    // EKS admission webhook: its handler reads the webhook secret (the Lambda runtime ships the SDK);
+    // the example cluster needs a kubectl layer; the tests validate rendered objects with ajv.
+    '@aws-sdk/client-secrets-manager',
+    '@aws-cdk/lambda-layer-kubectl-v34',
+    'ajv@^8',
     '@types/node@^20',
   ],
   lambdaAutoDiscover: false,
@@ -60,6 +65,17 @@ project.eslint?.addOverride({
   rules: { 'import/no-extraneous-dependencies': ['error', { devDependencies: true, optionalDependencies: false, peerDependencies: true }] },
 });
 
+// The engine's one entry point is src/verifier/index.ts: the handlers, the CLI and the constructs import
+// `../verifier` (or `./verifier`), never a module inside it. Tests may import deep paths.
+project.eslint?.addOverride({
+  files: ['src/*.ts', 'src/private/**/*.ts', 'src/handlers/**/*.ts', 'src/cli/**/*.ts'],
+  rules: {
+    'no-restricted-imports': ['error', {
+      patterns: [{ group: ['**/verifier/*'], message: "Import the engine from its front door ('../verifier' or './verifier'), not a module inside it." }],
+    }],
+  },
+});
+
 // eslint's project service looks for the nearest tsconfig.json: give test/ one that extends the dev config.
 new JsonFile(project, 'test/tsconfig.json', {
   obj: { extends: '../tsconfig.dev.json', include: ['**/*.ts'], exclude: ['fixtures'] },
@@ -89,6 +105,9 @@ project.package.addField('files', [
 // jsii-pacmak (package:js) writes a default .npmignore when there is none; with "files" set, npm ignores a
 // root .npmignore (test/npm-package.test.ts checks both), so it is a build by-product, not a source file.
 project.gitignore.exclude('/.npmignore');
+// jsii-rosetta's translations of the README blocks and @examples (written by check-examples): a build
+// by-product like .jsii, neither committed nor shipped.
+project.gitignore.exclude('/.jsii.tabl.json', '/.jsii.tabl.json.gz');
 
 // jsii prints a red Node 20 end-of-life banner on every run; it is only a warning.
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
@@ -108,6 +127,12 @@ testTask.exec('bash scripts/ensure-tools.sh');
 testTask.spawn(project.preCompileTask);
 testTask.spawn(project.compileTask); // jsii: type errors and jsii rules fail the tests too
 testTask.exec('bash scripts/check-api-md.sh'); // API.md must be generated and committed
+// The README's `ts` blocks and every @example compile (jsii-rosetta --strict in rosetta/default.ts-fixture).
+const checkExamples = project.addTask('check-examples', {
+  description: 'Compile the README TypeScript blocks and every @example of the jsii assembly (jsii-rosetta, strict)',
+  exec: 'node scripts/check-examples.mjs',
+});
+testTask.spawn(checkExamples);
 // --forceExit: a safety net for CI; servers and registries are closed in afterAll, but a stray
 // keep-alive timer must never keep the run alive past its results.
 testTask.exec('jest --passWithNoTests --ci --forceExit --json --outputFile=test-reports/jest-results.json', { receiveArgs: true });
