@@ -18,10 +18,11 @@ import {
   isUnexpectedError,
   toVerifierError,
 } from './errors';
-import { checkActions, parseTrustPolicy, policyFingerprint, selectStatement, TrustPolicyDocument, TrustPolicyStatement } from './policy/trust-policy';
+import { checkActions, NotationPolicyStatement, NotationTrustPolicy, parseTrustPolicy, policyFingerprint, selectStatement } from './policy';
 import { formatReference, parseReference, repositoryScope } from './reference';
 import { LinkedSignal, linkSignals, raceSignal } from './registry/abort';
 import { ArtifactSource, parseIndexManifests } from './registry/source';
+import { rfc1123z } from './text/go-time';
 import { AWS_SIGNER_PLUGIN_ID, AWS_SIGNER_PLUGIN_VERSION, AWS_SIGNER_ROOTS_DER, chainEndsInAwsSignerRoot, checkSignerRevocation, matchSignerIdentity, SIGNER_PROFILE_VERSION_ATTRIBUTE, SignerRevocationClient, validateSignerEnvelope } from './signer';
 import {
   CheckAction,
@@ -130,7 +131,7 @@ interface Flight {
 }
 
 interface SignatureContext {
-  readonly statement: TrustPolicyStatement;
+  readonly statement: NotationPolicyStatement;
   readonly actions: Record<CheckName, CheckAction>;
   readonly target: Descriptor;
 }
@@ -138,7 +139,7 @@ interface SignatureContext {
 const NOOP_LOGGER: Logger = { warn: () => undefined };
 
 export class ImageVerifier {
-  public readonly policy: TrustPolicyDocument;
+  public readonly policy: NotationTrustPolicy;
   public readonly fingerprint: string;
   private readonly cache?: VerdictCache<Verdict>;
   private readonly maxSignatures: number;
@@ -213,7 +214,7 @@ export class ImageVerifier {
   public async verifyReference(
     ref: ImageReference, reference: string = formatReference(ref), started = performance.now(), opts: VerifyOptions = {},
   ): Promise<Verdict> {
-    let statement: TrustPolicyStatement;
+    let statement: NotationPolicyStatement;
     try {
       statement = selectStatement(this.policy, repositoryScope(ref));
     } catch (e) {
@@ -369,7 +370,7 @@ export class ImageVerifier {
 
   private async verifyResolved(
     reference: string, source: ArtifactSource, target: Descriptor, manifest: Uint8Array,
-    statement: TrustPolicyStatement, started: number, discovery?: AsyncIterable<Descriptor>, signal?: AbortSignal,
+    statement: NotationPolicyStatement, started: number, discovery?: AsyncIterable<Descriptor>, signal?: AbortSignal,
   ): Promise<Verdict> {
     const level = statement.signatureVerification.level;
     const ctx: SignatureContext = { statement, actions: checkActions(statement), target };
@@ -441,7 +442,7 @@ export class ImageVerifier {
   }
 
   private async verifyPlatforms(
-    reference: string, source: ArtifactSource, indexBytes: Uint8Array, statement: TrustPolicyStatement, started: number,
+    reference: string, source: ArtifactSource, indexBytes: Uint8Array, statement: NotationPolicyStatement, started: number,
   ): Promise<Verdict[]> {
     let manifests: Descriptor[];
     try {
@@ -746,14 +747,6 @@ function errorVerdict(reference: string, err: VerifierError, started: number): V
 
 function elapsed(started: number): number {
   return Math.round((performance.now() - started) * 1000) / 1000;
-}
-
-/** RFC 1123 with numeric zone, as Go's time.RFC1123Z prints in UTC: `Fri, 29 Jul 2022 23:59:00 +0000`. */
-export function rfc1123z(d: Date): string {
-  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-  const p = (n: number) => String(n).padStart(2, '0');
-  return `${days[d.getUTCDay()]}, ${p(d.getUTCDate())} ${months[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
 }
 
 /** SemVer 2.0 precedence (pre-release < release). Returns <0, 0, >0. */

@@ -6,55 +6,13 @@
 import { VerificationFailedError, VerifierError, isVerifierError } from '../errors';
 import { CertificateInfo, OID, checkSignature, isIssuedBy } from './certificate';
 import { bytesEqual } from './der';
+import { goQuote } from '../text/go-quote';
+import { goUtcString, rfc1123z } from '../text/go-time';
 
 export type SignatureAlgorithmName = 'PS256' | 'PS384' | 'PS512' | 'ES256' | 'ES384' | 'ES512';
 
 function chainError(message: string): never {
   throw new VerificationFailedError('INVALID_CERTIFICATE_CHAIN', message);
-}
-
-/** Go's `%q` for ordinary strings. */
-export function goQuote(s: string): string {
-  let out = '"';
-  for (const ch of s) {
-    const cp = ch.codePointAt(0)!;
-    if (ch === '"' || ch === '\\') out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return `${out}"`;
-}
-
-const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
-const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
-const p2 = (n: number) => String(n).padStart(2, '0');
-
-function shifted(d: Date, offsetMinutes: number): Date {
-  return new Date(d.getTime() + offsetMinutes * 60_000);
-}
-
-function offsetString(offsetMinutes: number, colon: boolean): string {
-  const sign = offsetMinutes < 0 ? '-' : '+';
-  const a = Math.abs(offsetMinutes);
-  return `${sign}${p2(Math.floor(a / 60))}${colon ? ':' : ''}${p2(a % 60)}`;
-}
-
-/** Go `time.RFC1123Z`: `Mon, 02 Jan 2006 15:04:05 -0700` (UTC unless an offset is given). */
-export function rfc1123z(d: Date, offsetMinutes = 0): string {
-  const s = shifted(d, offsetMinutes);
-  return `${DAYS[s.getUTCDay()]}, ${p2(s.getUTCDate())} ${MONTHS[s.getUTCMonth()]} ${s.getUTCFullYear()} `
-    + `${p2(s.getUTCHours())}:${p2(s.getUTCMinutes())}:${p2(s.getUTCSeconds())} ${offsetString(offsetMinutes, false)}`;
-}
-
-/** Go `time.Time.String()` of a UTC time: `2006-01-02 15:04:05[.fff] +0000 UTC`. */
-export function goUtcString(d: Date): string {
-  const ms = d.getUTCMilliseconds();
-  const frac = ms ? `.${String(ms).padStart(3, '0').replace(/0+$/, '')}` : '';
-  return `${String(d.getUTCFullYear()).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} `
-    + `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}${frac} +0000 UTC`;
 }
 
 // ------------------------------------------------------------------------------------------------

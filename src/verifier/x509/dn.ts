@@ -5,7 +5,7 @@
  * value dropped; `,` or `;` separate RDNs, `+` joins a multi-valued RDN).
  */
 import { ConfigurationError } from '../errors';
-import { goQuote } from './chain';
+import { goQuote } from '../text/go-quote';
 
 export interface DnAttribute {
   readonly type: string;

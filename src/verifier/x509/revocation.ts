@@ -8,11 +8,11 @@ import * as crypto from 'node:crypto';
 import * as http from 'node:http';
 import { VerificationFailedError, VerificationInconclusiveError, VerifierError, isVerifierError } from '../errors';
 import { CertificateInfo, ExtensionInfo, OID, SignatureAlgorithmInfo, checkSignature, parseAlgorithm, parseCertificate } from './certificate';
-import { goQuote } from './chain';
 import {
   Tlv, TAG, bytesEqual, children, contextTag, decodeBoolean, decodeInteger, decodeOctetString, decodeOid, decodeTime,
   expectTag, parseDer, readTlv, sequence,
 } from './der';
+import { goQuote } from '../text/go-quote';
 
 export type RevocationStatus = 'good' | 'revoked' | 'unknown' | 'nonRevokable';
 

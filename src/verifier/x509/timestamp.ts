@@ -7,11 +7,13 @@
 import * as crypto from 'node:crypto';
 import { ErrorCode, VerificationFailedError, isVerifierError } from '../errors';
 import { CertificateInfo, OID, SignatureAlgorithmInfo, checkSignature, checkSignatureFrom, parseCertificate } from './certificate';
-import { goQuote, goUtcString, rfc1123z, validateTimestampingChain } from './chain';
+import { validateTimestampingChain } from './chain';
 import {
   Tlv, TAG, bytesEqual, children, contextTag, decodeGeneralizedTimeFraction, decodeInteger, decodeOctetString, decodeOid,
   expectTag, parseDer, sequence,
 } from './der';
+import { goQuote } from '../text/go-quote';
+import { goUtcString, rfc1123z } from '../text/go-time';
 
 export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
 export const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';

@@ -7,16 +7,13 @@ import * as path from 'node:path';
 import { ConfigurationError, VerifierError } from '../errors';
 import { readRegularFile } from '../fs';
 import { CertificateInfo, checkSignature, checkSignatureFrom, parseCertificates } from './certificate';
-import { goQuote } from './chain';
+import { goQuote } from '../text/go-quote';
+import { TRUST_STORE_NAME_PATTERN, TRUST_STORE_TYPES, TrustStoreTypeName } from '../types';
 import { bytesEqual } from './der';
-
-export type TrustStoreType = 'ca' | 'signingAuthority' | 'tsa';
-export const TRUST_STORE_TYPES: readonly TrustStoreType[] = ['ca', 'signingAuthority', 'tsa'];
-const NAME_RE = /^[a-zA-Z0-9_.-]+$/;
 
 export interface TrustStoreProvider {
   /** Certificates of the named store; throws ConfigurationError('INVALID_TRUST_STORE') if missing/invalid/empty. */
-  getCertificates(type: TrustStoreType, name: string): Promise<CertificateInfo[]>;
+  getCertificates(type: TrustStoreTypeName, name: string): Promise<CertificateInfo[]>;
 }
 
 /** A trust-store certificate file larger than this is refused (a PEM bundle of many roots is far smaller). */
@@ -28,7 +25,7 @@ function storeError(message: string, cause?: unknown): never {
 
 function checkTypeAndName(type: string, name: string): void {
   if (!(TRUST_STORE_TYPES as readonly string[]).includes(type)) storeError(`unsupported trust store type: ${type}`);
-  if (typeof name !== 'string' || !NAME_RE.test(name)) {
+  if (typeof name !== 'string' || !TRUST_STORE_NAME_PATTERN.test(name)) {
     storeError(`trust store name needs to follow [a-zA-Z0-9_.-]+ format, ${name} is invalid`);
   }
 }
@@ -59,7 +56,7 @@ export function rootCaError(c: CertificateInfo): string | undefined {
 }
 
 /** Parses + validates one file's content for store `type:name`. */
-function loadFile(content: Uint8Array | string, file: string, type: TrustStoreType, name: string): CertificateInfo[] {
+function loadFile(content: Uint8Array | string, file: string, type: TrustStoreTypeName, name: string): CertificateInfo[] {
   let certs: CertificateInfo[];
   try {
     certs = parseCertificates(content);
@@ -81,7 +78,7 @@ function loadFile(content: Uint8Array | string, file: string, type: TrustStoreTy
 abstract class CachingTrustStore implements TrustStoreProvider {
   private readonly cache = new Map<string, Promise<CertificateInfo[]>>();
 
-  public getCertificates(type: TrustStoreType, name: string): Promise<CertificateInfo[]> {
+  public getCertificates(type: TrustStoreTypeName, name: string): Promise<CertificateInfo[]> {
     const key = `${type}:${name}`;
     let hit = this.cache.get(key);
     if (!hit) {
@@ -101,7 +98,7 @@ abstract class CachingTrustStore implements TrustStoreProvider {
     this.cache.clear();
   }
 
-  protected abstract load(type: TrustStoreType, name: string): Promise<CertificateInfo[]>;
+  protected abstract load(type: TrustStoreTypeName, name: string): Promise<CertificateInfo[]>;
 }
 
 /** A notation trust store directory (`<root>/x509/<type>/<name>/*`). */
@@ -113,7 +110,7 @@ export class DirectoryTrustStore extends CachingTrustStore {
     this.root = root;
   }
 
-  protected async load(type: TrustStoreType, name: string): Promise<CertificateInfo[]> {
+  protected async load(type: TrustStoreTypeName, name: string): Promise<CertificateInfo[]> {
     const dir = path.join(this.root, 'x509', type, name);
     let st: fs.Stats;
     try {
@@ -174,7 +171,7 @@ export class InMemoryTrustStore extends CachingTrustStore {
     return [...this.stores.keys()];
   }
 
-  protected async load(type: TrustStoreType, name: string): Promise<CertificateInfo[]> {
+  protected async load(type: TrustStoreTypeName, name: string): Promise<CertificateInfo[]> {
     const pem = this.stores.get(`${type}:${name}`);
     if (pem === undefined) storeError(`the trust store ${goQuote(name)} of type ${goQuote(type)} does not exist`);
     if (pem.trim() === '') storeError(`no x509 certificates were found in trust store ${goQuote(name)} of type ${goQuote(type)}`);

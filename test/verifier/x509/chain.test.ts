@@ -1,9 +1,10 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VerificationFailedError } from '../../../src/verifier/errors';
+import { goUtcString, rfc1123z } from '../../../src/verifier/text/go-time';
 import { CertificateInfo, parseCertificate, parseCertificates } from '../../../src/verifier/x509/certificate';
 import {
-  checkValidityAt, goUtcString, rfc1123z, signatureAlgorithmForKey, validateCodeSigningCa, validateCodeSigningChain,
+  checkValidityAt, signatureAlgorithmForKey, validateCodeSigningCa, validateCodeSigningChain,
   validateCodeSigningLeaf, validateTimestampingChain,
 } from '../../../src/verifier/x509/chain';
 import { awsSignerShaped, ChainOptions, makeChain } from '../../support/pki';
