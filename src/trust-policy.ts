@@ -1,106 +1,97 @@
 import { X509Certificate } from 'crypto';
-import { Stack, Token } from 'aws-cdk-lib';
+import { CfnResource, Stack, Token } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
-import { IConstruct } from 'constructs';
+import * as signer from 'aws-cdk-lib/aws-signer';
+import { Construct, IConstruct } from 'constructs';
+import { actionName, levelName, storeTypeName, timestampName } from './private/notation-names';
+import { NOTATION_PLATFORM, PROFILE_OR_VERSION_ARN, profileArnError, repairImportedProfileArn } from './private/signer-arn';
 import { SignedImagesValidationError } from './validation-error';
-import { validateTrustPolicy } from './verifier/policy/trust-policy';
-import { AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_ROOT_PEM } from './verifier/signer/roots';
+import {
+  AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_ROOT_PEM, checkTrustStoreCertificate, parseCertificate, TRUST_STORE_NAME_PATTERN, validateTrustPolicy,
+} from './verifier';
+import type { NotationTrustPolicy } from './verifier';
 
 /**
  * How strictly a signature is verified (the `signatureVerification.level` of a notation trust
- * policy statement).
+ * policy statement: `strict`, `permissive`, `audit`, `skip`).
  *
  * Each level fixes the action of every check; `overrides` in a statement can change some of them.
  *
  * @see https://github.com/notaryproject/specifications/blob/main/specs/trust-store-trust-policy.md
+ *
+ * @example
+ * const statement: TrustPolicyStatement = {
+ *   name: 'sidecars',
+ *   registryScopes: ['public.ecr.aws/aws-observability/aws-otel-collector'],
+ *   level: VerificationLevel.SKIP,
+ * };
  */
-export class VerificationLevel {
-  /** Every check is enforced: integrity, authenticity, authentic timestamp, expiry, revocation. */
-  public static readonly STRICT = new VerificationLevel('strict');
-  /** Integrity and authenticity are enforced; authentic timestamp, expiry and revocation are logged. */
-  public static readonly PERMISSIVE = new VerificationLevel('permissive');
-  /** Only integrity is enforced; every other check is logged. */
-  public static readonly AUDIT = new VerificationLevel('audit');
+export enum VerificationLevel {
+  /** `strict`: every check is enforced: integrity, authenticity, authentic timestamp, expiry, revocation. */
+  STRICT = 'STRICT',
+  /** `permissive`: integrity and authenticity are enforced; authentic timestamp, expiry and revocation are logged. */
+  PERMISSIVE = 'PERMISSIVE',
+  /** `audit`: only integrity is enforced; every other check is logged. */
+  AUDIT = 'AUDIT',
   /**
-   * No verification at all. A `skip` statement has no trust stores, no trusted identities and no
-   * overrides, and cannot use the `*` registry scope.
+   * `skip`: no verification at all. A `skip` statement has no trust stores, no trusted identities and
+   * no overrides, and cannot use the `*` registry scope.
    */
-  public static readonly SKIP = new VerificationLevel('skip');
-
-  /**
-   * A level by its notation name, for levels this library does not know yet.
-   * @param name the level as written in a trust policy, e.g. `strict`
-   */
-  public static of(name: string): VerificationLevel {
-    return new VerificationLevel(name);
-  }
-
-  /** @param name the level as written in a trust policy */
-  private constructor(public readonly name: string) {}
+  SKIP = 'SKIP',
 }
 
-/** What a verifier does when a single check fails (a value of `signatureVerification.override`). */
-export class VerificationAction {
-  /** A failure of the check fails the verification. */
-  public static readonly ENFORCE = new VerificationAction('enforce');
-  /** A failure of the check is logged; verification goes on. */
-  public static readonly LOG = new VerificationAction('log');
-  /** The check is not run. Only `revocation` can be skipped. */
-  public static readonly SKIP = new VerificationAction('skip');
-
-  /**
-   * An action by its notation name.
-   * @param name the action as written in a trust policy, e.g. `log`
-   */
-  public static of(name: string): VerificationAction {
-    return new VerificationAction(name);
-  }
-
-  /** @param name the action as written in a trust policy */
-  private constructor(public readonly name: string) {}
+/**
+ * What a verifier does when a single check fails (a value of `signatureVerification.override`:
+ * `enforce`, `log`, `skip`).
+ *
+ * @example
+ * const overrides: VerificationOverrides = { revocation: VerificationAction.LOG };
+ */
+export enum VerificationAction {
+  /** `enforce`: a failure of the check fails the verification. */
+  ENFORCE = 'ENFORCE',
+  /** `log`: a failure of the check is logged; verification goes on. */
+  LOG = 'LOG',
+  /** `skip`: the check is not run. Only `revocation` can be skipped. */
+  SKIP = 'SKIP',
 }
 
-/** When the RFC 3161 timestamp countersignature is verified (`signatureVerification.verifyTimestamp`). */
-export class TimestampVerification {
-  /** Always verify the timestamp when a `tsa` trust store is configured (notation's default). */
-  public static readonly ALWAYS = new TimestampVerification('always');
-  /** Verify the timestamp only once a certificate of the signing chain has expired. */
-  public static readonly AFTER_CERT_EXPIRY = new TimestampVerification('afterCertExpiry');
-
-  /**
-   * A value by its notation name.
-   * @param name the value as written in a trust policy
-   */
-  public static of(name: string): TimestampVerification {
-    return new TimestampVerification(name);
-  }
-
-  /** @param name the value as written in a trust policy */
-  private constructor(public readonly name: string) {}
+/**
+ * When the RFC 3161 timestamp countersignature is verified (`signatureVerification.verifyTimestamp`:
+ * `always`, `afterCertExpiry`).
+ *
+ * @example
+ * declare const tsaRootPem: string;
+ * const statement: TrustPolicyStatement = {
+ *   name: 'release',
+ *   registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/app'],
+ *   trustStores: [TrustStore.AWS_SIGNER, TrustStore.fromPem(TrustStoreType.TSA, 'tsa', tsaRootPem)],
+ *   trustedIdentities: [TrustedIdentity.fromArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release')],
+ *   verifyTimestamp: TimestampVerification.AFTER_CERT_EXPIRY,
+ * };
+ */
+export enum TimestampVerification {
+  /** `always`: verify the timestamp whenever a `tsa` trust store is configured (notation's default). */
+  ALWAYS = 'ALWAYS',
+  /** `afterCertExpiry`: verify the timestamp only once a certificate of the signing chain has expired. */
+  AFTER_CERT_EXPIRY = 'AFTER_CERT_EXPIRY',
 }
 
-/** The type of a notation trust store (the first part of `type:name`). */
-export class TrustStoreType {
-  /** Root CAs for signatures with the `notary.x509` signing scheme. */
-  public static readonly CA = new TrustStoreType('ca');
-  /** Signing authorities (`notary.x509.signingAuthority`), e.g. AWS Signer. */
-  public static readonly SIGNING_AUTHORITY = new TrustStoreType('signingAuthority');
-  /** Root CAs of RFC 3161 timestamping authorities. */
-  public static readonly TSA = new TrustStoreType('tsa');
-
-  /**
-   * A trust store type by its notation name.
-   * @param name the type as written in a trust policy, e.g. `ca`
-   */
-  public static of(name: string): TrustStoreType {
-    return new TrustStoreType(name);
-  }
-
-  /** @param name the type as written in a trust policy */
-  private constructor(public readonly name: string) {}
+/**
+ * The type of a notation trust store (the first part of `type:name`: `ca`, `signingAuthority`, `tsa`).
+ *
+ * @example
+ * declare const rootPem: string;
+ * const store = TrustStore.fromPem(TrustStoreType.CA, 'release-ca', rootPem);
+ */
+export enum TrustStoreType {
+  /** `ca`: root CAs for signatures with the `notary.x509` signing scheme. */
+  CA = 'CA',
+  /** `signingAuthority`: signing authorities (`notary.x509.signingAuthority`), e.g. AWS Signer. */
+  SIGNING_AUTHORITY = 'SIGNING_AUTHORITY',
+  /** `tsa`: root CAs of RFC 3161 timestamping authorities. */
+  TSA = 'TSA',
 }
-
-const TRUST_STORE_NAME = /^[a-zA-Z0-9_.-]+$/;
 
 /**
  * A named set of trusted root certificates, referenced from trust policy statements as `type:name`.
@@ -131,16 +122,16 @@ export class TrustStore {
    * Every certificate must be a CA certificate or a self-signed certificate; certificates of a
    * `tsa` store must be self-signed root CAs.
    *
-   * @param type `ca`, `signingAuthority` or `tsa`
+   * @param type the store type: `TrustStoreType.CA`, `SIGNING_AUTHORITY` or `TSA`
    * @param name store name, letters, digits, `_`, `.` and `-`
    * @param pem one or more PEM certificates (`-----BEGIN CERTIFICATE-----`)
    */
   public static fromPem(type: TrustStoreType, name: string, pem: string): TrustStore {
-    validateStoreType(type);
+    storeTypeName(type);
     if (Token.isUnresolved(name)) {
       throw new SignedImagesValidationError('trust store name must not be a token: it is referenced by name in the trust policy');
     }
-    if (!TRUST_STORE_NAME.test(name)) {
+    if (!TRUST_STORE_NAME_PATTERN.test(name)) {
       throw new SignedImagesValidationError(`trust store name "${name}" is invalid: use letters, digits, '_', '.' and '-'`);
     }
     const bundle = Token.isUnresolved(pem) ? pem : checkPemBundle(type, name, pem);
@@ -160,15 +151,9 @@ export class TrustStore {
     this.certificates = certificates;
   }
 
-  /** The reference used in trust policies, `type:name`. */
+  /** The reference used in trust policies, `type:name` (e.g. `signingAuthority:aws-signer-ts`). */
   public get reference(): string {
-    return `${this.type.name}:${this.name}`;
-  }
-}
-
-function validateStoreType(type: TrustStoreType): void {
-  if (![TrustStoreType.CA.name, TrustStoreType.SIGNING_AUTHORITY.name, TrustStoreType.TSA.name].includes(type.name)) {
-    throw new SignedImagesValidationError(`trust store type "${type.name}" is not supported: use ca, signingAuthority or tsa`);
+    return `${storeTypeName(this.type)}:${this.name}`;
   }
 }
 
@@ -176,7 +161,7 @@ const PEM_BLOCK = /-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----/g;
 
 function checkPemBundle(type: TrustStoreType, name: string, pem: string): string {
   const blocks = [...pem.matchAll(PEM_BLOCK)];
-  const store = `${type.name}:${name}`;
+  const store = `${storeTypeName(type)}:${name}`;
   if (blocks.length === 0) {
     throw new SignedImagesValidationError(`trust store ${store}: no PEM certificate found`);
   }
@@ -191,33 +176,51 @@ function checkPemBundle(type: TrustStoreType, name: string, pem: string): string
     } catch (e) {
       throw new SignedImagesValidationError(`trust store ${store}: failed to parse certificate: ${(e as Error).message}`);
     }
-    // Self-signed as notation checks it: issuer equals subject and the own key verifies the signature
-    // (no key-usage requirement, unlike OpenSSL's check_issued).
-    const selfSigned = cert.issuer === cert.subject && cert.verify(cert.publicKey);
-    const subject = cert.subject.split('\n').reverse().join(',');
-    if (type.name === TrustStoreType.TSA.name) {
-      if (!(cert.ca && selfSigned)) {
-        throw new SignedImagesValidationError(`trust store ${store}: certificate with subject "${subject}" is not a self-signed root CA certificate`);
-      }
-    } else if (!cert.ca && !selfSigned) {
-      throw new SignedImagesValidationError(`trust store ${store}: certificate with subject "${subject}" is not a CA certificate or self-signed signing certificate`);
+    // The engine's rule, the one the runtime trust-store loader applies (a CA or self-signed; tsa: a root CA).
+    const problem = trustStoreCertificateProblem(storeTypeName(type), cert.raw, store);
+    if (problem?.rule === 'rootCa') {
+      throw new SignedImagesValidationError(`trust store ${store}: ${problem.message.replace(/ is not a root CA certificate: /, ' is not a self-signed root CA certificate: ')}`);
     }
+    if (problem) throw new SignedImagesValidationError(`trust store ${store}: ${problem.message}`);
     out.push(block[0]);
   }
   return out.join('\n') + '\n';
 }
 
+function trustStoreCertificateProblem(type: string, der: Uint8Array, store: string) {
+  try {
+    return checkTrustStoreCertificate(type, parseCertificate(der));
+  } catch (e) {
+    throw new SignedImagesValidationError(`trust store ${store}: failed to parse certificate: ${(e as Error).message}`);
+  }
+}
+
 /**
  * Something signed images come from: an AWS Signer signing profile, optionally with the
- * repositories it signs. `SignedRegistry` implements it; in TypeScript an
- * `aws_signer.SigningProfile` fits too (its `signingProfileArn`).
+ * repositories it signs (`ISignedRepositorySource`).
+ *
+ * `SignedRegistry` implements it. For an aws-cdk-lib signing profile use
+ * `SigningProfileSource.fromSigningProfile(profile)`, for a profile ARN
+ * `SigningProfileSource.fromSigningProfileArn(arn)`.
+ *
+ * @example
+ * declare const profile: signer.ISigningProfile;
+ * const policy = TrustPolicy.fromSigningProfiles(SigningProfileSource.fromSigningProfile(profile));
  */
 export interface ISigningProfileSource {
   /** ARN of the AWS Signer signing profile (not a profile version ARN). */
   readonly signingProfileArn: string;
 }
 
-/** A signing profile together with the repositories whose images it signs. */
+/**
+ * A signing profile together with the repositories whose images it signs. `SignedRegistry`
+ * implements it.
+ *
+ * @example
+ * declare const registry: SignedRegistry;
+ * const source: ISignedRepositorySource = registry;
+ * const policy = TrustPolicy.fromSigningProfiles(source);
+ */
 export interface ISignedRepositorySource extends ISigningProfileSource {
   /** URIs of the repositories (`<account>.dkr.ecr.<region>.<suffix>/<name>`). */
   readonly repositoryUris: string[];
@@ -231,15 +234,82 @@ export interface ISignedRepositorySource extends ISigningProfileSource {
   readonly repositories: ecr.IRepository[];
 }
 
-const SIGNER_ARN = /^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,64}(\/[a-zA-Z0-9]+)?$/;
+/**
+ * Signing profiles that are not a `SignedRegistry`, as `ISigningProfileSource`s for
+ * `TrustPolicy.fromSigningProfiles` and `TrustedIdentity.fromSigningProfile`. A source made here
+ * names no repositories, so a policy built from it alone has the `*` scope.
+ *
+ * @example
+ * const profile = new signer.SigningProfile(this, 'Profile', {
+ *   platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA,
+ * });
+ * const policy = TrustPolicy.fromSigningProfiles(
+ *   SigningProfileSource.fromSigningProfile(profile),
+ *   SigningProfileSource.fromSigningProfileArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release'),
+ * );
+ */
+export class SigningProfileSource {
+  /**
+   * An aws-cdk-lib signing profile: a `signer.SigningProfile` of the app (its `Arn` attribute), or
+   * one imported with `signer.SigningProfile.fromSigningProfileAttributes` (whose
+   * `signingProfileArn` has a doubled slash, `://signing-profiles/`; the source carries the
+   * repaired ARN).
+   *
+   * A profile created in the app must use the `Notation-OCI-SHA384-ECDSA` platform
+   * (`signer.Platform.NOTATION_OCI_SHA384_ECDSA`); another literal platform is a validation error.
+   *
+   * @param profile the signing profile
+   */
+  public static fromSigningProfile(profile: signer.ISigningProfile): ISigningProfileSource {
+    if (!profile || typeof profile !== 'object' || typeof profile.signingProfileArn !== 'string') {
+      throw new SignedImagesValidationError('SigningProfileSource.fromSigningProfile needs an aws_signer.ISigningProfile');
+    }
+    const resource = profile.node?.defaultChild;
+    if (resource && CfnResource.isCfnResource(resource) && resource.cfnResourceType === 'AWS::Signer::SigningProfile') {
+      const platform = (resource as signer.CfnSigningProfile).platformId;
+      if (!Token.isUnresolved(platform) && platform !== NOTATION_PLATFORM) {
+        throw new SignedImagesValidationError(`signing profile ${profile.node.path} uses the platform "${platform}"; `
+          + `notation signatures need ${NOTATION_PLATFORM} (signer.Platform.NOTATION_OCI_SHA384_ECDSA)`, profile);
+      }
+    }
+    return SigningProfileSource.fromSigningProfileArn(repairImportedProfileArn(profile.signingProfileArn));
+  }
+
+  /**
+   * A signing profile by ARN, `arn:<partition>:signer:<region>:<account>:/signing-profiles/<name>`
+   * (not a profile version ARN). May be a deploy-time token.
+   *
+   * @param signingProfileArn the profile ARN
+   */
+  public static fromSigningProfileArn(signingProfileArn: string): ISigningProfileSource {
+    if (typeof signingProfileArn !== 'string') {
+      throw new SignedImagesValidationError(`signing profile ARN must be a string, got ${typeof signingProfileArn}`);
+    }
+    const error = profileArnError(signingProfileArn, 'a signing profile source needs');
+    if (error) throw new SignedImagesValidationError(error);
+    return { signingProfileArn };
+  }
+
+  private constructor() {}
+}
 
 /**
  * A trusted identity of a trust policy statement: who may have signed an image.
+ *
+ * @example
+ * declare const registry: SignedRegistry;
+ * const identities = [
+ *   TrustedIdentity.fromSigningProfile(registry),
+ *   TrustedIdentity.fromArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release/a1b2c3d4e5'),
+ *   TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Example Corp'),
+ * ];
  */
 export class TrustedIdentity {
   /**
    * The AWS Signer signing profile of a `SignedRegistry` (or any source of a profile ARN): any
    * version of the profile is trusted.
+   *
+   * @param profile a `SignedRegistry`, or a source from `SigningProfileSource`
    */
   public static fromSigningProfile(profile: ISigningProfileSource): TrustedIdentity {
     return TrustedIdentity.fromArn(profile.signingProfileArn);
@@ -248,9 +318,11 @@ export class TrustedIdentity {
   /**
    * An AWS Signer signing profile ARN (`arn:aws:signer:<region>:<account>:/signing-profiles/<name>`,
    * any version) or profile version ARN (`…/<name>/<version>`, that version only).
+   *
+   * @param arn the profile or profile version ARN; may be a deploy-time token
    */
   public static fromArn(arn: string): TrustedIdentity {
-    if (!Token.isUnresolved(arn) && !SIGNER_ARN.test(arn)) {
+    if (!Token.isUnresolved(arn) && !PROFILE_OR_VERSION_ARN.test(arn)) {
       throw new SignedImagesValidationError(`trusted identity "${arn}" is not an AWS Signer signing profile ARN (arn:<partition>:signer:<region>:<account>:/signing-profiles/<name>[/<version>])`);
     }
     return new TrustedIdentity(arn);
@@ -266,7 +338,9 @@ export class TrustedIdentity {
     return new TrustedIdentity(`x509.subject:${distinguishedName}`);
   }
 
-  /** Any identity (`*`). Only for `notary.x509` chains you fully control; AWS Signer rejects it. */
+  /**
+   * Any identity (`*`). Only for `notary.x509` chains you fully control; AWS Signer rejects it.
+   */
   public static any(): TrustedIdentity {
     return new TrustedIdentity('*');
   }
@@ -280,10 +354,21 @@ export class TrustedIdentity {
   }
 
   /** @param value the identity as written in a trust policy */
-  private constructor(public readonly value: string) {}
+  private constructor(
+    /** The identity as written in the trust policy's `trustedIdentities`. */
+    public readonly value: string,
+  ) {}
 }
 
-/** Per-check overrides of a verification level (`signatureVerification.override`). */
+/**
+ * Per-check overrides of a verification level (`signatureVerification.override`).
+ *
+ * @example
+ * const overrides: VerificationOverrides = {
+ *   revocation: VerificationAction.LOG,
+ *   expiry: VerificationAction.LOG,
+ * };
+ */
 export interface VerificationOverrides {
   /**
    * Action when the signing identity or certificate chain is not trusted.
@@ -307,7 +392,21 @@ export interface VerificationOverrides {
   readonly revocation?: VerificationAction;
 }
 
-/** One statement of a notation trust policy. */
+/**
+ * One statement of a notation trust policy.
+ *
+ * @example
+ * declare const registry: SignedRegistry;
+ * const statement: TrustPolicyStatement = {
+ *   name: 'release',
+ *   registryScopes: registry.repositoryUris,
+ *   repositories: registry.repositories,
+ *   level: VerificationLevel.STRICT,
+ *   overrides: { revocation: VerificationAction.LOG },
+ *   trustStores: [TrustStore.AWS_SIGNER],
+ *   trustedIdentities: [TrustedIdentity.fromSigningProfile(registry)],
+ * };
+ */
 export interface TrustPolicyStatement {
   /** Unique name of the statement. */
   readonly name: string;
@@ -352,13 +451,91 @@ export interface TrustPolicyStatement {
   readonly repositories?: ecr.IRepository[];
 }
 
-/** Properties of a `TrustPolicy`. */
+/**
+ * Properties of a `TrustPolicy`.
+ *
+ * @example
+ * const props: TrustPolicyProps = {
+ *   statements: [{
+ *     name: 'release',
+ *     registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/app'],
+ *     trustStores: [TrustStore.AWS_SIGNER],
+ *     trustedIdentities: [TrustedIdentity.fromArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release')],
+ *   }],
+ * };
+ * const policy = new TrustPolicy(props);
+ */
 export interface TrustPolicyProps {
   /**
    * Initial statements.
    * @default - none; add them with `addStatement`
    */
   readonly statements?: TrustPolicyStatement[];
+}
+
+/**
+ * `signatureVerification` of a rendered trust policy statement (notation's JSON keys and values).
+ *
+ * @example
+ * declare const policy: TrustPolicy;
+ * const verification: SignatureVerificationDocument = policy.render(this).trustPolicies[0].signatureVerification;
+ */
+export interface SignatureVerificationDocument {
+  /** The level: `strict`, `permissive`, `audit` or `skip`. */
+  readonly level: string;
+  /**
+   * Actions replacing the level's, by check (`authenticity`, `authenticTimestamp`, `expiry`,
+   * `revocation`): `enforce`, `log` or `skip`.
+   * @default - absent: the level's actions
+   */
+  readonly override?: { [check: string]: string };
+  /**
+   * `always` or `afterCertExpiry`.
+   * @default - absent: notation's default, `always`
+   */
+  readonly verifyTimestamp?: string;
+}
+
+/**
+ * One statement of a rendered trust policy (notation's JSON keys).
+ *
+ * @example
+ * declare const policy: TrustPolicy;
+ * const names = policy.render(this).trustPolicies.map((s: TrustPolicyDocumentStatement) => s.name);
+ */
+export interface TrustPolicyDocumentStatement {
+  /** The statement's name. */
+  readonly name: string;
+  /** `registry/repository` scopes, or `*`. */
+  readonly registryScopes: string[];
+  /** The verification level and its overrides. */
+  readonly signatureVerification: SignatureVerificationDocument;
+  /**
+   * Trust stores as `type:name`.
+   * @default - absent (a `skip` statement)
+   */
+  readonly trustStores?: string[];
+  /**
+   * Trusted identities as written in the policy.
+   * @default - absent (a `skip` statement)
+   */
+  readonly trustedIdentities?: string[];
+}
+
+/**
+ * A rendered notation trust policy (`trustpolicy.oci.json`, version 1.0), from `TrustPolicy.render`.
+ * Its keys are notation's JSON keys, so `JSON.stringify` of a policy without tokens is a file the
+ * notation CLI reads.
+ *
+ * @example
+ * declare const policy: TrustPolicy;
+ * const doc: TrustPolicyDocument = policy.render(this);
+ */
+export interface TrustPolicyDocument {
+  /** The policy format version, `1.0`. */
+  readonly version: string;
+  /** The statements, in order. */
+  readonly trustPolicies: TrustPolicyDocumentStatement[];
 }
 
 /**
@@ -369,7 +546,15 @@ export interface TrustPolicyProps {
  * synth is checked with notation's own meaning; tokens are replaced by valid placeholders for that.
  *
  * @example
+ * declare const registry: SignedRegistry;
+ * // The one-liner: AWS Signer profiles of SignedRegistry constructs, scoped to their repositories.
  * const policy = TrustPolicy.fromSigningProfiles(registry);
+ * // Or statement by statement, e.g. to admit a sidecar unverified.
+ * policy.addStatement({
+ *   name: 'otel-sidecar',
+ *   registryScopes: ['public.ecr.aws/aws-observability/aws-otel-collector'],
+ *   level: VerificationLevel.SKIP,
+ * });
  */
 export class TrustPolicy {
   /**
@@ -381,7 +566,7 @@ export class TrustPolicy {
    * deploy-time tokens. The trust store is the AWS Signer root
    * (GovCloud's when every profile ARN is a literal `arn:aws-us-gov:` ARN).
    *
-   * @param sources signing profiles or `SignedRegistry`s
+   * @param sources `SignedRegistry`s, or sources from `SigningProfileSource`
    */
   public static fromSigningProfiles(...sources: ISigningProfileSource[]): TrustPolicy {
     if (sources.length === 0) {
@@ -399,7 +584,7 @@ export class TrustPolicy {
         if (!repositories.includes(repository)) repositories.push(repository);
       }
     }
-    const arns = sources.map(s => s.signingProfileArn);
+    const arns = sources.map(profileArnOf);
     const govCloud = arns.every(a => !Token.isUnresolved(a) && a.startsWith('arn:aws-us-gov:'));
     const identities: TrustedIdentity[] = [];
     for (const arn of arns) {
@@ -420,6 +605,9 @@ export class TrustPolicy {
 
   private readonly _statements: TrustPolicyStatement[] = [];
 
+  /**
+   * @param props the initial statements, each validated as `addStatement` does
+   */
   public constructor(props: TrustPolicyProps = {}) {
     for (const statement of props.statements ?? []) this.addStatement(statement);
   }
@@ -432,6 +620,8 @@ export class TrustPolicy {
   /**
    * Adds a statement. The statement is validated on its own now; rules that involve several
    * statements (unique names, a scope in one statement only) are checked by `render`/`toJson`.
+   *
+   * @param statement the statement to append
    */
   public addStatement(statement: TrustPolicyStatement): void {
     checkDocument(renderDocument([statement]), [statement], undefined);
@@ -439,12 +629,13 @@ export class TrustPolicy {
   }
 
   /**
-   * The trust policy document (notation's JSON shape) as an object; strings may hold tokens.
+   * The trust policy document as a typed object whose keys are notation's JSON keys
+   * (`version`, `trustPolicies`, `signatureVerification`...); strings may hold tokens.
    * Throws a validation error if the policy is invalid.
    *
    * @param scope construct used for error messages
    */
-  public render(scope: IConstruct): any {
+  public render(scope: IConstruct): TrustPolicyDocument {
     const doc = renderDocument(this._statements);
     checkDocument(doc, this._statements, scope);
     this.trustStoreCertificates(scope);
@@ -484,29 +675,43 @@ function isRepositorySource(source: ISigningProfileSource): source is ISignedRep
   return Array.isArray((source as ISignedRepositorySource).repositoryUris);
 }
 
-function renderStatement(s: TrustPolicyStatement): any {
-  const verification: any = { level: (s.level ?? VerificationLevel.STRICT).name };
-  const o = s.overrides;
-  if (o) {
-    const override: Record<string, string> = {};
-    if (o.authenticity) override.authenticity = o.authenticity.name;
-    if (o.authenticTimestamp) override.authenticTimestamp = o.authenticTimestamp.name;
-    if (o.expiry) override.expiry = o.expiry.name;
-    if (o.revocation) override.revocation = o.revocation.name;
-    if (Object.keys(override).length > 0) verification.override = override;
+/**
+ * A source's profile ARN. A TypeScript caller can pass an aws-cdk-lib `ISigningProfile` itself (it
+ * has the shape): it gets the adapter's treatment (platform check, repaired imported ARN).
+ */
+function profileArnOf(source: ISigningProfileSource): string {
+  const maybeProfile = source as Partial<signer.ISigningProfile>;
+  if (Construct.isConstruct(source) && typeof maybeProfile.signingProfileVersionArn === 'string' && !isRepositorySource(source)) {
+    return SigningProfileSource.fromSigningProfile(source as signer.ISigningProfile).signingProfileArn;
   }
-  if (s.verifyTimestamp) verification.verifyTimestamp = s.verifyTimestamp.name;
-  const out: any = {
+  return source.signingProfileArn;
+}
+
+/** The `override` entries of a statement, in notation's check order. */
+const OVERRIDABLE_CHECKS = ['authenticity', 'authenticTimestamp', 'expiry', 'revocation'] as const;
+
+function renderStatement(s: TrustPolicyStatement): TrustPolicyDocumentStatement {
+  const o: VerificationOverrides = s.overrides ?? {};
+  const override: Record<string, string> = {};
+  for (const check of OVERRIDABLE_CHECKS) {
+    const action = o[check];
+    if (action !== undefined) override[check] = actionName(action, check);
+  }
+  const verification: SignatureVerificationDocument = {
+    level: levelName(s.level ?? VerificationLevel.STRICT),
+    ...(Object.keys(override).length > 0 ? { override } : {}),
+    ...(s.verifyTimestamp !== undefined ? { verifyTimestamp: timestampName(s.verifyTimestamp) } : {}),
+  };
+  return {
     name: s.name,
     registryScopes: [...s.registryScopes],
     signatureVerification: verification,
+    ...(s.trustStores && s.trustStores.length > 0 ? { trustStores: s.trustStores.map(t => t.reference) } : {}),
+    ...(s.trustedIdentities && s.trustedIdentities.length > 0 ? { trustedIdentities: s.trustedIdentities.map(i => i.value) } : {}),
   };
-  if (s.trustStores && s.trustStores.length > 0) out.trustStores = s.trustStores.map(t => t.reference);
-  if (s.trustedIdentities && s.trustedIdentities.length > 0) out.trustedIdentities = s.trustedIdentities.map(i => i.value);
-  return out;
 }
 
-function renderDocument(statements: TrustPolicyStatement[]): any {
+function renderDocument(statements: TrustPolicyStatement[]): TrustPolicyDocument {
   return { version: '1.0', trustPolicies: statements.map(renderStatement) };
 }
 
@@ -543,18 +748,22 @@ class Placeholders {
   }
 }
 
-function withPlaceholders(doc: any): any {
+/**
+ * The document with its tokens replaced, as the engine's type: the enums' strings come from
+ * notation-names (typed by the engine), and the engine's parser checks every value anyway.
+ */
+function withPlaceholders(doc: TrustPolicyDocument): NotationTrustPolicy {
   const p = new Placeholders();
   return {
     version: doc.version,
-    trustPolicies: doc.trustPolicies.map((s: any) => ({
+    trustPolicies: doc.trustPolicies.map(s => ({
       ...s,
       name: p.plain(s.name),
-      registryScopes: s.registryScopes.map((x: string) => p.scope(x)),
-      ...(s.trustStores ? { trustStores: s.trustStores.map((x: string) => p.plain(x)) } : {}),
-      ...(s.trustedIdentities ? { trustedIdentities: s.trustedIdentities.map((x: string) => p.identity(x)) } : {}),
+      registryScopes: s.registryScopes.map(x => p.scope(x)),
+      ...(s.trustStores ? { trustStores: s.trustStores.map(x => p.plain(x)) } : {}),
+      ...(s.trustedIdentities ? { trustedIdentities: s.trustedIdentities.map(x => p.identity(x)) } : {}),
     })),
-  };
+  } as unknown as NotationTrustPolicy;
 }
 
 function messageOf(e: unknown): string {
@@ -565,7 +774,7 @@ function messageOf(e: unknown): string {
  * Validates with the verifier's own rules (notation's meaning and wording). Statement-level
  * problems are reported with the statement's name.
  */
-function checkDocument(doc: any, statements: TrustPolicyStatement[], scope: IConstruct | undefined): void {
+function checkDocument(doc: TrustPolicyDocument, statements: TrustPolicyStatement[], scope: IConstruct | undefined): void {
   const safe = withPlaceholders(doc);
   for (let i = 0; i < safe.trustPolicies.length; i++) {
     try {

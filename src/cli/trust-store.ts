@@ -9,14 +9,11 @@
 import { lstatSync, mkdirSync, readdirSync, Stats, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readRegularFile } from './files';
-import { ConfigurationError, isVerifierError } from '../verifier/errors';
-import { fileKind } from '../verifier/fs';
-import { goQuote, parseTrustStoreRef, selectStatement, TrustPolicyDocument, TrustStoreType } from '../verifier/policy/trust-policy';
 import {
-  AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_GOVCLOUD_ROOT_SHA256, AWS_SIGNER_GOVCLOUD_TRUST_STORE,
-  AWS_SIGNER_ROOT_PEM, AWS_SIGNER_ROOT_SHA256, AWS_SIGNER_TRUST_STORE,
-} from '../verifier/signer/roots';
-import { TrustStoreProvider } from '../verifier/x509/truststore';
+  AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_GOVCLOUD_ROOT_SHA256, AWS_SIGNER_GOVCLOUD_TRUST_STORE, AWS_SIGNER_ROOT_PEM,
+  AWS_SIGNER_ROOT_SHA256, AWS_SIGNER_TRUST_STORE, ConfigurationError, fileKind, goQuote, isVerifierError, parseTrustStoreRef,
+  selectStatement, NotationTrustPolicy, TrustStoreProvider, TrustStoreTypeName,
+} from '../verifier';
 
 /** One bundled AWS Signer root and where notation's layout puts it. */
 export interface AwsSignerRootFile {
@@ -158,7 +155,7 @@ function safeIsDirectory(path: string): boolean {
  * @throws ConfigurationError
  */
 export async function checkTrustStores(
-  dir: string, doc: TrustPolicyDocument, scope: string, stores: TrustStoreProvider, warn: (m: string) => void,
+  dir: string, doc: NotationTrustPolicy, scope: string, stores: TrustStoreProvider, warn: (m: string) => void,
 ): Promise<void> {
   let st: Stats;
   try {
@@ -171,7 +168,7 @@ export async function checkTrustStores(
   }
   if (!st.isDirectory()) throw refuse(`the --trust-store ${goQuote(dir)} is ${kindOf(st)}, not a directory`);
 
-  const named = new Map<string, { type: TrustStoreType; name: string; statements: string[] }>();
+  const named = new Map<string, { type: TrustStoreTypeName; name: string; statements: string[] }>();
   for (const s of doc.trustPolicies) {
     for (const ref of s.trustStores ?? []) {
       const { type, name } = parseTrustStoreRef(ref);

@@ -79,6 +79,16 @@ export interface VerifiedEnvelope {
   readonly algorithm: string;
 }
 
+/**
+ * A trust store's type as notation spells it in a trust policy (`<type>:<name>`) and on disk
+ * (`x509/<type>/<name>/`). The one definition of these wire strings: the construct's `TrustStoreType`
+ * enum maps onto it.
+ */
+export type TrustStoreTypeName = 'ca' | 'signingAuthority' | 'tsa';
+export const TRUST_STORE_TYPES: readonly TrustStoreTypeName[] = ['ca', 'signingAuthority', 'tsa'];
+/** What a trust store's name may be (notation: `[a-zA-Z0-9_.-]+`); the construct and the CLI use it too. */
+export const TRUST_STORE_NAME_PATTERN = /^[a-zA-Z0-9_.-]+$/;
+
 export type VerificationLevelName = 'strict' | 'permissive' | 'audit' | 'skip';
 export type CheckName = 'integrity' | 'authenticity' | 'authenticTimestamp' | 'expiry' | 'revocation';
 export type CheckAction = 'enforce' | 'log' | 'skip';

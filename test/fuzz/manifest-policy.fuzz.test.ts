@@ -6,7 +6,7 @@
 import * as fc from 'fast-check';
 import { FUZZ_RUNS, fuzzTimeout, mutate, mutationsArb, params, perturb, typedOnly } from './support';
 import { ConfigurationError, VerifierError } from '../../src/verifier/errors';
-import { parseTrustPolicy } from '../../src/verifier/policy/trust-policy';
+import { parseTrustPolicy } from '../../src/verifier/policy';
 import { parseIndexManifests, parseSignatureManifest } from '../../src/verifier/registry/source';
 import { MEDIA_TYPE } from '../../src/verifier/types';
 import { buildSignatureManifest } from '../support/push';

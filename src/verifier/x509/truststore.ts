@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ConfigurationError, VerifierError } from '../errors';
 import { readRegularFile } from '../fs';
-import { CertificateInfo, checkSignature, checkSignatureFrom, parseCertificates } from './certificate';
+import { CertificateInfo, parseCertificates } from './certificate';
 import { goQuote } from '../text/go-quote';
 import { TRUST_STORE_NAME_PATTERN, TRUST_STORE_TYPES, TrustStoreTypeName } from '../types';
-import { bytesEqual } from './der';
+import { checkTrustStoreCertificate } from './trust-store-rules';
 
 export interface TrustStoreProvider {
   /** Certificates of the named store; throws ConfigurationError('INVALID_TRUST_STORE') if missing/invalid/empty. */
@@ -30,31 +30,6 @@ function checkTypeAndName(type: string, name: string): void {
   }
 }
 
-/**
- * notation-go `ValidateCertificates`: each cert is a CA (basicConstraints cA) or self-signed (its
- * signature verifies with its own key). Returns an error message or undefined.
- */
-export function validateTrustStoreCertificates(certs: readonly CertificateInfo[]): string | undefined {
-  if (certs.length < 1) return 'input certs cannot be empty';
-  for (const c of certs) {
-    const isCa = c.basicConstraints.present && c.basicConstraints.ca;
-    if (!isCa && checkSignature(c, c.signatureAlgorithm, c.tbs, c.signature, true) !== undefined) {
-      return `certificate with subject ${goQuote(c.subject)} is not a CA certificate or self-signed signing certificate`;
-    }
-  }
-  return undefined;
-}
-
-/** notation-go `isRootCACertificate` (required for `tsa` stores). Returns an error message or undefined. */
-export function rootCaError(c: CertificateInfo): string | undefined {
-  const err = checkSignatureFrom(c, c);
-  if (err) return `certificate with subject ${goQuote(c.subject)} is not a root CA certificate: ${err}`;
-  if (!bytesEqual(c.subjectRaw, c.issuerRaw)) {
-    return `certificate with subject ${goQuote(c.subject)} is not a root CA certificate: issuer (${c.issuer}) and subject (${c.subject}) are not the same`;
-  }
-  return undefined;
-}
-
 /** Parses + validates one file's content for store `type:name`. */
 function loadFile(content: Uint8Array | string, file: string, type: TrustStoreTypeName, name: string): CertificateInfo[] {
   let certs: CertificateInfo[];
@@ -64,14 +39,14 @@ function loadFile(content: Uint8Array | string, file: string, type: TrustStoreTy
     const inner = e instanceof VerifierError ? e.message : String(e);
     storeError(`failed to read the trusted certificate ${file} in trust store ${name} of type ${type}: ${inner}`, e);
   }
-  const invalid = validateTrustStoreCertificates(certs);
-  if (invalid) storeError(`failed to validate the trusted certificate ${file} in trust store ${name} of type ${type}: ${invalid}`);
-  if (type === 'tsa') {
-    for (const c of certs) {
-      const err = rootCaError(c);
-      if (err) storeError(`trusted certificate ${file} in trust store ${name} of type ${type} is invalid: ${err}`);
-    }
+  // notation checks every certificate of the file against the rule for all stores before the tsa rule
+  const problems = certs.map((c) => checkTrustStoreCertificate(type, c));
+  const notCaOrSelfSigned = problems.find((p) => p?.rule === 'caOrSelfSigned');
+  if (notCaOrSelfSigned) {
+    storeError(`failed to validate the trusted certificate ${file} in trust store ${name} of type ${type}: ${notCaOrSelfSigned.message}`);
   }
+  const notRootCa = problems.find((p) => p !== undefined);
+  if (notRootCa) storeError(`trusted certificate ${file} in trust store ${name} of type ${type} is invalid: ${notRootCa.message}`);
   return certs;
 }
 

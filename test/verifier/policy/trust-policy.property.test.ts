@@ -1,6 +1,6 @@
 import * as fc from 'fast-check';
 import { ConfigurationError } from '../../../src/verifier/errors';
-import { checkActions, parseTrustPolicy, policyFingerprint, selectStatement } from '../../../src/verifier/policy/trust-policy';
+import { checkActions, parseTrustPolicy, policyFingerprint, selectStatement } from '../../../src/verifier/policy';
 
 /** Statement-shaped values with random (often wrong) field contents. */
 const fieldValue = fc.oneof(

@@ -4,7 +4,7 @@
  * objects handed in directly, at any depth; clean policies still parse.
  */
 import { ConfigurationError } from '../../../src/verifier/errors';
-import { parseTrustPolicy } from '../../../src/verifier/policy/trust-policy';
+import { parseTrustPolicy } from '../../../src/verifier/policy';
 
 const LINK = 'https://notaryproject.dev/docs/quickstart/#create-a-trust-policy';
 const MALFORMED = `malformed trust policy. To create a trust policy, see: ${LINK}`;

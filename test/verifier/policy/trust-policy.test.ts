@@ -3,16 +3,16 @@ import { join } from 'path';
 import { ConfigurationError, VerificationFailedError } from '../../../src/verifier/errors';
 import {
   checkActions,
-  goQuote,
+  NotationPolicyStatement,
+  NotationTrustPolicy,
   parseTrustPolicy,
   parseTrustStoreRef,
   policyFingerprint,
   registryScopeError,
   selectStatement,
-  TrustPolicyDocument,
-  TrustPolicyStatement,
   validateTrustPolicy,
-} from '../../../src/verifier/policy/trust-policy';
+} from '../../../src/verifier/policy';
+import { goQuote } from '../../../src/verifier/text/go-quote';
 
 const POLICIES = join(__dirname, '../../fixtures/notation-go/policies');
 const LINK = 'https://notaryproject.dev/docs/quickstart/#create-a-trust-policy';
@@ -81,7 +81,7 @@ describe('parseTrustPolicy: valid documents', () => {
   });
 
   test('AWS Signer policy with ARN identities and a CDK placeholder token', () => {
-    const doc: TrustPolicyDocument = {
+    const doc: NotationTrustPolicy = {
       version: '1.0',
       trustPolicies: [{
         name: 'aws-signer-tp',
@@ -324,7 +324,7 @@ describe('selectStatement', () => {
 });
 
 describe('checkActions', () => {
-  const st = (signatureVerification: unknown): TrustPolicyStatement => ({ name: 's', registryScopes: ['*'], signatureVerification: signatureVerification as any });
+  const st = (signatureVerification: unknown): NotationPolicyStatement => ({ name: 's', registryScopes: ['*'], signatureVerification: signatureVerification as any });
 
   test.each([
     ['strict', { integrity: 'enforce', authenticity: 'enforce', authenticTimestamp: 'enforce', expiry: 'enforce', revocation: 'enforce' }],

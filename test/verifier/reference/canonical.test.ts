@@ -9,7 +9,7 @@
  */
 import { canonicalExemption, globToRegExp, matchExemption } from '../../../src/handlers/runtime';
 import { ConfigurationError } from '../../../src/verifier/errors';
-import { parseTrustPolicy, selectStatement } from '../../../src/verifier/policy/trust-policy';
+import { parseTrustPolicy, selectStatement } from '../../../src/verifier/policy';
 import {
   canonicalRegistryHost, canonicalScope, formatReference, parseEcrRegistry, parseReference, repositoryScope, scopeRegistry,
 } from '../../../src/verifier/reference';

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ConfigurationError } from '../../../src/verifier/errors';
-import { DirectoryTrustStore, InMemoryTrustStore, TrustStoreType } from '../../../src/verifier/x509/truststore';
+import { TrustStoreTypeName } from '../../../src/verifier/types';
+import { DirectoryTrustStore, InMemoryTrustStore } from '../../../src/verifier/x509/truststore';
 import { makeChain } from '../../support/pki';
 
 const FIXTURE_ROOT = path.join(__dirname, '../../fixtures/notation-go/truststore');
@@ -62,7 +63,7 @@ describe('DirectoryTrustStore with notation-go fixtures', () => {
 
   it('missing store, bad type, bad name', async () => {
     expect((await failure(store.getCertificates('ca', 'nope'))).message).toBe('the trust store "nope" of type "ca" does not exist');
-    expect((await failure(store.getCertificates('bogus' as TrustStoreType, 'x'))).message).toBe('unsupported trust store type: bogus');
+    expect((await failure(store.getCertificates('bogus' as TrustStoreTypeName, 'x'))).message).toBe('unsupported trust store type: bogus');
     expect((await failure(store.getCertificates('ca', '../ca'))).message).toBe('trust store name needs to follow [a-zA-Z0-9_.-]+ format, ../ca is invalid');
     expect((await failure(store.getCertificates('ca', ''))).message).toMatch(/format,  is invalid$/);
   });
