@@ -1,5 +1,6 @@
 /**
- * Registry credentials: provider functions, the ECR token provider and WWW-Authenticate challenge parsing.
+ * Where registry credentials come from: provider functions (Docker config, static, ECR) and their lookup.
+ * Answering a registry's challenge with them is auth-challenge.ts; sharing the result is auth-session.ts.
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
@@ -49,7 +50,18 @@ export function staticCredentialProvider(registry: string, creds: RegistryCreden
   return async (r) => (r === registry ? creds : undefined);
 }
 
-export type EcrTokenFetcher = (registryId: string, region: string) => Promise<{ authorizationToken: string; expiresAt: Date }>;
+/** One answer of `ecr:GetAuthorizationToken`. */
+export interface EcrAuthorizationToken {
+  /** base64(`AWS:<password>`), usable as HTTP Basic credentials for the registry. */
+  readonly authorizationToken: string;
+  readonly expiresAt: Date;
+}
+
+/**
+ * Fetches an ECR authorization token for a registry (account id) in a region. The engine's one definition of
+ * this type: `sdkEcrTokenProvider` (signer/aws-sdk.ts) implements it over the AWS SDK.
+ */
+export type EcrTokenProvider = (registryId: string, region: string) => Promise<EcrAuthorizationToken>;
 
 export interface EcrCredentialProviderOptions {
   /** Refresh this long before expiry (default 5 minutes, at most half the token lifetime). */
@@ -63,7 +75,7 @@ export interface EcrCredentialProviderOptions {
  * per registry host until shortly before expiry; concurrent callers share one in-flight request. Non-ECR hosts
  * yield undefined.
  */
-export function ecrCredentialProvider(getToken: EcrTokenFetcher, opts: EcrCredentialProviderOptions = {}): CredentialProvider {
+export function ecrCredentialProvider(getToken: EcrTokenProvider, opts: EcrCredentialProviderOptions = {}): CredentialProvider {
   const now = opts.now ?? Date.now;
   const refreshBefore = opts.refreshBeforeMs ?? 5 * 60 * 1000;
   const cache = new Map<string, { creds: RegistryCredentials; refreshAt: number }>();
@@ -77,7 +89,7 @@ export function ecrCredentialProvider(getToken: EcrTokenFetcher, opts: EcrCreden
     let p = inflight.get(key);
     if (!p) {
       p = (async () => {
-        let res: { authorizationToken: string; expiresAt: Date };
+        let res: EcrAuthorizationToken;
         try {
           res = await getToken(ecr.accountId, ecr.region);
         } catch (e) {
@@ -104,25 +116,17 @@ export function ecrCredentialProvider(getToken: EcrTokenFetcher, opts: EcrCreden
   };
 }
 
-export interface AuthChallenge {
-  readonly scheme: string;
-  readonly params: Record<string, string>;
-}
-
-/** Parses a WWW-Authenticate header (one challenge; `scheme k="v", k2=v2`). */
-export function parseChallenge(header: string | undefined): AuthChallenge | undefined {
-  if (!header) return undefined;
-  const m = /^\s*([A-Za-z][A-Za-z0-9._-]*)\s*(.*)$/s.exec(header);
-  if (!m) return undefined;
-  const scheme = m[1].toLowerCase();
-  const params: Record<string, string> = {};
-  const re = /\s*([A-Za-z][A-Za-z0-9._-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?/gy;
-  const rest = m[2];
-  let pm: RegExpExecArray | null;
-  re.lastIndex = 0;
-  while (re.lastIndex < rest.length && (pm = re.exec(rest)) !== null) {
-    params[pm[1].toLowerCase()] = pm[2] !== undefined ? pm[2].replace(/\\(.)/g, '$1') : pm[3];
-    if (pm[0].length === 0) break;
+/**
+ * The credentials `provider` gives for `registry` (undefined: anonymous). A provider failing with anything but
+ * a typed error is inconclusive AUTHENTICATION (the signature was never seen).
+ */
+export async function lookupCredentials(provider: CredentialProvider | undefined, registry: string): Promise<RegistryCredentials | undefined> {
+  if (!provider) return undefined;
+  try {
+    return await provider(registry);
+  } catch (e) {
+    if (isVerifierError(e)) throw e;
+    throw new VerificationInconclusiveError('AUTHENTICATION',
+      `credentials for ${registry} could not be obtained: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
   }
-  return { scheme, params };
 }

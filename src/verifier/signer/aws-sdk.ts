@@ -6,6 +6,7 @@ import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { SignerClient } from '@aws-sdk/client-signer';
 import { VerificationInconclusiveError } from '../errors';
 import { readRevocationAnswer, SignerRevocationClient, SignerRevocationRequest } from './signer';
+import type { EcrTokenProvider } from '../registry/auth';
 
 type SignerSdk = typeof import('@aws-sdk/client-signer');
 type EcrSdk = typeof import('@aws-sdk/client-ecr');
@@ -102,14 +103,6 @@ export function sdkSignerRevocationClient(region?: string, endpoint?: string): S
     },
   };
 }
-
-export interface EcrAuthorizationToken {
-  /** base64(`AWS:<password>`), usable as HTTP Basic credentials for the registry. */
-  readonly authorizationToken: string;
-  readonly expiresAt: Date;
-}
-
-export type EcrTokenProvider = (registryId: string, region: string) => Promise<EcrAuthorizationToken>;
 
 /**
  * `ecr:GetAuthorizationToken` through `@aws-sdk/client-ecr`, one client per region.
