@@ -7,7 +7,8 @@ import { actionName, levelName, storeTypeName, timestampName } from './private/n
 import { NOTATION_PLATFORM, PROFILE_OR_VERSION_ARN, profileArnError, repairImportedProfileArn } from './private/signer-arn';
 import { SignedImagesValidationError } from './validation-error';
 import {
-  AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_ROOT_PEM, checkTrustStoreCertificate, parseCertificate, TRUST_STORE_NAME_PATTERN, validateTrustPolicy,
+  AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_ROOT_PEM, checkTrustStoreCertificate, goQuote, parseCertificate, TRUST_STORE_NAME_PATTERN,
+  validateTrustPolicy,
 } from './verifier';
 import type { NotationTrustPolicy } from './verifier';
 
@@ -179,7 +180,7 @@ function checkPemBundle(type: TrustStoreType, name: string, pem: string): string
     // The engine's rule, the one the runtime trust-store loader applies (a CA or self-signed; tsa: a root CA).
     const problem = trustStoreCertificateProblem(storeTypeName(type), cert.raw, store);
     if (problem?.rule === 'rootCa') {
-      throw new SignedImagesValidationError(`trust store ${store}: ${problem.message.replace(/ is not a root CA certificate: /, ' is not a self-signed root CA certificate: ')}`);
+      throw new SignedImagesValidationError(`trust store ${store}: certificate with subject ${goQuote(problem.subject)} is not a self-signed root CA certificate: ${problem.detail}`);
     }
     if (problem) throw new SignedImagesValidationError(`trust store ${store}: ${problem.message}`);
     out.push(block[0]);
@@ -636,7 +637,7 @@ export class TrustPolicy {
    * @param scope construct used for error messages
    */
   public render(scope: IConstruct): TrustPolicyDocument {
-    const doc = renderDocument(this._statements);
+    const doc = renderDocument(this._statements, scope);
     checkDocument(doc, this._statements, scope);
     this.trustStoreCertificates(scope);
     return doc;
@@ -711,8 +712,18 @@ function renderStatement(s: TrustPolicyStatement): TrustPolicyDocumentStatement 
   };
 }
 
-function renderDocument(statements: TrustPolicyStatement[]): TrustPolicyDocument {
-  return { version: '1.0', trustPolicies: statements.map(renderStatement) };
+/** The document; a value no enum member has (JavaScript, the jsii kernel) fails naming its statement. */
+function renderDocument(statements: TrustPolicyStatement[], scope?: IConstruct): TrustPolicyDocument {
+  return {
+    version: '1.0',
+    trustPolicies: statements.map(s => {
+      try {
+        return renderStatement(s);
+      } catch (e) {
+        throw new SignedImagesValidationError(`invalid trust policy statement "${s.name}": ${messageOf(e)}`, scope);
+      }
+    }),
+  };
 }
 
 /**
