@@ -15,7 +15,7 @@ import type { HandlerConfig } from './handlers/config';
 import { internalsOf } from './private/verifier-internals';
 import { TrustPolicy, TrustPolicyStatement, VerificationLevel } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
-import { canonicalScope, parseEcrRegistry } from './verifier/reference';
+import { canonicalScope, isLoopbackHost, parseEcrRegistry } from './verifier';
 
 /** Properties of an {@link ImageVerifierFunction}. */
 export interface ImageVerifierFunctionProps {
@@ -192,7 +192,6 @@ const ENV_RESERVED_BYTES = 512;
 /** Estimated length of one deploy-time token once CloudFormation resolves it (an ARN or a URI). */
 const TOKEN_ESTIMATE = 128;
 const ECR_PULL_ON_ANY_REPOSITORY_WARNING = 'cdk-signed-images:ImageVerifierFunction.ecrPullOnAnyRepository';
-const LOOPBACK = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d{1,5})?$/;
 
 /**
  * A Lambda function that verifies container images with the Notary Project trust policy you give it.
@@ -367,7 +366,7 @@ function repositoryArnsFromScopes(scope: IConstruct, statements: TrustPolicyStat
   const unmapped: string[] = [];
   const add = (arn: string) => { if (!arns.includes(arn)) arns.push(arn); };
   for (const statement of statements) {
-    if ((statement.level ?? VerificationLevel.STRICT).name === VerificationLevel.SKIP.name) continue;
+    if (statement.level === VerificationLevel.SKIP) continue;
     const repositories = statement.repositories ?? [];
     for (const repository of repositories) add(repository.repositoryArn);
     // `repositoryUri` builds a new token on each read: compare what the tokens resolve to.
@@ -409,7 +408,8 @@ function buildConfig(
     errors.push(`concurrency must be an integer between 1 and 64, got ${concurrency}`);
   }
   for (const h of props.plainHttpRegistries ?? []) {
-    if (Token.isUnresolved(h) || !LOOPBACK.test(h)) {
+    // the engine's rule (src/verifier/registry/loopback.ts): what synth accepts, the runtime accepts
+    if (Token.isUnresolved(h) || !isLoopbackHost(h)) {
       errors.push(`plainHttpRegistries accepts loopback registries only (localhost, 127.x.x.x, [::1]), got "${h}"`);
     }
   }

@@ -100,12 +100,13 @@ export async function withRetries<T>(attempt: () => Promise<Attempt<T>>, run: Re
 export async function sleepOrAbort(sleep: (ms: number) => Promise<void>, ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return;
   let onAbort: () => void = () => undefined;
+  // the listener first: a signal that aborts while `sleep` starts still ends the wait
   await Promise.race([
-    sleep(ms),
     new Promise<void>((resolve) => {
       onAbort = resolve;
       signal.addEventListener('abort', onAbort, { once: true });
     }),
+    sleep(ms),
   ]);
   signal.removeEventListener('abort', onAbort);
 }
