@@ -39,6 +39,9 @@ export type { HttpResponse } from './eks/http';
 /** Name of the bundled handler (`assets/handlers/eks-webhook`). */
 export const HANDLER = 'eks-webhook';
 
+/** Longest audit annotation value written. */
+const MAX_ANNOTATION_CHARS = 2000;
+
 /** Default webhook `timeoutSeconds` when the environment does not say. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
 
@@ -88,7 +91,12 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
     rt = getRuntime(HANDLER);
   } catch (e) {
     const allowed = mode() === 'AUDIT';
-    reportConfigurationError({ handler: HANDLER, error: e, functionName: context?.functionName, data: { mode: process.env[ENV.ADMISSION_MODE] ?? null, allowed, webhook: endpoint } });
+    reportConfigurationError({
+      handler: HANDLER,
+      error: e,
+      functionName: context?.functionName,
+      data: { mode: process.env[ENV.ADMISSION_MODE] ?? null, allowed, webhook: endpoint },
+    });
     const uid = review.uid;
     if (uid === undefined) return jsonResponse(500, { message: 'webhook configuration error' });
     return jsonResponse(200, admissionResponse(uid, {
@@ -137,6 +145,15 @@ function deadlineFor(context: LambdaContext | undefined): Deadline {
   return new Deadline({ getRemainingTimeInMillis: () => Math.min(lambdaLeft(), timeoutMs - (Date.now() - started)) }, margin);
 }
 
+/** A JSON array of `items` of at most {@link MAX_ANNOTATION_CHARS} characters (items dropped from the end, counted in a last entry). */
+function jsonList(items: readonly string[]): string {
+  for (let n = items.length; n > 0; n--) {
+    const s = JSON.stringify(n === items.length ? items : [...items.slice(0, n), `…and ${items.length - n} more`]);
+    if (s.length <= MAX_ANNOTATION_CHARS) return s;
+  }
+  return JSON.stringify([`${items.length} images (see the webhook's logs)`]);
+}
+
 function describe(c: ContainerImage): string {
   return `container ${JSON.stringify(c.container)}${c.list === 'containers' ? '' : ` (${c.list})`} image ${JSON.stringify(c.image)}`;
 }
@@ -148,12 +165,22 @@ interface Target {
   readonly unpinned: boolean;
 }
 
-async function run(rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequest, context: LambdaContext | undefined, metrics: Metrics, signal: AbortSignal): Promise<ReviewAnswer> {
+async function run(
+  rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequest, context: LambdaContext | undefined, metrics: Metrics, signal: AbortSignal,
+): Promise<ReviewAnswer> {
   const mode = rt.mode;
   const enforce = mode === 'ENFORCE';
   const log = rt.logger.child({
-    requestId: context?.awsRequestId, uid: review.uid, webhook: endpoint, kind: review.kind.replace(/^\//, ''), namespace: review.namespace,
-    name: review.name, operation: review.operation, ...(review.subResource ? { subResource: review.subResource } : {}), dryRun: review.dryRun, mode,
+    requestId: context?.awsRequestId,
+    uid: review.uid,
+    webhook: endpoint,
+    kind: review.kind.replace(/^\//, ''),
+    namespace: review.namespace,
+    name: review.name,
+    operation: review.operation,
+    ...(review.subResource ? { subResource: review.subResource } : {}),
+    dryRun: review.dryRun,
+    mode,
   });
   const tag = `image signature webhook${enforce ? '' : ' (AUDIT)'}`;
   const what = `${review.kind.replace(/^\//, '')} ${review.namespace ? `${review.namespace}/` : ''}${review.name ?? '(unnamed)'}`;
@@ -179,7 +206,7 @@ async function run(rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequ
       return {
         c,
         unpinned: true,
-        refused: `not pinned to a digest: the mutating webhook pins every image it verified to repository@sha256:<digest>, so another mutation changed it or the mutating webhook did not run; pin the image with @sha256:<digest>`,
+        refused: 'not pinned to a digest: the mutating webhook pins every image it verified to repository@sha256:<digest>, so another mutation changed it or the mutating webhook did not run; pin the image with @sha256:<digest>',
       };
     }
     log.warn('image is not pinned to a digest: verifying the digest its tag names now', { image: c.image, container: c.container, unpinnedImages: unpinnedPolicy });
@@ -198,7 +225,12 @@ async function run(rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequ
   const results = await mapBounded(work, rt.concurrency, (image) => {
     const first = targets.find((t) => t.c.image === image)!;
     return rt.verifyImage(image, {
-      requestId: context?.awsRequestId, uid: review.uid, webhook: endpoint, container: first.c.container, namespace: review.namespace, dryRun: review.dryRun,
+      requestId: context?.awsRequestId,
+      uid: review.uid,
+      webhook: endpoint,
+      container: first.c.container,
+      namespace: review.namespace,
+      dryRun: review.dryRun,
       ...(first.unpinned ? { unpinned: true } : {}),
     }, { signal });
   }, { deadline, stop: stopEarly });
@@ -234,8 +266,15 @@ async function run(rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequ
   }
 
   const decision = decide({
-    mode, inconclusiveAction: rt.inconclusiveAction, signatureWaitSeconds: 0, callBackDelaySeconds: 1, maxRounds: 0,
-    progress: readProgress(undefined, { revision: review.uid }, Date.now(), 0).progress, images: outcomes, malformed: [], now: Date.now(),
+    mode,
+    inconclusiveAction: rt.inconclusiveAction,
+    signatureWaitSeconds: 0,
+    callBackDelaySeconds: 1,
+    maxRounds: 0,
+    progress: readProgress(undefined, { revision: review.uid }, Date.now(), 0).progress,
+    images: outcomes,
+    malformed: [],
+    now: Date.now(),
   });
   const allowed = decision.response.hookStatus === 'SUCCEEDED';
   for (const r of resultOf.values()) metrics.record(r);
@@ -276,9 +315,8 @@ async function run(rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequ
   });
 
   const annotations: Record<string, string> = { verdict: allowed ? (problems.length > 0 ? 'admitted-with-problems' : 'admitted') : 'refused' };
-  if (summary.rejected.length + summary.unpinned.length > 0) annotations.rejected = JSON.stringify([...summary.rejected, ...summary.unpinned]).slice(0, 2000);
-  if (summary.inconclusive.length + summary.pending.length > 0) annotations.inconclusive = JSON.stringify([...summary.inconclusive, ...summary.pending]).slice(0, 2000);
-  if (pinned.length > 0) annotations.pinned = JSON.stringify(pinned).slice(0, 2000);
+  const lists = { rejected: [...summary.rejected, ...summary.unpinned], inconclusive: [...summary.inconclusive, ...summary.pending], pinned };
+  for (const [key, list] of Object.entries(lists)) if (list.length > 0) annotations[key] = jsonList(list);
 
   if (!allowed) {
     return {

@@ -91,11 +91,17 @@ export function parseAdmissionReview(text: string): AdmissionRequest | { error: 
     operation: req.operation,
     subResource: str(req.subResource),
     namespace: str(req.namespace),
-    name: str(req.name) ?? str(isObject(req.object) && isObject(req.object.metadata) ? req.object.metadata.name ?? req.object.metadata.generateName : undefined),
+    name: str(req.name) ?? str(metadataName(req.object)),
     dryRun: req.dryRun === true,
     object: req.object,
     userName: isObject(req.userInfo) ? str(req.userInfo.username) : undefined,
   };
+}
+
+/** `metadata.name`, else `metadata.generateName` (Pods created by controllers have no name yet at admission). */
+function metadataName(object: unknown): unknown {
+  const meta = isObject(object) ? object.metadata : undefined;
+  return isObject(meta) ? meta.name ?? meta.generateName : undefined;
 }
 
 function escapePointer(token: string): string {
