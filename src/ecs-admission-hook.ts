@@ -6,51 +6,38 @@ import {
   DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_METRICS_NAMESPACE, DEFAULT_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME,
 } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
+import { actionName, inconclusiveActionName, modeName } from './private/notation-names';
 import { checkServiceImages } from './private/scope-check';
 import { withInternals } from './private/verifier-internals';
 import { TrustPolicyStatement, VerificationAction, VerificationLevel } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
 
-/** What the admission hook does with a rejected image. */
-export class AdmissionMode {
+/**
+ * What the admission hook does with a rejected image.
+ *
+ * @example
+ * declare const trustPolicy: TrustPolicy;
+ * new EcsAdmissionHook(this, 'Admission', { trustPolicy, mode: AdmissionMode.AUDIT });
+ */
+export enum AdmissionMode {
   /** Refuse the deployment (`FAILED`: ECS rolls back to the last good revision). */
-  public static readonly ENFORCE = new AdmissionMode('ENFORCE');
+  ENFORCE = 'ENFORCE',
   /** Let the deployment continue (`SUCCEEDED`); rejections are logged and counted. */
-  public static readonly AUDIT = new AdmissionMode('AUDIT');
-
-  /** A mode by name (`ENFORCE` or `AUDIT`). */
-  public static of(name: string): AdmissionMode {
-    if (name !== 'ENFORCE' && name !== 'AUDIT') {
-      throw new SignedImagesValidationError(`admission mode must be ENFORCE or AUDIT, got "${name}"`);
-    }
-    return new AdmissionMode(name);
-  }
-
-  private constructor(
-    /** `ENFORCE` or `AUDIT`. */
-    public readonly name: string,
-  ) {}
+  AUDIT = 'AUDIT',
 }
 
-/** What the admission hook does when verification is inconclusive (registry or AWS API unavailable). */
-export class InconclusiveAction {
+/**
+ * What the admission hook does when verification is inconclusive (registry or AWS API unavailable).
+ *
+ * @example
+ * declare const trustPolicy: TrustPolicy;
+ * new EcsAdmissionHook(this, 'Admission', { trustPolicy, inconclusiveAction: InconclusiveAction.ADMIT });
+ */
+export enum InconclusiveAction {
   /** Refuse the deployment (fail closed). */
-  public static readonly REJECT = new InconclusiveAction('REJECT');
+  REJECT = 'REJECT',
   /** Let the deployment continue (fail open); the result is logged and counted as inconclusive. */
-  public static readonly ADMIT = new InconclusiveAction('ADMIT');
-
-  /** An action by name (`REJECT` or `ADMIT`). */
-  public static of(name: string): InconclusiveAction {
-    if (name !== 'REJECT' && name !== 'ADMIT') {
-      throw new SignedImagesValidationError(`inconclusive action must be REJECT or ADMIT, got "${name}"`);
-    }
-    return new InconclusiveAction(name);
-  }
-
-  private constructor(
-    /** `REJECT` or `ADMIT`. */
-    public readonly name: string,
-  ) {}
+  ADMIT = 'ADMIT',
 }
 
 /**
@@ -145,7 +132,8 @@ export class EcsAdmissionHook extends Construct {
   public constructor(scope: Construct, id: string, props: EcsAdmissionHookProps) {
     super(scope, id);
     this.mode = props.mode ?? AdmissionMode.ENFORCE;
-    const inconclusive = props.inconclusiveAction ?? InconclusiveAction.REJECT;
+    const mode = modeName(this.mode);
+    const inconclusive = inconclusiveActionName(props.inconclusiveAction ?? InconclusiveAction.REJECT);
     const callBackDelay = props.callBackDelay?.toSeconds() ?? DEFAULT_CALL_BACK_DELAY_SECONDS;
     if (!Number.isInteger(callBackDelay) || callBackDelay < 1 || callBackDelay > 900) {
       throw new SignedImagesValidationError(`callBackDelay must be between 1 second and 15 minutes, got ${callBackDelay} s`, this);
@@ -155,12 +143,14 @@ export class EcsAdmissionHook extends Construct {
     if (unpinned !== UnpinnedImageAction.REJECT && unpinned !== UnpinnedImageAction.VERIFY_CURRENT_DIGEST) {
       throw new SignedImagesValidationError(`unpinnedImages must be REJECT or VERIFY_CURRENT_DIGEST, got ${JSON.stringify(unpinned)}`, this);
     }
-    if (this.mode.name === 'ENFORCE') checkEnforcingStatements(this, props.trustPolicy.statements, props.failOnNonEnforcingStatements ?? false);
+    if (this.mode === AdmissionMode.ENFORCE) {
+      checkEnforcingStatements(this, props.trustPolicy.statements, props.failOnNonEnforcingStatements ?? false);
+    }
     this.function = new ImageVerifierFunction(this, 'Function', withInternals(props, {
       handlerName: HANDLER_NAME.ADMISSION_HOOK,
       config: {
-        mode: this.mode.name as 'ENFORCE' | 'AUDIT',
-        inconclusiveAction: inconclusive.name as 'REJECT' | 'ADMIT',
+        mode,
+        inconclusiveAction: inconclusive,
         callBackDelaySeconds: callBackDelay,
         signatureWaitSeconds: signatureWait,
         unpinnedImages: unpinned,
@@ -168,7 +158,7 @@ export class EcsAdmissionHook extends Construct {
       // Read by the handler when its config cannot be loaded: AUDIT still answers SUCCEEDED, and the
       // ConfigurationErrors metric lands in the namespace the construct's alarm watches.
       environment: {
-        [ENV.ADMISSION_MODE]: this.mode.name,
+        [ENV.ADMISSION_MODE]: mode,
         [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
       },
     }));
@@ -221,9 +211,9 @@ export class EcsAdmissionHook extends Construct {
 
   /** Warns on the service about images this hook's trust policy does not cover, and unpinned images ENFORCE refuses. */
   private checkImages(service: ecs.BaseService): void {
-    const enforce = this.mode.name === 'ENFORCE';
+    const enforce = this.mode === AdmissionMode.ENFORCE;
     checkServiceImages(service, {
-      owner: `${this.mode.name} admission hook ${this.node.path}`,
+      owner: `${this.mode} admission hook ${this.node.path}`,
       severity: enforce ? 'refuse' : 'report',
       consequence: enforce
         ? 'the service\'s next deployment will be refused (NO_APPLICABLE_TRUST_POLICY)'
@@ -254,16 +244,16 @@ function signatureWaitSeconds(scope: Construct, wait: Duration | undefined, call
 
 /** Why a statement does not enforce authenticity (so an ENFORCE hook admits images signed by anyone), if it does not. */
 function nonEnforcing(statement: TrustPolicyStatement): string | undefined {
-  const level = (statement.level ?? VerificationLevel.STRICT).name;
-  if (level === VerificationLevel.SKIP.name) {
+  const level = statement.level ?? VerificationLevel.STRICT;
+  if (level === VerificationLevel.SKIP) {
     return 'is at level "skip": it verifies nothing by design (notation), so the images in its scopes are admitted unsigned';
   }
-  const authenticity = statement.overrides?.authenticity?.name;
-  if (level === VerificationLevel.AUDIT.name && (authenticity === undefined || authenticity !== VerificationAction.ENFORCE.name)) {
+  const authenticity = statement.overrides?.authenticity;
+  if (level === VerificationLevel.AUDIT && authenticity !== VerificationAction.ENFORCE) {
     return 'is at level "audit": it only logs authenticity failures, so the images in its scopes are admitted whoever signed them';
   }
-  if (authenticity === VerificationAction.LOG.name || authenticity === VerificationAction.SKIP.name) {
-    return `overrides authenticity with "${authenticity}", so the images in its scopes are admitted whoever signed them`;
+  if (authenticity === VerificationAction.LOG || authenticity === VerificationAction.SKIP) {
+    return `overrides authenticity with "${actionName(authenticity, 'authenticity')}", so the images in its scopes are admitted whoever signed them`;
   }
   return undefined;
 }

@@ -3,25 +3,22 @@ import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as signer from 'aws-cdk-lib/aws-signer';
 import { Construct, IConstruct } from 'constructs';
+import { NOTATION_PLATFORM, profileArnError } from './private/signer-arn';
 import { ISignedRepositorySource, TrustedIdentity } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
 
-/** The AWS Signer platform for Notation (OCI) signatures. */
-const NOTATION_PLATFORM = 'Notation-OCI-SHA384-ECDSA';
-
 /** AWS Signer profile names. */
 const PROFILE_NAME = /^[a-zA-Z0-9_]{2,64}$/;
-/** `SigningProfileArn` of an ECR signing rule (AWS::ECR::SigningConfiguration). */
-const RULE_PROFILE_ARN = /^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}$/;
-const PROFILE_VERSION_ARN = /^arn:aws(-[a-z]+)*:signer:[a-z0-9-]+:[0-9]{12}:\/signing-profiles\/[a-zA-Z0-9_]{2,}\/[a-zA-Z0-9]+$/;
 /** `Filter` of an ECR signing rule repository filter (`*` is a wildcard). */
 const REPOSITORY_FILTER = /^(?:[a-z0-9*]+(?:[._-][a-z0-9*]+)*\/)*[a-z0-9*]+(?:[._-][a-z0-9*]+)*$/;
+
+/** Completes the message of a profile version ARN given where a profile ARN is needed. */
+const RULES_NEED = 'ECR signing rules need';
 
 /** Limits of ECR managed signing (API reference: 10 rules per registry, 1-100 filters per rule). */
 const MAX_RULES = 10;
 const MAX_FILTERS_PER_RULE = 100;
 const MAX_FILTER_LENGTH = 256;
-const MAX_PROFILE_ARN_LENGTH = 200;
 
 const REPOSITORY_PUSH_SIGN_WARNING = 'cdk-signed-images:SignedRegistry.crossAccountImportedProfile';
 const DUPLICATE_CONFIGURATION_WARNING = 'cdk-signed-images:SignedRegistry.signingConfigurationPerEnvironment';
@@ -319,7 +316,7 @@ function validateProps(props: SignedRegistryProps, scope: IConstruct): void {
   if (props.signingProfileArn !== undefined) {
     if (props.signingProfileName !== undefined) errors.push('signingProfileName is only for a created profile; not allowed with signingProfileArn');
     if (props.signatureValidity !== undefined) errors.push('signatureValidity is only for a created profile; not allowed with signingProfileArn');
-    const arnError = profileArnError(props.signingProfileArn);
+    const arnError = profileArnError(props.signingProfileArn, RULES_NEED);
     if (arnError) errors.push(arnError);
   }
   const name = props.signingProfileName;
@@ -348,18 +345,6 @@ function validateProps(props: SignedRegistryProps, scope: IConstruct): void {
   if (errors.length > 0) {
     throw new SignedImagesValidationError(errors.join('\n'), scope);
   }
-}
-
-function profileArnError(arn: string): string | undefined {
-  if (Token.isUnresolved(arn)) return undefined;
-  if (PROFILE_VERSION_ARN.test(arn)) {
-    return `signing profile ARN "${arn}" is a profile version ARN; ECR signing rules need the profile ARN (without the version)`;
-  }
-  if (arn.length > MAX_PROFILE_ARN_LENGTH || !RULE_PROFILE_ARN.test(arn)) {
-    return `signing profile ARN "${arn}" is invalid: expected arn:<partition>:signer:<region>:<account>:/signing-profiles/<name> `
-      + '(name of letters, digits and underscores)';
-  }
-  return undefined;
 }
 
 function repositoryFilterError(filter: string): string | undefined {
@@ -438,7 +423,7 @@ class StackSigningConfiguration extends Construct {
         + `(one per distinct signing profile, from ${rules.map(r => r.sources.map(s => s.node.path).join(', ')).join('; ')})`);
     }
     for (const rule of rules) {
-      const arnError = profileArnError(rule.signingProfileArn);
+      const arnError = profileArnError(rule.signingProfileArn, RULES_NEED);
       if (arnError) errors.push(arnError);
       if (rule.filters.length > MAX_FILTERS_PER_RULE) {
         errors.push(`the signing rule of ${rule.signingProfileArn} has ${rule.filters.length} repository filters; at most ${MAX_FILTERS_PER_RULE} are allowed`);

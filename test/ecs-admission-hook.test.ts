@@ -98,11 +98,19 @@ describe('EcsAdmissionHook', () => {
     expect(readFileSync(path.join(assetDir(stack, hook.function), 'index.js'), 'utf8')).toContain('IN_PROGRESS');
   });
 
-  test('enum-like classes validate names', () => {
-    expect(AdmissionMode.of('AUDIT').name).toBe('AUDIT');
-    expect(InconclusiveAction.of('ADMIT').name).toBe('ADMIT');
-    expect(() => AdmissionMode.of('audit')).toThrow(/ENFORCE or AUDIT/);
-    expect(() => InconclusiveAction.of('maybe')).toThrow(/REJECT or ADMIT/);
+  test('AdmissionMode and InconclusiveAction are real enums', () => {
+    expect(Object.entries(AdmissionMode)).toEqual([['ENFORCE', 'ENFORCE'], ['AUDIT', 'AUDIT']]);
+    expect(Object.entries(InconclusiveAction)).toEqual([['REJECT', 'REJECT'], ['ADMIT', 'ADMIT']]);
+  });
+
+  // JavaScript callers and the jsii kernel can pass any value where an enum is declared.
+  test.each([
+    ['mode', { mode: 'audit' }, /^admission mode must be ENFORCE or AUDIT, got "audit"/],
+    ['mode', { mode: 'constructor' }, /^admission mode must be ENFORCE or AUDIT, got "constructor"/],
+    ['inconclusiveAction', { inconclusiveAction: 'maybe' }, /^inconclusive action must be REJECT or ADMIT, got "maybe"/],
+  ])('a %s that is no member is refused', (_name, extra, message) => {
+    const { stack } = setup();
+    expect(() => new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy(), ...extra } as any)).toThrow(message);
   });
 
   test('a callBackDelay out of range is a validation error', () => {

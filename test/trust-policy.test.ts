@@ -1,8 +1,10 @@
 import { createHash, X509Certificate } from 'crypto';
 import { App, CfnOutput, CfnParameter, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as signer from 'aws-cdk-lib/aws-signer';
 import {
   SignedRegistry,
+  SigningProfileSource,
   TimestampVerification,
   TrustedIdentity,
   TrustPolicy,
@@ -55,17 +57,50 @@ function evaluate(value: any, refs: Record<string, string>): any {
   return value;
 }
 
-describe('enum-like classes', () => {
-  test('names', () => {
-    expect([VerificationLevel.STRICT, VerificationLevel.PERMISSIVE, VerificationLevel.AUDIT, VerificationLevel.SKIP].map(l => l.name))
-      .toEqual(['strict', 'permissive', 'audit', 'skip']);
-    expect([VerificationAction.ENFORCE, VerificationAction.LOG, VerificationAction.SKIP].map(a => a.name)).toEqual(['enforce', 'log', 'skip']);
-    expect([TrustStoreType.CA, TrustStoreType.SIGNING_AUTHORITY, TrustStoreType.TSA].map(t => t.name)).toEqual(['ca', 'signingAuthority', 'tsa']);
-    expect([TimestampVerification.ALWAYS, TimestampVerification.AFTER_CERT_EXPIRY].map(t => t.name)).toEqual(['always', 'afterCertExpiry']);
-    expect(VerificationLevel.of('strict').name).toBe('strict');
-    expect(VerificationAction.of('log').name).toBe('log');
-    expect(TrustStoreType.of('ca').name).toBe('ca');
-    expect(TimestampVerification.of('always').name).toBe('always');
+describe('enums', () => {
+  const statementWith = (extra: object) => ({
+    name: 's', registryScopes: [SCOPE], trustStores: [TrustStore.AWS_SIGNER], trustedIdentities: [TrustedIdentity.fromArn(PROFILE_ARN)], ...extra,
+  });
+  const verificationOf = (extra: object) => new TrustPolicy({ statements: [statementWith(extra)] }).render(newStack()).trustPolicies[0].signatureVerification;
+
+  test('are real enums: every member is its own name (what jsii passes from other languages)', () => {
+    for (const e of [VerificationLevel, VerificationAction, TimestampVerification, TrustStoreType]) {
+      for (const [member, value] of Object.entries(e)) expect(value).toBe(member);
+    }
+    expect(Object.keys(VerificationLevel)).toEqual(['STRICT', 'PERMISSIVE', 'AUDIT', 'SKIP']);
+    expect(Object.keys(VerificationAction)).toEqual(['ENFORCE', 'LOG', 'SKIP']);
+    expect(Object.keys(TimestampVerification)).toEqual(['ALWAYS', 'AFTER_CERT_EXPIRY']);
+    expect(Object.keys(TrustStoreType)).toEqual(['CA', 'SIGNING_AUTHORITY', 'TSA']);
+  });
+
+  test('each member renders as notation spells it', () => {
+    expect(verificationOf({ level: VerificationLevel.STRICT })).toEqual({ level: 'strict' });
+    expect(verificationOf({ level: VerificationLevel.PERMISSIVE })).toEqual({ level: 'permissive' });
+    expect(verificationOf({ level: VerificationLevel.AUDIT })).toEqual({ level: 'audit' });
+    expect(new TrustPolicy({ statements: [{ name: 's', registryScopes: [SCOPE], level: VerificationLevel.SKIP }] }).render(newStack())
+      .trustPolicies[0].signatureVerification).toEqual({ level: 'skip' });
+    expect(verificationOf({ overrides: { authenticity: VerificationAction.LOG, expiry: VerificationAction.ENFORCE, revocation: VerificationAction.SKIP } }))
+      .toEqual({ level: 'strict', override: { authenticity: 'log', expiry: 'enforce', revocation: 'skip' } });
+    expect(verificationOf({ verifyTimestamp: TimestampVerification.ALWAYS })).toEqual({ level: 'strict', verifyTimestamp: 'always' });
+    expect(verificationOf({ verifyTimestamp: TimestampVerification.AFTER_CERT_EXPIRY })).toEqual({ level: 'strict', verifyTimestamp: 'afterCertExpiry' });
+    const chain = makeChain({ length: 2, keySlot: 'tp-enum' });
+    expect([TrustStoreType.CA, TrustStoreType.SIGNING_AUTHORITY, TrustStoreType.TSA].map(t => TrustStore.fromPem(t, 'n', chain.rootPem).reference))
+      .toEqual(['ca:n', 'signingAuthority:n', 'tsa:n']);
+  });
+
+  // JavaScript callers and the jsii kernel can pass anything where an enum is declared; notation's
+  // own spelling ('strict') is not a member either.
+  test.each([
+    ['a level in notation spelling', { level: 'strict' }, /^invalid trust policy statement "s": verification level "strict" is not supported: use VerificationLevel.STRICT, PERMISSIVE, AUDIT or SKIP/],
+    ['an unknown level', { level: 'paranoid' }, /verification level "paranoid" is not supported/],
+    ['an inherited property name as level', { level: 'toString' }, /verification level "toString" is not supported/],
+    ['a non-string level', { level: 3 }, /verification level "3" is not supported/],
+    ['an unknown action', { overrides: { expiry: 'warn' } }, /override of expiry: verification action "warn" is not supported: use VerificationAction.ENFORCE, LOG or SKIP/],
+    ['an unknown verifyTimestamp', { verifyTimestamp: 'never' }, /verifyTimestamp "never" is not supported: use TimestampVerification.ALWAYS or AFTER_CERT_EXPIRY/],
+  ])('a value that is no member is refused: %s', (_name, extra, message) => {
+    const policy = new TrustPolicy();
+    expect(() => policy.addStatement(statementWith(extra) as any)).toThrow(message);
+    expect(policy.statements).toHaveLength(0);
   });
 });
 
@@ -114,8 +149,10 @@ describe('TrustStore', () => {
     ['bad name', () => TrustStore.fromPem(TrustStoreType.CA, 'my store', chain.rootPem), /trust store name "my store" is invalid/],
     ['token name', () => TrustStore.fromPem(TrustStoreType.CA, new CfnParameter(newStack(), 'N').valueAsString, chain.rootPem),
       /trust store name must not be a token/],
-    ['unknown type', () => TrustStore.fromPem(TrustStoreType.of('x509'), 'n', chain.rootPem),
+    ['unknown type', () => TrustStore.fromPem('x509' as unknown as TrustStoreType, 'n', chain.rootPem),
       /trust store type "x509" is not supported: use ca, signingAuthority or tsa/],
+    ['a type in notation spelling', () => TrustStore.fromPem('ca' as unknown as TrustStoreType, 'n', chain.rootPem),
+      /trust store type "ca" is not supported: use ca, signingAuthority or tsa \(TrustStoreType.CA, SIGNING_AUTHORITY or TSA\)/],
     ['no PEM', () => TrustStore.fromPem(TrustStoreType.CA, 'n', 'not a certificate'), /trust store ca:n: no PEM certificate found/],
     ['a private key', () => TrustStore.fromPem(TrustStoreType.CA, 'n', '-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----'),
       /unexpected PEM block "PRIVATE KEY", only CERTIFICATE is allowed/],
@@ -160,6 +197,86 @@ describe('TrustedIdentity', () => {
     ['arn:aws:signer:us-east-1:1111:/signing-profiles/ci_profile'],
   ])('fromArn rejects %s', (arn) => {
     expect(() => TrustedIdentity.fromArn(arn)).toThrow(/is not an AWS Signer signing profile ARN/);
+  });
+});
+
+describe('SigningProfileSource', () => {
+  const DOUBLE_SLASH = /:\/\/signing-profiles/;
+
+  test('fromSigningProfile of a new aws-cdk-lib SigningProfile is its Arn attribute', () => {
+    const stack = newStack();
+    const profile = new signer.SigningProfile(stack, 'Profile', { platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA });
+    const source = SigningProfileSource.fromSigningProfile(profile);
+    const logicalId = stack.getLogicalId(profile.node.defaultChild as signer.CfnSigningProfile);
+    expect(stack.resolve(source.signingProfileArn)).toEqual({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+    // As a trusted identity: the statement's identity is that attribute once CloudFormation resolves it.
+    const doc = stack.resolve(TrustPolicy.fromSigningProfiles(source).render(stack));
+    expect(doc.trustPolicies[0].trustedIdentities).toEqual([{ 'Fn::GetAtt': [logicalId, 'Arn'] }]);
+    expect(doc.trustPolicies[0].registryScopes).toEqual(['*']);
+  });
+
+  test('fromSigningProfile of an imported profile repairs aws-cdk-lib\'s doubled slash (explicit env: a literal ARN)', () => {
+    const stack = newStack();
+    const imported = signer.SigningProfile.fromSigningProfileAttributes(stack, 'Imported', { signingProfileName: 'ci_profile', signingProfileVersion: 'OF8IVUsPJq' });
+    // The bug this adapter exists for: aws-cdk-lib 2.276 renders `://signing-profiles`.
+    expect(imported.signingProfileArn).toMatch(DOUBLE_SLASH);
+    const source = SigningProfileSource.fromSigningProfile(imported);
+    // The partition stays a pseudo parameter; account, region and name are literal.
+    const partition = { 'AWS::Partition': 'aws' };
+    expect(evaluate(stack.resolve(source.signingProfileArn), partition)).toBe(PROFILE_ARN);
+    expect(evaluate(stack.resolve(TrustedIdentity.fromSigningProfile(source).value), partition)).toBe(PROFILE_ARN);
+    expect(evaluate(stack.resolve(TrustPolicy.fromSigningProfiles(source).render(stack)).trustPolicies[0].trustedIdentities, partition)).toEqual([PROFILE_ARN]);
+  });
+
+  test('fromSigningProfile of an imported profile in an env-agnostic stack: the tokenised ARN resolves to a single slash', () => {
+    const stack = new Stack(new App(), 'Agnostic');
+    const imported = signer.SigningProfile.fromSigningProfileAttributes(stack, 'Imported', { signingProfileName: 'ci_profile', signingProfileVersion: 'v1' });
+    const arn = SigningProfileSource.fromSigningProfile(imported).signingProfileArn;
+    const refs = { 'AWS::Partition': 'aws', 'AWS::Region': 'eu-west-1', 'AWS::AccountId': '222222222222' };
+    expect(evaluate(stack.resolve(arn), refs)).toBe('arn:aws:signer:eu-west-1:222222222222:/signing-profiles/ci_profile');
+    expect(evaluate(stack.resolve(imported.signingProfileArn), refs)).toMatch(DOUBLE_SLASH);
+  });
+
+  test('a TypeScript caller passing the profile itself gets the same treatment', () => {
+    const stack = newStack();
+    const imported = signer.SigningProfile.fromSigningProfileAttributes(stack, 'Imported', { signingProfileName: 'ci_profile', signingProfileVersion: 'v1' });
+    expect(evaluate(stack.resolve(TrustPolicy.fromSigningProfiles(imported).render(stack)).trustPolicies[0].trustedIdentities, { 'AWS::Partition': 'aws' }))
+      .toEqual([PROFILE_ARN]);
+    const lambdaProfile = new signer.SigningProfile(stack, 'Lambda', { platform: signer.Platform.AWS_LAMBDA_SHA384_ECDSA });
+    expect(() => TrustPolicy.fromSigningProfiles(lambdaProfile)).toThrow(/uses the platform "AWSLambda-SHA384-ECDSA"; notation signatures need Notation-OCI-SHA384-ECDSA/);
+  });
+
+  test('fromSigningProfile refuses a profile of another platform, and things that are no profile', () => {
+    const stack = newStack();
+    const lambdaProfile = new signer.SigningProfile(stack, 'Lambda', { platform: signer.Platform.AWS_LAMBDA_SHA384_ECDSA });
+    let error: any;
+    try {
+      SigningProfileSource.fromSigningProfile(lambdaProfile);
+    } catch (e) {
+      error = e;
+    }
+    expect(error.name).toBe('ValidationError');
+    expect(error.message).toMatch(/^signing profile Stack\/Lambda uses the platform "AWSLambda-SHA384-ECDSA"/);
+    expect(error.constructPath).toBe('Stack/Lambda');
+    // A platform given as a token cannot be checked at synth.
+    const tokenPlatform = new signer.SigningProfile(stack, 'Token', { platform: signer.Platform.of(new CfnParameter(stack, 'P').valueAsString) });
+    expect(() => SigningProfileSource.fromSigningProfile(tokenPlatform)).not.toThrow();
+    for (const junk of [undefined, null, 'arn', {}, { signingProfileArn: 42 }]) {
+      expect(() => SigningProfileSource.fromSigningProfile(junk as any)).toThrow(/needs an aws_signer.ISigningProfile/);
+    }
+  });
+
+  test('fromSigningProfileArn takes profile ARNs (literal or token), not version ARNs', () => {
+    expect(SigningProfileSource.fromSigningProfileArn(PROFILE_ARN).signingProfileArn).toBe(PROFILE_ARN);
+    const stack = newStack();
+    const token = new CfnParameter(stack, 'Arn').valueAsString;
+    expect(SigningProfileSource.fromSigningProfileArn(token).signingProfileArn).toBe(token);
+    expect(() => SigningProfileSource.fromSigningProfileArn(VERSION_ARN))
+      .toThrow(/is a profile version ARN; a signing profile source needs the profile ARN \(without the version\)/);
+    for (const bad of ['arn:aws:signer:us-east-1:111111111111://signing-profiles/ci_profile', 'arn:aws:signer:us-east-1:111111111111:/signing-profiles/a-b', '']) {
+      expect(() => SigningProfileSource.fromSigningProfileArn(bad)).toThrow(/is invalid: expected arn:<partition>:signer/);
+    }
+    expect(() => SigningProfileSource.fromSigningProfileArn(7 as any)).toThrow(/must be a string, got number/);
   });
 });
 
@@ -378,9 +495,6 @@ describe('TrustPolicy validation (notation rules, at synth)', () => {
       /signature verification level "skip" can't be used to customize signature verification/],
     ['skipping authenticity', { ...base, name: 's', overrides: { authenticity: VerificationAction.SKIP } },
       /"authenticity" verification can not be skipped in custom signature verification/],
-    ['unknown level', { ...base, name: 's', level: VerificationLevel.of('paranoid') }, /invalid signature verification level "paranoid"/],
-    ['unknown action', { ...base, name: 's', overrides: { expiry: VerificationAction.of('warn') } }, /verification action "warn" in custom signature verification is not supported/],
-    ['unknown verifyTimestamp', { ...base, name: 's', verifyTimestamp: TimestampVerification.of('never') }, /verifyTimestamp must be "always" or "afterCertExpiry"/],
     ['wildcard identity with others', { ...base, name: 's', trustedIdentities: [TrustedIdentity.any(), TrustedIdentity.fromArn(PROFILE_ARN)] },
       /trust policy statement "s" uses a wildcard trusted identity '\*', a wildcard identity cannot be used in conjunction with other values/],
     ['identity without separator', { ...base, name: 's', trustedIdentities: [TrustedIdentity.of('nocolon')] }, /has trusted identity "nocolon" missing separator/],
