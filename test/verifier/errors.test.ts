@@ -90,7 +90,7 @@ function engineFiles(dir = path.join(ROOT, 'src/verifier')): string[] {
  * anything leaves it. Each entry names the file, the class and where it is converted.
  */
 const SENTINELS: Record<string, string> = {
-  'src/verifier/policy/trust-policy.ts:Malformed': 'caught in parseTrustPolicy, rethrown as ConfigurationError INVALID_TRUST_POLICY',
+  'src/verifier/policy/decode.ts:Malformed': 'caught in decode (parseTrustPolicy), rethrown as ConfigurationError INVALID_TRUST_POLICY',
   'src/verifier/envelope/common.ts:Base64Error': 'caught in envelope/jws.ts, rethrown as an INVALID_SIGNATURE/INVALID_ENVELOPE failure',
   'src/verifier/json/strict-json.ts:StrictJsonProblem': 'caught in the same module, rethrown as the caller\'s typed failure',
 };

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseEnvelopeUnverified } from '../../src/verifier/envelope';
-import { compareSemver, ImageVerifier } from '../../src/verifier/verifier';
+import { ImageVerifier } from '../../src/verifier/verifier';
+import { compareSemver } from '../../src/verifier/verify/integrity';
 import { DirectoryTrustStore } from '../../src/verifier/x509/truststore';
 import { FixtureSource } from '../support/fixture-source';
 
