@@ -42,12 +42,6 @@ export class OciLayoutSource implements ArtifactSource {
     this.opts = options;
   }
 
-  /** Resolves `tag` or `sha256:...` within the layout. */
-  public async resolveRef(ref: string): Promise<ResolvedManifest> {
-    const isDigest = ref.includes(':');
-    return this.resolve({ registry: '', repository: '', ...(isDigest ? { digest: ref } : { tag: ref }) });
-  }
-
   public async resolve(reference: ImageReference): Promise<ResolvedManifest> {
     const index = await this.readIndex();
     let entry: Descriptor | undefined;

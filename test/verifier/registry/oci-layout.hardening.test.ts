@@ -30,6 +30,7 @@ const replace = (p: string, make: (p: string) => void) => {
   make(p);
 };
 const byDigest = (digest: string) => ({ registry: '', repository: '', digest });
+const byTag = (tag: string) => ({ registry: '', repository: '', tag });
 
 beforeEach(async () => {
   tmp = mkdtempSync(path.join(tmpdir(), 'csi-layout-hard-'));
@@ -54,7 +55,7 @@ describe('non-regular files are refused before they are opened', () => {
 
   test('a FIFO at the manifest blob resolved by tag', async () => {
     replace(blob(image.digest), mkfifo);
-    const e = await caught(new OciLayoutSource(layout).resolveRef('v1'));
+    const e = await caught(new OciLayoutSource(layout).resolve(byTag('v1')));
     expect(e).toBeInstanceOf(VerificationFailedError);
     expect(e.message).toMatch(/FIFO/);
   });
@@ -180,7 +181,7 @@ describe('symlinks stay inside the layout', () => {
     expect((await new OciLayoutSource(layout).resolve(byDigest(image.digest))).descriptor.digest).toBe(image.digest);
     const link = path.join(tmp, 'link-to-layout');
     symlinkSync(layout, link);
-    expect((await new OciLayoutSource(link).resolveRef('v1')).descriptor.digest).toBe(image.digest);
+    expect((await new OciLayoutSource(link).resolve(byTag('v1'))).descriptor.digest).toBe(image.digest);
   });
 
   test('a layout directory that does not exist: configuration error', async () => {

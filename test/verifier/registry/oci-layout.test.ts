@@ -28,7 +28,7 @@ describe('OciLayoutSource on the notation-go vector layout', () => {
   test('resolves tag v2 and the digest to the signed manifest descriptor', async () => {
     const warnings: string[] = [];
     const src = new OciLayoutSource(FIXTURE, { logger: { warn: (m) => warnings.push(m) } });
-    const byTag = await src.resolveRef('v2');
+    const byTag = await src.resolve({ registry: '', repository: '', tag: 'v2' });
     expect(byTag.descriptor).toEqual(TARGET);
     expect(warnings).toHaveLength(1);
     const byDigest = await src.resolve({ registry: '', repository: '', digest: TARGET.digest });
@@ -110,15 +110,15 @@ describe('OciLayoutSource on the notation-go vector layout', () => {
     expect((await caught(src.fetchSignature(sig))).code).toBe('DIGEST_MISMATCH');
     const manifestPath = path.join(tmp, 'blobs', 'sha256', TARGET.digest.split(':')[1]);
     writeFileSync(manifestPath, Buffer.concat([readFileSync(manifestPath), Buffer.from(' ')]));
-    expect((await caught(src.resolveRef('v2'))).code).toBe('DIGEST_MISMATCH');
-    expect((await caught(src.resolveRef(TARGET.digest))).code).toBe('DIGEST_MISMATCH');
+    expect((await caught(src.resolve({ registry: '', repository: '', tag: 'v2' }))).code).toBe('DIGEST_MISMATCH');
+    expect((await caught(src.resolve({ registry: '', repository: '', digest: TARGET.digest }))).code).toBe('DIGEST_MISMATCH');
   });
 
   test('missing tag, missing blob and non-layout directories', async () => {
     const src = new OciLayoutSource(FIXTURE);
-    expect((await caught(src.resolveRef('nope'))).code).toBe('NOT_FOUND');
-    expect((await caught(src.resolveRef('sha256:' + '0'.repeat(64)))).code).toBe('NOT_FOUND');
-    expect(await caught(new OciLayoutSource(tmp).resolveRef('v2'))).toBeInstanceOf(ConfigurationError);
+    expect((await caught(src.resolve({ registry: '', repository: '', tag: 'nope' }))).code).toBe('NOT_FOUND');
+    expect((await caught(src.resolve({ registry: '', repository: '', digest: 'sha256:' + '0'.repeat(64) }))).code).toBe('NOT_FOUND');
+    expect(await caught(new OciLayoutSource(tmp).resolve({ registry: '', repository: '', tag: 'v2' }))).toBeInstanceOf(ConfigurationError);
     expect((await caught(src.fetchManifest({ ...TARGET, size: 5 * 1024 * 1024 }))).code).toBe('SIZE_LIMIT_EXCEEDED');
     expect((await caught(src.fetchManifest({ ...TARGET, digest: 'sha256:../../etc' }))).code).toBe('INVALID_MANIFEST');
   });
@@ -128,7 +128,7 @@ describe('OciLayoutSource on the notation-go vector layout', () => {
     const img = await pushImage(t, undefined, { tag: 'a', format: 'docker' });
     const idx = await pushImage(t, undefined, { tag: 'b', index: true });
     const src = new OciLayoutSource(tmp);
-    expect((await src.resolveRef('a')).descriptor).toEqual(img);
-    expect((await src.resolveRef('b')).descriptor).toEqual(idx);
+    expect((await src.resolve({ registry: '', repository: '', tag: 'a' })).descriptor).toEqual(img);
+    expect((await src.resolve({ registry: '', repository: '', tag: 'b' })).descriptor).toEqual(idx);
   });
 });
