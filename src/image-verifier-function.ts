@@ -17,7 +17,21 @@ import { TrustPolicy, TrustPolicyStatement, VerificationLevel } from './trust-po
 import { SignedImagesValidationError } from './validation-error';
 import { canonicalScope, isLoopbackHost, parseEcrRegistry } from './verifier';
 
-/** Properties of an {@link ImageVerifierFunction}. */
+/**
+ * Properties of an `ImageVerifierFunction`, shared by `EcsAdmissionHook` and `TaskLaunchAudit`.
+ *
+ * @example
+ * import { ImageVerifierFunction } from 'cdk-signed-images';
+ *
+ * new ImageVerifierFunction(this, 'Verifier', {
+ *   trustPolicy,
+ *   verdictCacheTtl: cdk.Duration.seconds(30),
+ *   exemptions: ['public.ecr.aws/aws-observability/**'],
+ *   vpc,
+ *   securityGroups: [securityGroup],
+ *   rejectionAlarm: true,
+ * });
+ */
 export interface ImageVerifierFunctionProps {
   /**
    * The notation trust policy. Its trust stores (AWS Signer roots, your PEM certificates) ship in the
@@ -207,6 +221,15 @@ const ECR_PULL_ON_ANY_REPOSITORY_WARNING = 'cdk-signed-images:ImageVerifierFunct
  * prop; `*` only for a `*` or unmappable scope, with a synth warning), `ecr:GetAuthorizationToken`
  * on `*` (the action has no resource), `signer:GetRevocationStatus` on `*` (its resources are the
  * signing jobs and profiles of whoever signed the image, known only from each signature).
+ *
+ * @example
+ * import { ImageVerifierFunction, TrustPolicy } from 'cdk-signed-images';
+ *
+ * // Invoke it with { "images": ["<account>.dkr.ecr.<region>.amazonaws.com/team/app@sha256:..."] }.
+ * const verifier = new ImageVerifierFunction(this, 'Verifier', {
+ *   trustPolicy: TrustPolicy.fromSigningProfiles(registry),
+ * });
+ * verifier.grantInvoke(ciRole);
  */
 export class ImageVerifierFunction extends lambda.Function {
   /** The alarm on rejected images, when `rejectionAlarm` is set. */
@@ -218,6 +241,11 @@ export class ImageVerifierFunction extends lambda.Function {
   /** CloudWatch namespace of the function's metrics. */
   public readonly metricsNamespace: string;
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id
+   * @param props the trust policy and function settings
+   */
   public constructor(scope: Construct, id: string, props: ImageVerifierFunctionProps) {
     const internals = internalsOf(props);
     const handlerName = internals?.handlerName ?? HANDLER_NAME.VERIFY;
@@ -267,32 +295,50 @@ export class ImageVerifierFunction extends lambda.Function {
     }
   }
 
-  /** Images that passed verification (sum over 5 minutes by default). */
+  /**
+   * Images that passed verification (sum over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
   public metricVerified(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric('Verified', props);
   }
 
-  /** Images that failed verification. */
+  /**
+   * Images that failed verification (sum over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
   public metricRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric('Rejected', props);
   }
 
-  /** Images admitted without verification (exemptions, `skip` policy level). */
+  /**
+   * Images admitted without verification (exemptions, `skip` policy level; sum over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
   public metricExempt(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric('Exempt', props);
   }
 
-  /** Verifications that could not reach a verdict. */
+  /**
+   * Verifications that could not reach a verdict (sum over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
   public metricInconclusive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric('Inconclusive', props);
   }
 
-  /** Invocations that could not load the function's configuration. */
+  /**
+   * Invocations that could not load the function's configuration (sum over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
   public metricConfigurationErrors(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric(METRIC.CONFIGURATION_ERRORS, props);
   }
 
-  /** Duration of one image verification, in milliseconds (average by default). */
+  /**
+   * Duration of one image verification, in milliseconds (average over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
   public metricVerifyDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.verifierMetric('VerifyDuration', { statistic: 'Average', ...props });
   }

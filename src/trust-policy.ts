@@ -21,11 +21,15 @@ import type { NotationTrustPolicy } from './verifier';
  * @see https://github.com/notaryproject/specifications/blob/main/specs/trust-store-trust-policy.md
  *
  * @example
- * const statement: TrustPolicyStatement = {
- *   name: 'sidecars',
+ * import { TrustPolicy, VerificationLevel } from 'cdk-signed-images';
+ *
+ * const policy = TrustPolicy.fromSigningProfiles(registry);
+ * // An OpenTelemetry sidecar the team does not sign: admitted without verification.
+ * policy.addStatement({
+ *   name: 'otel-sidecar',
  *   registryScopes: ['public.ecr.aws/aws-observability/aws-otel-collector'],
  *   level: VerificationLevel.SKIP,
- * };
+ * });
  */
 export enum VerificationLevel {
   /** `strict`: every check is enforced: integrity, authenticity, authentic timestamp, expiry, revocation. */
@@ -46,7 +50,20 @@ export enum VerificationLevel {
  * `enforce`, `log`, `skip`).
  *
  * @example
- * const overrides: VerificationOverrides = { revocation: VerificationAction.LOG };
+ * import { TrustedIdentity, TrustPolicy, TrustStore, VerificationAction, VerificationLevel } from 'cdk-signed-images';
+ *
+ * const policy = new TrustPolicy({
+ *   statements: [{
+ *     name: 'release',
+ *     registryScopes: registry.repositoryUris,
+ *     repositories: registry.repositories,
+ *     level: VerificationLevel.STRICT,
+ *     // Admit images whose revocation status cannot be fetched; log it instead.
+ *     overrides: { revocation: VerificationAction.LOG },
+ *     trustStores: [TrustStore.AWS_SIGNER],
+ *     trustedIdentities: [TrustedIdentity.fromSigningProfile(registry)],
+ *   }],
+ * });
  */
 export enum VerificationAction {
   /** `enforce`: a failure of the check fails the verification. */
@@ -62,14 +79,20 @@ export enum VerificationAction {
  * `always`, `afterCertExpiry`).
  *
  * @example
- * declare const tsaRootPem: string;
- * const statement: TrustPolicyStatement = {
- *   name: 'release',
- *   registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/app'],
- *   trustStores: [TrustStore.AWS_SIGNER, TrustStore.fromPem(TrustStoreType.TSA, 'tsa', tsaRootPem)],
- *   trustedIdentities: [TrustedIdentity.fromArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release')],
- *   verifyTimestamp: TimestampVerification.AFTER_CERT_EXPIRY,
- * };
+ * import { TimestampVerification, TrustedIdentity, TrustPolicy, TrustStore, TrustStoreType } from 'cdk-signed-images';
+ *
+ * const policy = new TrustPolicy({
+ *   statements: [{
+ *     name: 'x509-release',
+ *     registryScopes: ['registry.example.com/team/app'],
+ *     trustStores: [
+ *       TrustStore.fromPem(TrustStoreType.CA, 'release-ca', rootCertificatePem),
+ *       TrustStore.fromPem(TrustStoreType.TSA, 'timestamping', rootCertificatePem),
+ *     ],
+ *     trustedIdentities: [TrustedIdentity.fromX509Subject('C=US, ST=WA, O=Example Corp')],
+ *     verifyTimestamp: TimestampVerification.AFTER_CERT_EXPIRY,
+ *   }],
+ * });
  */
 export enum TimestampVerification {
   /** `always`: verify the timestamp whenever a `tsa` trust store is configured (notation's default). */
@@ -82,8 +105,9 @@ export enum TimestampVerification {
  * The type of a notation trust store (the first part of `type:name`: `ca`, `signingAuthority`, `tsa`).
  *
  * @example
- * declare const rootPem: string;
- * const store = TrustStore.fromPem(TrustStoreType.CA, 'release-ca', rootPem);
+ * import { TrustStore, TrustStoreType } from 'cdk-signed-images';
+ *
+ * const releaseCa = TrustStore.fromPem(TrustStoreType.CA, 'release-ca', rootCertificatePem);
  */
 export enum TrustStoreType {
   /** `ca`: root CAs for signatures with the `notary.x509` signing scheme. */
@@ -99,6 +123,14 @@ export enum TrustStoreType {
  *
  * The certificates travel with the policy (see `TrustPolicy.trustStoreCertificates()`), so the
  * verifier needs no file system trust store.
+ *
+ * @example
+ * import { TrustStore, TrustStoreType } from 'cdk-signed-images';
+ *
+ * // AWS Signer's root ships with the library.
+ * const awsSigner = TrustStore.AWS_SIGNER;
+ * // Your own root CA for notation's X.509 signing scheme.
+ * const releaseCa = TrustStore.fromPem(TrustStoreType.CA, 'release-ca', rootCertificatePem);
  */
 export class TrustStore {
   /**
@@ -205,8 +237,9 @@ function trustStoreCertificateProblem(type: string, der: Uint8Array, store: stri
  * `SigningProfileSource.fromSigningProfileArn(arn)`.
  *
  * @example
- * declare const profile: signer.ISigningProfile;
- * const policy = TrustPolicy.fromSigningProfiles(SigningProfileSource.fromSigningProfile(profile));
+ * import { SigningProfileSource, TrustPolicy } from 'cdk-signed-images';
+ *
+ * const policy = TrustPolicy.fromSigningProfiles(SigningProfileSource.fromSigningProfile(signingProfile));
  */
 export interface ISigningProfileSource {
   /** ARN of the AWS Signer signing profile (not a profile version ARN). */
@@ -218,7 +251,8 @@ export interface ISigningProfileSource {
  * implements it.
  *
  * @example
- * declare const registry: SignedRegistry;
+ * import { ISignedRepositorySource, TrustPolicy } from 'cdk-signed-images';
+ *
  * const source: ISignedRepositorySource = registry;
  * const policy = TrustPolicy.fromSigningProfiles(source);
  */
@@ -241,6 +275,8 @@ export interface ISignedRepositorySource extends ISigningProfileSource {
  * names no repositories, so a policy built from it alone has the `*` scope.
  *
  * @example
+ * import { SigningProfileSource, TrustPolicy } from 'cdk-signed-images';
+ *
  * const profile = new signer.SigningProfile(this, 'Profile', {
  *   platform: signer.Platform.NOTATION_OCI_SHA384_ECDSA,
  * });
@@ -298,7 +334,8 @@ export class SigningProfileSource {
  * A trusted identity of a trust policy statement: who may have signed an image.
  *
  * @example
- * declare const registry: SignedRegistry;
+ * import { TrustedIdentity } from 'cdk-signed-images';
+ *
  * const identities = [
  *   TrustedIdentity.fromSigningProfile(registry),
  *   TrustedIdentity.fromArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release/a1b2c3d4e5'),
@@ -365,6 +402,8 @@ export class TrustedIdentity {
  * Per-check overrides of a verification level (`signatureVerification.override`).
  *
  * @example
+ * import { VerificationAction, VerificationOverrides } from 'cdk-signed-images';
+ *
  * const overrides: VerificationOverrides = {
  *   revocation: VerificationAction.LOG,
  *   expiry: VerificationAction.LOG,
@@ -397,16 +436,17 @@ export interface VerificationOverrides {
  * One statement of a notation trust policy.
  *
  * @example
- * declare const registry: SignedRegistry;
+ * import { TrustedIdentity, TrustPolicy, TrustPolicyStatement, TrustStore, VerificationLevel } from 'cdk-signed-images';
+ *
  * const statement: TrustPolicyStatement = {
  *   name: 'release',
  *   registryScopes: registry.repositoryUris,
  *   repositories: registry.repositories,
  *   level: VerificationLevel.STRICT,
- *   overrides: { revocation: VerificationAction.LOG },
  *   trustStores: [TrustStore.AWS_SIGNER],
  *   trustedIdentities: [TrustedIdentity.fromSigningProfile(registry)],
  * };
+ * const policy = new TrustPolicy({ statements: [statement] });
  */
 export interface TrustPolicyStatement {
   /** Unique name of the statement. */
@@ -456,15 +496,16 @@ export interface TrustPolicyStatement {
  * Properties of a `TrustPolicy`.
  *
  * @example
- * const props: TrustPolicyProps = {
+ * import { TrustedIdentity, TrustPolicy, TrustStore } from 'cdk-signed-images';
+ *
+ * const policy = new TrustPolicy({
  *   statements: [{
  *     name: 'release',
  *     registryScopes: ['111122223333.dkr.ecr.us-east-1.amazonaws.com/app'],
  *     trustStores: [TrustStore.AWS_SIGNER],
  *     trustedIdentities: [TrustedIdentity.fromArn('arn:aws:signer:us-east-1:111122223333:/signing-profiles/release')],
  *   }],
- * };
- * const policy = new TrustPolicy(props);
+ * });
  */
 export interface TrustPolicyProps {
   /**
@@ -478,8 +519,8 @@ export interface TrustPolicyProps {
  * `signatureVerification` of a rendered trust policy statement (notation's JSON keys and values).
  *
  * @example
- * declare const policy: TrustPolicy;
- * const verification: SignatureVerificationDocument = policy.render(this).trustPolicies[0].signatureVerification;
+ * const verification = trustPolicy.render(this).trustPolicies[0].signatureVerification;
+ * new cdk.CfnOutput(this, 'Level', { value: verification.level });
  */
 export interface SignatureVerificationDocument {
   /** The level: `strict`, `permissive`, `audit` or `skip`. */
@@ -501,8 +542,8 @@ export interface SignatureVerificationDocument {
  * One statement of a rendered trust policy (notation's JSON keys).
  *
  * @example
- * declare const policy: TrustPolicy;
- * const names = policy.render(this).trustPolicies.map((s: TrustPolicyDocumentStatement) => s.name);
+ * const statement = trustPolicy.render(this).trustPolicies[0];
+ * new cdk.CfnOutput(this, 'FirstStatement', { value: statement.name });
  */
 export interface TrustPolicyDocumentStatement {
   /** The statement's name. */
@@ -529,8 +570,8 @@ export interface TrustPolicyDocumentStatement {
  * notation CLI reads.
  *
  * @example
- * declare const policy: TrustPolicy;
- * const doc: TrustPolicyDocument = policy.render(this);
+ * const document = trustPolicy.render(this);
+ * new cdk.CfnOutput(this, 'Statements', { value: `${document.trustPolicies.length}` });
  */
 export interface TrustPolicyDocument {
   /** The policy format version, `1.0`. */
@@ -547,10 +588,11 @@ export interface TrustPolicyDocument {
  * synth is checked with notation's own meaning; tokens are replaced by valid placeholders for that.
  *
  * @example
- * declare const registry: SignedRegistry;
- * // The one-liner: AWS Signer profiles of SignedRegistry constructs, scoped to their repositories.
+ * import { TrustPolicy, VerificationLevel } from 'cdk-signed-images';
+ *
+ * // The one-liner: the AWS Signer profiles of SignedRegistry constructs, scoped to their repositories.
  * const policy = TrustPolicy.fromSigningProfiles(registry);
- * // Or statement by statement, e.g. to admit a sidecar unverified.
+ * // Statement by statement, e.g. to admit a sidecar unverified.
  * policy.addStatement({
  *   name: 'otel-sidecar',
  *   registryScopes: ['public.ecr.aws/aws-observability/aws-otel-collector'],

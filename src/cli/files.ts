@@ -1,46 +1,21 @@
 /**
- * Reading the CLI's own input files (trust policy) without blocking on a FIFO or device: only a regular
- * file is read, opened with O_NONBLOCK and checked again on the opened descriptor, with a size limit.
+ * The CLI's own input files (the trust policy, the package manifest) through the engine's one local-file
+ * reader (src/verifier/fs): only a regular file is read (never a FIFO or device, which would hold up the
+ * deadline), opened with O_NONBLOCK | O_NOFOLLOW and checked again on the opened descriptor, with a size limit.
+ *
+ * A symbolic link is NOT followed: one rule for every trust input (trust-store certificates are refused as
+ * links by the verifier too), and the file read is the file named, not whatever a link points to at the time.
+ * Name the file the link points to. (The Docker config, credentials and not trust, is read through a link, as
+ * docker does; see sources.ts.)
  */
-import { closeSync, constants, fstatSync, openSync, readSync, Stats, statSync } from 'node:fs';
-import { fileKind } from '../verifier/fs';
+import { ConfigurationError, readRegularFile } from '../verifier';
 
-// eslint-disable-next-line no-bitwise
-const OPEN_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
-
-
-/** Reads a regular file (following symlinks) of at most `maxBytes`; throws an Error with a clear message otherwise. */
-export function readRegularFile(path: string, maxBytes: number): Buffer {
-  const before = statSync(path);
-  if (!before.isFile()) throw new Error(`it is ${fileKind(before)}, not a regular file`);
-  const fd = openSync(path, OPEN_FLAGS);
-  try {
-    const st = fstatSync(fd);
-    if (!st.isFile()) throw new Error(`it is ${fileKind(st)}, not a regular file`);
-    if (st.dev !== before.dev || st.ino !== before.ino) throw new Error('the file was replaced while it was opened');
-    if (st.size > maxBytes) throw new Error(`its size ${st.size} exceeds the limit of ${maxBytes} bytes`);
-    const buf = Buffer.alloc(st.size + 1);
-    let off = 0;
-    for (;;) {
-      const n = readSync(fd, buf, off, buf.length - off, off);
-      if (n === 0) break;
-      off += n;
-      if (off > maxBytes) throw new Error(`it exceeds the limit of ${maxBytes} bytes`);
-      if (off === buf.length) throw new Error('the file grew while it was read');
-    }
-    return buf.subarray(0, off);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** undefined when `path` does not exist or is a regular file; otherwise why it must not be opened. */
-export function notRegularFile(path: string): string | undefined {
-  let st: Stats;
-  try {
-    st = statSync(path);
-  } catch {
-    return undefined;
-  }
-  return st.isFile() ? undefined : `it is ${fileKind(st)}, not a regular file`;
+/**
+ * Reads a regular file of at most `maxBytes`.
+ * @throws ConfigurationError INVALID_OPTIONS whose message says why the file is not read
+ */
+export async function readInputFile(path: string, maxBytes: number): Promise<Buffer> {
+  return readRegularFile(path, maxBytes, (why, cause) => new ConfigurationError('INVALID_OPTIONS',
+    why === 'it is a symbolic link' ? `${why} (symbolic links are not followed: name the file it points to)` : why,
+    cause === undefined ? undefined : { cause }));
 }

@@ -3,12 +3,7 @@
  * spirit of `notation inspect`. Envelopes are parsed without judging them (no trust decisions).
  */
 import { escapeDeep } from './escape';
-import { parseEnvelopeUnverified } from '../verifier/envelope';
-import { toVerifierError } from '../verifier/errors';
-import { formatReference } from '../verifier/reference';
-import { ArtifactSource } from '../verifier/registry/source';
-import { ImageReference } from '../verifier/types';
-import { parseCertificate } from '../verifier/x509/certificate';
+import { ArtifactSource, formatReference, ImageReference, parseCertificate, parseEnvelopeUnverified, toVerifierError } from '../verifier';
 
 export interface InspectedCertificate {
   readonly subject: string;

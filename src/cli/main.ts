@@ -20,18 +20,15 @@ import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { armHardStop, DeadlineExceededError, DEFAULT_TIMEOUT, parseDuration, withDeadline } from './deadline';
 import { escapeDeep, escapeLines, escapeText, safeJson } from './escape';
-import { readRegularFile } from './files';
+import { readInputFile } from './files';
 import { inspectImage } from './inspect';
 import { buildSource, CliSourceOptions } from './sources';
 import { addAwsSignerRoots, checkTrustStores } from './trust-store';
 import { packageVersion } from './version';
-import { ConfigurationError, isVerifierError } from '../verifier/errors';
-import { parseTrustPolicy } from '../verifier/policy/trust-policy';
-import { parseReference, repositoryScope } from '../verifier/reference';
-import { sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
-import { ImageReference, Verdict } from '../verifier/types';
-import { ImageVerifier } from '../verifier/verifier';
-import { DirectoryTrustStore } from '../verifier/x509/truststore';
+import {
+  ConfigurationError, DirectoryTrustStore, ImageReference, ImageVerifier, isVerifierError, parseReference, parseTrustPolicy,
+  repositoryScope, sdkSignerRevocationClient, Verdict,
+} from '../verifier';
 
 const USAGE = `usage:
   cdk-signed-images verify <reference> --trust-policy <file> --trust-store <dir>
@@ -76,13 +73,13 @@ export async function main(argv: string[], rawIo: CliIo = STD_IO): Promise<numbe
       case 'verify': return await verifyCommand(rest, io);
       case 'inspect': return await inspectCommand(rest, io);
       case 'policy':
-        if (rest[0] === 'validate') return policyValidate(rest.slice(1), io);
+        if (rest[0] === 'validate') return await policyValidate(rest.slice(1), io);
         throw new UsageError(`unknown policy subcommand ${quote(rest[0] ?? '')}`);
       case 'trust-store':
-        if (rest[0] === 'add-aws-signer-roots') return trustStoreAddRoots(rest.slice(1), io);
+        if (rest[0] === 'add-aws-signer-roots') return await trustStoreAddRoots(rest.slice(1), io);
         throw new UsageError(`unknown trust-store subcommand ${quote(rest[0] ?? '')} (expected add-aws-signer-roots)`);
       case 'version': case '--version':
-        return versionCommand(rest, io);
+        return await versionCommand(rest, io);
       case undefined: case '-h': case '--help': case 'help':
         io.out(USAGE);
         return command === undefined ? 2 : 0;
@@ -211,7 +208,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
     if (i <= 0) throw new UsageError(`--user-metadata expects key=value, got "${kv}"`);
     userMetadata[kv.slice(0, i)] = kv.slice(i + 1);
   }
-  const policyText = readConfigFile(values['trust-policy'] as string, 'trust policy');
+  const policyText = await readConfigFile(values['trust-policy'] as string, 'trust policy');
   const policy = parseTrustPolicy(policyText);
   const target = resolveTarget(positionals[0], values as CliSourceOptions & { scope?: string });
   const warnings: string[] = [];
@@ -267,9 +264,9 @@ function resolveTarget(reference: string, values: CliSourceOptions & { scope?: s
 /** Upper bound of a trust policy file. */
 const MAX_CONFIG_BYTES = 4 * 1024 * 1024;
 
-function readConfigFile(path: string, what: string): string {
+async function readConfigFile(path: string, what: string): Promise<string> {
   try {
-    return readRegularFile(path, MAX_CONFIG_BYTES).toString('utf8');
+    return (await readInputFile(path, MAX_CONFIG_BYTES)).toString('utf8');
   } catch (e) {
     throw new ConfigurationError('INVALID_OPTIONS', `cannot read ${what} file "${path}": ${(e as Error).message}`);
   }
@@ -304,18 +301,18 @@ export function renderVerdict(verdict: Verdict): string {
   return lines.join('\n');
 }
 
-function policyValidate(args: string[], io: CliIo): number {
+async function policyValidate(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parse(args, {});
   if (positionals.length !== 1) throw new UsageError('policy validate takes exactly one <file>');
-  const doc = parseTrustPolicy(readConfigFile(positionals[0], 'trust policy'));
+  const doc = parseTrustPolicy(await readConfigFile(positionals[0], 'trust policy'));
   io.out(`trust policy is valid: ${doc.trustPolicies.length} statement(s): ${doc.trustPolicies.map((s) => s.name).join(', ')}`);
   return 0;
 }
 
-function versionCommand(args: string[], io: CliIo): number {
+async function versionCommand(args: string[], io: CliIo): Promise<number> {
   const { positionals } = parse(args, {});
   if (positionals.length) throw new UsageError('version takes no arguments');
-  const version = packageVersion();
+  const version = await packageVersion();
   if (version instanceof Error) {
     io.err(`error: cannot tell the version of cdk-signed-images: ${version.message}`);
     return 2;
@@ -324,7 +321,7 @@ function versionCommand(args: string[], io: CliIo): number {
   return 0;
 }
 
-function trustStoreAddRoots(args: string[], io: CliIo): number {
+async function trustStoreAddRoots(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, { partition: { type: 'string', multiple: true } });
   if (positionals.length !== 1) throw new UsageError('trust-store add-aws-signer-roots takes exactly one <dir>');
   const partitions = (values.partition as string[] | undefined) ?? ['aws', 'aws-us-gov'];
@@ -332,7 +329,7 @@ function trustStoreAddRoots(args: string[], io: CliIo): number {
     if (p !== 'aws' && p !== 'aws-us-gov') throw new UsageError(`--partition must be aws or aws-us-gov, got ${quote(p)}`);
   }
   const dir = positionals[0];
-  const results = addAwsSignerRoots(dir, partitions as Array<'aws' | 'aws-us-gov'>);
+  const results = await addAwsSignerRoots(dir, partitions as Array<'aws' | 'aws-us-gov'>);
   for (const r of results) {
     io.out(`${r.status === 'written' ? 'wrote' : 'already present (identical)'}: ${resolve(dir, r.relativePath)}`);
     io.out(`  ${r.root.subject}, SHA-256 ${r.root.sha256}; trust policy store "signingAuthority:${r.root.store}"`);

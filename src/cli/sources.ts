@@ -7,14 +7,10 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { escapeText } from './escape';
-import { notRegularFile } from './files';
-import { parseEcrRegistry } from '../verifier/reference';
-import { chainCredentialProviders, CredentialProvider, dockerConfigCredentials, ecrCredentialProvider } from '../verifier/registry/auth';
-import { OciLayoutSource } from '../verifier/registry/oci-layout';
-import { RemoteRepository } from '../verifier/registry/remote';
-import { ArtifactSource } from '../verifier/registry/source';
-import { sdkEcrTokenProvider } from '../verifier/signer/aws-sdk';
-import { ImageReference } from '../verifier/types';
+import {
+  ArtifactSource, chainCredentialProviders, CredentialProvider, dockerConfigCredentials, ecrCredentialProvider, ImageReference,
+  OciLayoutSource, parseEcrRegistry, RemoteRepository, sdkEcrTokenProvider,
+} from '../verifier';
 
 export interface CliSourceOptions {
   readonly 'oci-layout'?: boolean;
@@ -28,20 +24,12 @@ export interface CliSourceOptions {
 const warn = (m: string) => process.stderr.write(`warning: ${escapeText(m)}\n`);
 
 /**
- * The Docker config credentials, read only when the file is absent or a regular file: a FIFO or device
- * there would block the (synchronous) read and with it the CLI's deadline timer.
+ * The Docker config credentials, read by the engine's file reader: a FIFO or device there is never waited on
+ * (it would hold up the CLI's deadline); anything but a regular file is ignored with a warning.
  */
-function safeDockerConfigCredentials(): CredentialProvider {
+function cliDockerConfigCredentials(): CredentialProvider {
   const path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
-  const read = dockerConfigCredentials(path);
-  return async (host) => {
-    const why = notRegularFile(path);
-    if (why) {
-      warn(`ignoring the Docker config file ${path}: ${why}`);
-      return undefined;
-    }
-    return read(host);
-  };
+  return dockerConfigCredentials(path, { onIgnored: (why) => warn(`ignoring the Docker config file ${path}: ${why}`) });
 }
 
 let credentials: CredentialProvider | undefined;
@@ -56,7 +44,7 @@ export function buildSource(ref: ImageReference, opts: CliSourceOptions): Artifa
     const ecr = ecrCredentialProvider(sdkEcrTokenProvider());
     credentials = chainCredentialProviders(
       async (host) => (parseEcrRegistry(host) ? ecr(host) : undefined),
-      safeDockerConfigCredentials(),
+      cliDockerConfigCredentials(),
     );
   }
   return new RemoteRepository(ref, {

@@ -8,11 +8,10 @@
  */
 import { lstatSync, mkdirSync, readdirSync, Stats, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readRegularFile } from './files';
 import {
   AWS_SIGNER_GOVCLOUD_ROOT_PEM, AWS_SIGNER_GOVCLOUD_ROOT_SHA256, AWS_SIGNER_GOVCLOUD_TRUST_STORE, AWS_SIGNER_ROOT_PEM,
   AWS_SIGNER_ROOT_SHA256, AWS_SIGNER_TRUST_STORE, ConfigurationError, fileKind, goQuote, isVerifierError, parseTrustStoreRef,
-  selectStatement, NotationTrustPolicy, TrustStoreProvider, TrustStoreTypeName,
+  readRegularFile, selectStatement, NotationTrustPolicy, TrustStoreProvider, TrustStoreTypeName,
 } from '../verifier';
 
 /** One bundled AWS Signer root and where notation's layout puts it. */
@@ -81,7 +80,9 @@ export interface RootWriteResult {
  * name with other content, or a symlink / non-directory on the way, is refused (ConfigurationError
  * `INVALID_TRUST_STORE`) and nothing is written. A byte-identical existing file is left as is.
  */
-export function addAwsSignerRoots(dir: string, partitions: ReadonlyArray<AwsSignerRootFile['partition']> = ['aws', 'aws-us-gov']): RootWriteResult[] {
+export async function addAwsSignerRoots(
+  dir: string, partitions: ReadonlyArray<AwsSignerRootFile['partition']> = ['aws', 'aws-us-gov'],
+): Promise<RootWriteResult[]> {
   const roots = AWS_SIGNER_ROOT_FILES.filter((r) => partitions.includes(r.partition));
   // the directory itself may be a symlink to a directory (the verifier follows it too)
   let top: Stats | undefined;
@@ -108,12 +109,7 @@ export function addAwsSignerRoots(dir: string, partitions: ReadonlyArray<AwsSign
     const st = lstatOrUndefined(path);
     if (st) {
       if (!st.isFile()) throw refuse(`refusing to replace ${path}: it is ${kindOf(st)}, not a regular file`);
-      let existing: Buffer;
-      try {
-        existing = readRegularFile(path, 1024 * 1024);
-      } catch (e) {
-        throw refuse(`refusing to replace ${path}: ${(e as Error).message}`, e);
-      }
+      const existing = await readRegularFile(path, 1024 * 1024, (why, cause) => refuse(`refusing to replace ${path}: ${why}`, cause));
       if (!existing.equals(Buffer.from(root.pem, 'utf8'))) {
         throw refuse(`refusing to overwrite ${path}: it differs from the bundled ${root.subject} (SHA-256 ${root.sha256}); remove it or choose another directory. Nothing was written`);
       }

@@ -28,7 +28,7 @@ import {
 import { reportConfigurationError } from './config-error';
 import { decide, Decision, HookResponse, HookStatus, ImageOutcome, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
 import { ecsClient, getRuntime, loadEcs, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
-import { VerificationInconclusiveError } from '../verifier/errors';
+import { VerificationInconclusiveError } from '../verifier';
 
 export type { HookResponse, HookStatus } from './hook-decision';
 export { PROGRESS_KEY } from './hook-decision';

@@ -7,17 +7,11 @@ import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import { join } from 'path';
 import { CONFIG_FILE, CONFIG_VERSION, DEFAULT_METRICS_NAMESPACE, ENV, HandlerConfig, METRIC, METRIC_DIMENSION } from './config';
-import { ConfigurationError, errorLogFields, toVerifierError } from '../verifier/errors';
-import { parseStrictJson } from '../verifier/json';
-import { canonicalExemption, globToRegExp, matchExemption } from '../verifier/policy/exemptions';
-import { formatReference } from '../verifier/reference';
-import { ecrCredentialProvider } from '../verifier/registry';
-import { RemoteRepository } from '../verifier/registry/remote';
-import { sdkEcrTokenProvider, sdkSignerRevocationClient } from '../verifier/signer/aws-sdk';
-import { AWS_SIGNER_ROOTS_DER, pemCertificatesToDer } from '../verifier/signer/roots';
-import { ImageReference, Verdict } from '../verifier/types';
-import { ImageVerifier } from '../verifier/verifier';
-import { InMemoryTrustStore } from '../verifier/x509/truststore';
+import {
+  AWS_SIGNER_ROOTS_DER, canonicalExemption, ConfigurationError, ecrCredentialProvider, errorLogFields, formatReference,
+  globToRegExp, ImageReference, ImageVerifier, InMemoryTrustStore, matchExemption, parseStrictJson, pemCertificatesToDer,
+  RemoteRepository, sdkEcrTokenProvider, sdkSignerRevocationClient, toVerifierError, Verdict,
+} from '../verifier';
 
 /** The part of the Lambda context the handlers use. */
 export interface LambdaContext {

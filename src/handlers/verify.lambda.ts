@@ -5,7 +5,7 @@
 import { DEFAULT_DEADLINE_MARGIN_MS, HANDLER_NAME } from './config';
 import { reportConfigurationError } from './config-error';
 import { getRuntime, ImageResult, LambdaContext, mapBounded, Deadline, Runtime } from './runtime';
-import { Verdict } from '../verifier/types';
+import { Verdict } from '../verifier';
 
 export interface VerifyResponse {
   /** True when every image is verified, exempt or skipped by policy. */

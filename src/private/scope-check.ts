@@ -15,8 +15,7 @@ import * as ecrAssets from 'aws-cdk-lib/aws-ecr-assets';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import { IConstruct } from 'constructs';
 import type { TrustPolicyStatement } from '../trust-policy';
-import { canonicalExemption, globToRegExp, matchExemption } from '../verifier/policy/exemptions';
-import { canonicalScope, parseEcrRegistry, parseReference, repositoryScope } from '../verifier/reference';
+import { canonicalExemption, canonicalScope, globToRegExp, matchExemption, parseEcrRegistry, parseReference, repositoryScope } from '../verifier';
 
 /** Warning id of an image no statement covers (acknowledge with `Annotations.acknowledgeWarning`). */
 export const UNCOVERED_IMAGE_WARNING = 'cdk-signed-images:imageOutsideTrustPolicy';

@@ -49,8 +49,9 @@ export { OciLayoutSource } from './registry/oci-layout';
 export type { ArtifactSource } from './registry/source';
 export { chainCredentialProviders, dockerConfigCredentials, ecrCredentialProvider } from './registry/auth';
 export type { CredentialProvider } from './registry/auth';
+export { isLoopbackHost } from './registry/loopback';
 
 // Envelopes (unverified parsing, for `inspect`), strict JSON and file-kind checks.
 export { parseEnvelopeUnverified } from './envelope';
 export { parseStrictJson } from './json';
-export { fileKind } from './fs';
+export { fileKind, readRegularFile } from './fs';
