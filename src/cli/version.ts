@@ -5,17 +5,17 @@
  * manifest in both layouts (and, from the TypeScript source `src/cli/`, the repository's).
  */
 import { join } from 'node:path';
-import { readRegularFile } from './files';
+import { readInputFile } from './files';
 
 export const PACKAGE_NAME = 'cdk-signed-images';
 const MAX_PACKAGE_JSON_BYTES = 1024 * 1024;
 
 /** The package version, or an Error saying why it cannot be told. */
-export function packageVersion(baseDir: string = __dirname): string | Error {
+export async function packageVersion(baseDir: string = __dirname): Promise<string | Error> {
   const path = join(baseDir, '..', '..', 'package.json');
   let manifest: unknown;
   try {
-    manifest = JSON.parse(readRegularFile(path, MAX_PACKAGE_JSON_BYTES).toString('utf8'));
+    manifest = JSON.parse((await readInputFile(path, MAX_PACKAGE_JSON_BYTES)).toString('utf8'));
   } catch (e) {
     return new Error(`cannot read ${path}: ${(e as Error).message}`);
   }

@@ -182,6 +182,42 @@ describe('local files are files (--oci-layout)', () => {
     expect(v.stderr).toMatch(/FIFO/);
   });
 
+  test('a symlinked --trust-policy file is refused (exit 2, says why); the file it points to is read', async () => {
+    // one reader for every trust input (src/verifier/fs): symlinks are not followed, as for trust-store certificates
+    symlinkSync(join(dir, 'policy.json'), join(dir, 'linked-policy.json'));
+    const r = await run(['verify', `layout@${signedDigest}`, '--oci-layout', '--trust-policy', 'linked-policy.json', '--trust-store', 'store']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot read trust policy file "linked-policy.json": it is a symbolic link (symbolic links are not followed: name the file it points to)');
+    const v = await run(['policy', 'validate', 'linked-policy.json']);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/symbolic link/);
+    expect((await run(['policy', 'validate', 'policy.json'])).code).toBe(0);
+  });
+
+  test('a Docker config that is a symlink to a regular file is read (as docker does): its credentials answer a Basic challenge', async () => {
+    const docker = join(dir, 'docker-link');
+    mkdirSync(docker);
+    const seen: string[] = [];
+    const srv = net.createServer((s) => {
+      s.on('error', () => undefined);
+      s.once('data', (d) => {
+        seen.push(/^authorization: (.*)$/im.exec(d.toString('latin1'))?.[1]?.trim() ?? '');
+        s.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n');
+      });
+    });
+    const port = await new Promise<number>((resolve) => srv.listen(0, '127.0.0.1', () => resolve((srv.address() as net.AddressInfo).port)));
+    try {
+      writeFileSync(join(dir, 'real-docker-config.json'), JSON.stringify({ auths: { [`127.0.0.1:${port}`]: { auth: Buffer.from('user:pw').toString('base64') } } }));
+      symlinkSync(join(dir, 'real-docker-config.json'), join(docker, 'config.json'));
+      const r = await run(['verify', `127.0.0.1:${port}/app@sha256:${'0'.repeat(64)}`, '--plain-http', '--trust-policy', 'policy.json', '--trust-store', 'store', '--timeout', '30s'], { DOCKER_CONFIG: docker });
+      expect(r.code).toBe(1);
+      expect(r.stderr).not.toMatch(/ignoring the Docker config file/);
+      expect(seen).toContain(`Basic ${Buffer.from('user:pw').toString('base64')}`);
+    } finally {
+      await new Promise((resolve) => srv.close(resolve));
+    }
+  });
+
   test('a FIFO as the Docker config file, read when a registry asks for Basic credentials: ignored with a warning', async () => {
     const docker = join(dir, 'docker-fifo');
     mkdirSync(docker);

@@ -2,10 +2,10 @@
  * Where registry credentials come from: provider functions (Docker config, static, ECR) and their lookup.
  * Answering a registry's challenge with them is auth-challenge.ts; sharing the result is auth-session.ts.
  */
-import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { VerificationInconclusiveError, isVerifierError } from '../errors';
+import { ConfigurationError, VerificationInconclusiveError, isVerifierError } from '../errors';
+import { readRegularFile } from '../fs';
 import { parseEcrRegistry } from '../reference';
 
 /** `{username,password}` (basic / token-endpoint basic) or `{identityToken}` (OAuth2 refresh token). */
@@ -27,12 +27,31 @@ export function chainCredentialProviders(...providers: CredentialProvider[]): Cr
   };
 }
 
-/** Basic credentials from the Docker config file (`auths.<host>.auth` = base64 "user:password"). */
-export function dockerConfigCredentials(path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json')): CredentialProvider {
+/** Upper bound of a Docker config file. */
+const MAX_DOCKER_CONFIG_BYTES = 1024 * 1024;
+
+export interface DockerConfigOptions {
+  /** Told why a config file that exists is not read (not a regular file, too large, unreadable); then anonymous. */
+  readonly onIgnored?: (why: string) => void;
+}
+
+/**
+ * Basic credentials from the Docker config file (`auths.<host>.auth` = base64 "user:password", or
+ * `identitytoken`). Read on each lookup with the engine's file reader (a FIFO or device there is never waited
+ * on; a symlink is followed, as docker does). An absent file, or one that is not JSON, means anonymous.
+ */
+export function dockerConfigCredentials(
+  path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'), options: DockerConfigOptions = {},
+): CredentialProvider {
   return async (host) => {
     let auths: Record<string, { auth?: string; identitytoken?: string }>;
     try {
-      auths = JSON.parse(readFileSync(path, 'utf8')).auths ?? {};
+      const text = await readRegularFile(path, MAX_DOCKER_CONFIG_BYTES, (why, cause) => {
+        const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR') options.onIgnored?.(why);
+        return new ConfigurationError('INVALID_OPTIONS', `Docker config ${path}: ${why}`);
+      }, { followSymlinks: true });
+      auths = JSON.parse(text.toString('utf8')).auths ?? {};
     } catch {
       return undefined;
     }

@@ -49,3 +49,31 @@ test('a trust-store directory holding a FIFO is refused, not waited on', async (
   execFileSync('mkfifo', [path.join(store, 'b.pem')]);
   await expect(new DirectoryTrustStore(root).getCertificates('ca', 'corp')).rejects.toThrow(ConfigurationError);
 });
+
+describe('followSymlinks (a file the user names: the Docker config)', () => {
+  const follow = { followSymlinks: true };
+
+  test('a symlink to a regular file is read through; the file itself too', async () => {
+    const target = path.join(dir, 'cfg.json');
+    writeFileSync(target, '{"auths":{}}');
+    const link = path.join(dir, 'cfg-link.json');
+    symlinkSync(target, link);
+    expect((await readRegularFile(link, 64, refuse, follow)).toString()).toBe('{"auths":{}}');
+    expect((await readRegularFile(target, 64, refuse, follow)).toString()).toBe('{"auths":{}}');
+    // without the option the same link is refused
+    await expect(readRegularFile(link, 64, refuse)).rejects.toThrow(/symbolic link/);
+  });
+
+  test.each([
+    ['a symlink to a FIFO (never opened, so never waited on)', () => { const f = path.join(dir, 'ffifo'); execFileSync('mkfifo', [f]); const p = path.join(dir, 'ffifo-link'); symlinkSync(f, p); return p; }, /FIFO/],
+    ['a symlink to /dev/zero', () => { const p = path.join(dir, 'fzero'); symlinkSync('/dev/zero', p); return p; }, /character device/],
+    ['a symlink to a directory', () => { const d = path.join(dir, 'fdir'); mkdirSync(d); const p = path.join(dir, 'fdir-link'); symlinkSync(d, p); return p; }, /directory/],
+    ['a symlink loop', () => { const a = path.join(dir, 'loop-a'); const b = path.join(dir, 'loop-b'); symlinkSync(b, a); symlinkSync(a, b); return a; }, /symbolic link loop/],
+    ['a dangling symlink', () => { const p = path.join(dir, 'dangling'); symlinkSync(path.join(dir, 'nowhere'), p); return p; }, /ENOENT|no such file/],
+    ['a symlink to a file over the limit', () => { const f = path.join(dir, 'fbig'); writeFileSync(f, Buffer.alloc(64)); const p = path.join(dir, 'fbig-link'); symlinkSync(f, p); return p; }, /exceeds the limit/],
+  ])('%s is refused with the caller\'s typed error', async (_n, make, why) => {
+    const err = await readRegularFile(make(), 10, refuse, follow).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect(err.message).toMatch(why);
+  });
+});
