@@ -9,7 +9,7 @@
 //
 // Usage: node scripts/fetch-jsii-runtime.mjs [--cache-dir DIR]   (default node_modules/.cache/jsii-runtime)
 // Exit 0 and one line on stdout (the path); exit 1 with a one-line reason on stderr (no network, bad
-// integrity, timeout). Never waits longer than FETCH_TIMEOUT_MS for the registry.
+// integrity, timeout). Never waits longer than FETCH_TIMEOUT_MS (90 s) for the registry.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,8 @@ import { fileURLToPath } from 'node:url';
 /** Pinned: bump both together (`npm view @jsii/runtime@<v> dist.integrity`). */
 export const JSII_RUNTIME_VERSION = '1.140.0';
 export const JSII_RUNTIME_INTEGRITY = 'sha512-AG5KdT3O6Ng1nbeOKmOX9M8WSzdDV0IiAqwNgyEY2eGga8tAaL+6w9T4NOYAy98MULilCnG05c71PuUfZExpmQ==';
-const FETCH_TIMEOUT_MS = 90_000;
+/** Hard limit for the whole registry fetch (JSII_RUNTIME_FETCH_TIMEOUT_MS overrides it). */
+const FETCH_TIMEOUT_MS = Number(process.env.JSII_RUNTIME_FETCH_TIMEOUT_MS) > 0 ? Number(process.env.JSII_RUNTIME_FETCH_TIMEOUT_MS) : 90_000;
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -52,6 +53,7 @@ export function fetchJsiiRuntime(cacheDir) {
         ...process.env,
         npm_config_fetch_retries: '1',
         npm_config_fetch_timeout: '30000',
+        npm_config_fetch_retry_mintimeout: '2000',
         npm_config_fetch_retry_maxtimeout: '10000',
         npm_config_update_notifier: 'false',
         npm_config_fund: 'false',
