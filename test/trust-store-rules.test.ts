@@ -4,7 +4,8 @@
  */
 import { TrustStore, TrustStoreType } from '../src';
 import { makeCertificate, makeChain, makeKey } from './support/pki';
-import { parseCertificate, pemBlocks } from '../src/verifier/x509/certificate';
+import { parseCertificate } from '../src/verifier/x509/certificate';
+import { pemBlocks } from '../src/verifier/x509/pem';
 import { checkTrustStoreCertificate } from '../src/verifier/x509/trust-store-rules';
 import { InMemoryTrustStore } from '../src/verifier/x509/truststore';
 

@@ -4,8 +4,10 @@
  * with their exact error messages (notary-verification.md §6-§8).
  */
 import { VerificationFailedError, VerifierError, isVerifierError } from '../errors';
-import { CertificateInfo, OID, checkSignature, isIssuedBy } from './certificate';
+import { CertificateInfo } from './certificate';
 import { bytesEqual } from './der';
+import { OID } from './oids';
+import { checkSignature, isIssuedBy } from './signature';
 import { goQuote } from '../text/go-quote';
 import { goUtcString, rfc1123z } from '../text/go-time';
 

@@ -353,3 +353,19 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/** DER encoding of one TLV with a low tag number (definite length, minimal length octets). */
+export function encodeTlv(tag: number, body: Uint8Array): Uint8Array {
+  const len: number[] = [];
+  if (body.length < 0x80) {
+    len.push(body.length);
+  } else {
+    for (let n = body.length; n > 0; n = Math.floor(n / 256)) len.unshift(n % 256);
+    len.unshift(0x80 | len.length);
+  }
+  const out = new Uint8Array(1 + len.length + body.length);
+  out[0] = tag;
+  out.set(len, 1);
+  out.set(body, 1 + len.length);
+  return out;
+}

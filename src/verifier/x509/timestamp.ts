@@ -6,26 +6,17 @@
  */
 import * as crypto from 'node:crypto';
 import { ErrorCode, VerificationFailedError, isVerifierError } from '../errors';
-import { CertificateInfo, OID, SignatureAlgorithmInfo, checkSignature, checkSignatureFrom, parseCertificate } from './certificate';
+import { CertificateInfo, parseCertificate } from './certificate';
 import { validateTimestampingChain } from './chain';
 import {
   Tlv, TAG, bytesEqual, children, contextTag, decodeGeneralizedTimeFraction, decodeInteger, decodeOctetString, decodeOid,
   expectTag, parseDer, sequence,
 } from './der';
+import { HASH_BY_OID, OID } from './oids';
+import { SignatureAlgorithmInfo, checkSignature, checkSignatureFrom } from './signature';
 import { goQuote } from '../text/go-quote';
 import { goUtcString, rfc1123z } from '../text/go-time';
 
-export const OID_SIGNED_DATA = '1.2.840.113549.1.7.2';
-export const OID_TST_INFO = '1.2.840.113549.1.9.16.1.4';
-const OID_CONTENT_TYPE = '1.2.840.113549.1.9.3';
-const OID_MESSAGE_DIGEST = '1.2.840.113549.1.9.4';
-const OID_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
-/** ETSI baseline timestamp policy (RFC 3628): implied accuracy of 1 s. */
-export const BASELINE_TIMESTAMP_POLICY = '0.4.0.2023.1.1';
-
-const HASH_BY_OID: Record<string, 'sha1' | 'sha256' | 'sha384' | 'sha512'> = {
-  [OID.SHA1]: 'sha1', [OID.SHA256]: 'sha256', [OID.SHA384]: 'sha384', [OID.SHA512]: 'sha512',
-};
 
 function tsError(message: string, code: ErrorCode = 'INVALID_TIMESTAMP', cause?: unknown): never {
   throw new VerificationFailedError(code, message, cause === undefined ? undefined : { cause });
@@ -122,7 +113,7 @@ function parseAttributes(t: Tlv): Attribute[] {
  */
 export function parseSignedToken(der: Uint8Array): SignedToken {
   const ci = sequence(parseDer(der), 'ContentInfo');
-  if (decodeOid(ci[0]) !== OID_SIGNED_DATA) throw invalid(`not a CMS SignedData (content type ${decodeOid(ci[0])})`);
+  if (decodeOid(ci[0]) !== OID.CMS_SIGNED_DATA) throw invalid(`not a CMS SignedData (content type ${decodeOid(ci[0])})`);
   if (!ci[1] || ci[1].tag !== contextTag(0, true)) throw invalid('missing SignedData content');
   const sd = sequence(children(ci[1])[0], 'SignedData');
   let i = 0;
@@ -165,8 +156,8 @@ export function parseSignedToken(der: Uint8Array): SignedToken {
     const signature = decodeOctetString(f[j++]);
     return { version, sid, digestAlgorithm, ...(signedAttrsRaw ? { signedAttrsRaw } : {}), signedAttrs, signatureAlgorithm, signature };
   });
-  if (contentType !== OID_TST_INFO) {
-    throw invalid(`unexpected content type: ${contentType}. Expected to be id-ct-TSTInfo (${OID_TST_INFO})`);
+  if (contentType !== OID.TST_INFO) {
+    throw invalid(`unexpected content type: ${contentType}. Expected to be id-ct-TSTInfo (${OID.TST_INFO})`);
   }
   return { raw: der, contentType, content, certificates, signerInfos };
 }
@@ -233,7 +224,7 @@ export function validateTstInfo(info: TstInfo, message: Uint8Array): TimestampRa
     if (a.seconds < 0 || a.millis < 0 || a.micros < 0) throw invalid('invalid TSTInfo: TSTInfo accuracy cannot be negative');
     if (a.millis > 999 || a.micros > 999) throw invalid('invalid TSTInfo: TSTInfo accuracy millis and micros must be in range [0, 999]');
     accuracyMicros = a.seconds * 1_000_000 + a.millis * 1000 + a.micros;
-  } else if (info.policy === BASELINE_TIMESTAMP_POLICY) {
+  } else if (info.policy === OID.BASELINE_TIMESTAMP_POLICY) {
     accuracyMicros = 1_000_000;
   }
   // genTime keeps its full precision for the bounds: lower rounds down, upper rounds up (to the ms).
@@ -269,7 +260,7 @@ function signerAlgorithm(si: SignerInfo): SignatureAlgorithmInfo {
 
 /** tspclient `SignedToken.SigningCertificate`: signing-certificate-v2 attribute + sid lookup. */
 function signingCertificate(token: SignedToken, si: SignerInfo): CertificateInfo {
-  const attr = si.signedAttrs.find((a) => a.oid === OID_SIGNING_CERTIFICATE_V2);
+  const attr = si.signedAttrs.find((a) => a.oid === OID.CMS_SIGNING_CERTIFICATE_V2);
   if (!attr || attr.values.length !== 1) throw invalid('failed to get SigningCertificateV2 from signed attributes: attribute not found');
   const sid = si.sid;
   const candidate = token.certificates.find((c) => ('subjectKeyId' in sid
@@ -361,9 +352,9 @@ export function verifySignedToken(token: SignedToken, roots: readonly Certificat
       if (!hash) throw invalid(`unsupported digest algorithm ${si.digestAlgorithm}`);
       let signed: Uint8Array = token.content;
       if (si.signedAttrsRaw) {
-        const ct = si.signedAttrs.find((a) => a.oid === OID_CONTENT_TYPE);
+        const ct = si.signedAttrs.find((a) => a.oid === OID.CMS_CONTENT_TYPE);
         if (!ct || decodeOid(ct.values[0]) !== token.contentType) throw invalid('invalid content type attribute');
-        const md = si.signedAttrs.find((a) => a.oid === OID_MESSAGE_DIGEST);
+        const md = si.signedAttrs.find((a) => a.oid === OID.CMS_MESSAGE_DIGEST);
         const digest = new Uint8Array(crypto.createHash(hash).update(token.content).digest());
         if (!md || !bytesEqual(decodeOctetString(md.values[0]), digest)) throw invalid('invalid message digest');
         const attrs = new Uint8Array(si.signedAttrsRaw);

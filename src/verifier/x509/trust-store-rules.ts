@@ -9,8 +9,9 @@
  *   `cert.CheckSignatureFrom(cert)` succeeds (a v3 certificate needs basicConstraints cA=true, a non-empty
  *   key usage needs keyCertSign, SHA-1/MD5 signatures are refused) and its issuer equals its subject.
  */
-import { CertificateInfo, checkSignature, checkSignatureFrom } from './certificate';
+import { CertificateInfo } from './certificate';
 import { bytesEqual } from './der';
+import { checkSignature, checkSignatureFrom } from './signature';
 import { goQuote } from '../text/go-quote';
 
 /** Which rule a trust-store certificate breaks. */

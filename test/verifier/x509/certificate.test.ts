@@ -2,7 +2,10 @@ import { X509Certificate, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { VerificationFailedError, VerifierError } from '../../../src/verifier/errors';
-import { checkSignatureFrom, formatGoName, parseCertificate, parseCertificates, pemBlocks, toPem } from '../../../src/verifier/x509/certificate';
+import { parseCertificate, parseCertificates } from '../../../src/verifier/x509/certificate';
+import { formatGoName } from '../../../src/verifier/x509/name';
+import { pemBlocks, toPem } from '../../../src/verifier/x509/pem';
+import { checkSignatureFrom } from '../../../src/verifier/x509/signature';
 import { der, makeChain, makeCertificate, makeKey, NameAttr } from '../../support/pki';
 
 const FIX = path.join(__dirname, '../../fixtures');

@@ -1,8 +1,10 @@
 import * as http from 'node:http';
 import { AddressInfo } from 'node:net';
 import { CertificateInfo, parseCertificate } from '../../../src/verifier/x509/certificate';
+import { parseCrl } from '../../../src/verifier/x509/crl';
 import { children, decodeOctetString, parseDer, sequence } from '../../../src/verifier/x509/der';
-import { buildOcspRequest, checkRevocation, parseCrl, RevocationFetch } from '../../../src/verifier/x509/revocation';
+import { buildOcspRequest } from '../../../src/verifier/x509/ocsp';
+import { checkRevocation, RevocationFetch } from '../../../src/verifier/x509/revocation';
 import { Chain, GeneratedCert, makeCertificate, makeChain, makeCrl, makeKey, makeOcspResponse } from '../../support/pki';
 
 type Handler = (req: http.IncomingMessage, body: Buffer) => { status?: number; body?: Uint8Array; hang?: boolean };

@@ -1,0 +1,3 @@
+export * from './list';
+export * from './certificate-extensions';
+export * from './crl-extensions';
