@@ -63,8 +63,11 @@ export type UnpinnedImagePolicy = 'REJECT' | 'VERIFY_CURRENT_DIGEST';
 /** `ENFORCE` answers FAILED on rejected images; `AUDIT` always answers SUCCEEDED and reports. */
 export type HandlerMode = 'ENFORCE' | 'AUDIT';
 
-/** What the admission hook does with an inconclusive verdict (registry or AWS API unavailable). */
-export type InconclusiveAction = 'REJECT' | 'ADMIT';
+/**
+ * What the admission hook does with an inconclusive verdict (registry or AWS API unavailable): the wire
+ * strings of the construct's `InconclusiveAction` enum (src/private/notation-names.ts maps one to the other).
+ */
+export type InconclusivePolicy = 'REJECT' | 'ADMIT';
 
 export interface HandlerConfig {
   /** Format version ({@link CONFIG_VERSION}). */
@@ -77,8 +80,13 @@ export interface HandlerConfig {
   readonly maxSignatures?: number;
   /** Verdict cache TTL in milliseconds (0 disables the cache). */
   readonly cacheTtlMs?: number;
-  /** Per-request registry timeout in milliseconds. */
+  /** Timeout of each registry HTTP request, in milliseconds. */
   readonly registryTimeoutMs?: number;
+  /**
+   * Timeout of each AWS API call the engine makes (AWS Signer `GetRevocationStatus`), in milliseconds.
+   * Default: `registryTimeoutMs` (configs written before this field existed bound both with it).
+   */
+  readonly awsApiTimeoutMs?: number;
   /** Require every platform manifest of an image index to be signed. */
   readonly requirePlatformSignatures?: boolean;
   /** Registries (`host:port`) reached over plain HTTP: loopback tests and demos only. */
@@ -98,7 +106,7 @@ export interface HandlerConfig {
   /** Admission mode (admission hook and task audit). Default ENFORCE. */
   readonly mode?: HandlerMode;
   /** Inconclusive verdicts in ENFORCE mode. Default REJECT (fail closed). */
-  readonly inconclusiveAction?: InconclusiveAction;
+  readonly inconclusiveAction?: InconclusivePolicy;
   /** CloudWatch namespace of the EMF metrics. Default `SignedImages`. */
   readonly metricsNamespace?: string;
   /** Images verified at the same time. Default 4. */
@@ -132,14 +140,23 @@ export interface HandlerConfig {
   readonly stopTaskOnInconclusive?: boolean;
 }
 
-/** Shape of the default metrics namespace. */
+/** Default CloudWatch namespace of the EMF metrics (`metricsNamespace`). */
 export const DEFAULT_METRICS_NAMESPACE = 'SignedImages';
 
-/** Names of the EMF metrics (the constructs' alarms use them). */
+/**
+ * Names of the EMF metrics: the handlers write them (src/handlers/runtime/metrics.ts maps each per-image
+ * outcome to one of them) and the constructs' alarms and `metric*()` methods read them.
+ */
 export const METRIC = {
+  /** Images verified. */
   VERIFIED: 'Verified',
+  /** Images whose verification failed (verdict status `failed`), or refused without it (unpinned, ENFORCE). */
   REJECTED: 'Rejected',
+  /** Images admitted by an exemption glob, without verification. */
   EXEMPT: 'Exempt',
+  /** Images whose policy statement has the `skip` verification level. */
+  SKIPPED: 'Skipped',
+  /** Images that could not be verified: inconclusive verdicts, malformed entries, out of time (`unfinished`). */
   INCONCLUSIVE: 'Inconclusive',
   DURATION: 'VerifyDuration',
   /** Invocations that could not load their configuration (logged at ERROR; the handlers never throw for it). */

@@ -9,7 +9,7 @@
  * start, a higher round count). Progress is bound to the service revision and the deployment it was
  * written for; anything else under the progress key is ignored.
  */
-import type { HandlerMode, InconclusiveAction } from './config';
+import type { HandlerMode, InconclusivePolicy } from './config';
 
 export type HookStatus = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
 
@@ -131,7 +131,7 @@ export interface ImageOutcome {
 
 export interface DecisionInput {
   readonly mode: HandlerMode;
-  readonly inconclusiveAction: InconclusiveAction;
+  readonly inconclusiveAction: InconclusivePolicy;
   /** Configured signature wait, seconds (AUDIT never waits, whatever this says). */
   readonly signatureWaitSeconds: number;
   readonly callBackDelaySeconds: number;

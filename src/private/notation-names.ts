@@ -8,7 +8,7 @@
  * enums' values.
  */
 import type { AdmissionMode, InconclusiveAction } from '../ecs-admission-hook';
-import type { HandlerMode, InconclusiveAction as HandlerInconclusiveAction } from '../handlers/config';
+import type { HandlerMode, InconclusivePolicy } from '../handlers/config';
 import type { TimestampVerification, TrustStoreType, VerificationAction, VerificationLevel } from '../trust-policy';
 import { SignedImagesValidationError } from '../validation-error';
 import type { NotationTrustPolicy, TrustStoreTypeName } from '../verifier';
@@ -50,7 +50,7 @@ const MODES: Readonly<Record<AdmissionMode, HandlerMode>> = {
   AUDIT: 'AUDIT',
 };
 
-const INCONCLUSIVE_ACTIONS: Readonly<Record<InconclusiveAction, HandlerInconclusiveAction>> = {
+const INCONCLUSIVE_ACTIONS: Readonly<Record<InconclusiveAction, InconclusivePolicy>> = {
   REJECT: 'REJECT',
   ADMIT: 'ADMIT',
 };
@@ -96,6 +96,6 @@ export function modeName(mode: AdmissionMode): HandlerMode {
 }
 
 /** The hook handler's inconclusive action. */
-export function inconclusiveActionName(action: InconclusiveAction): HandlerInconclusiveAction {
+export function inconclusiveActionName(action: InconclusiveAction): InconclusivePolicy {
   return lookUp(INCONCLUSIVE_ACTIONS, action, v => `inconclusive action must be REJECT or ADMIT, got "${v}"`);
 }
