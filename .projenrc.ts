@@ -36,8 +36,20 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@types/node@^20',
   ],
   lambdaAutoDiscover: false,
-  github: false,
-  release: false,
+  // Release machinery as cdklabs projects have it: GitHub workflows for build, PR title lint, dependency
+  // upgrades and release; versions from conventional commits (commit-and-tag-version) with a CHANGELOG;
+  // npm, PyPI and Maven Central (mavenServerId defaults to `central-ossrh`).
+  github: true,
+  release: true,
+  releaseToNpm: true,
+  npmAccess: javascript.NpmAccess.PUBLIC,
+  majorVersion: 0,
+  workflowNodeVersion: '22',
+  // The tests need the real OCI registry and the Python packaging tools on the runner.
+  workflowBootstrapSteps: [{
+    name: 'Install Debian packages the tests use',
+    run: 'sudo apt-get update -qq && sudo apt-get install -y -qq --no-install-recommends docker-registry python3-build python3-setuptools python3-wheel twine',
+  }],
   publishToPypi: { distName: 'cdk-signed-images', module: 'cdk_signed_images' },
   publishToMaven: {
     javaPackage: 'io.github.cdksignedimages',
@@ -157,19 +169,17 @@ project.addTask('fuzz', {
   exec: 'FUZZ_RUNS=100000 jest --runInBand test/fuzz',
 });
 
-// Python: jsii-pacmak's generated task pins setuptools from PyPI (unreachable here). Generate code
-// only, then build wheel + sdist with Debian's python3-build and check them with twine.
-const py = project.tasks.tryFind('package:python')!;
-py.reset('ENSURE_PYTHON_TOOLS=1 bash scripts/ensure-tools.sh');
-py.exec('rm -rf dist/python dist/.python-src');
-py.exec('jsii-pacmak -v --target python --code-only -o dist/.python-src');
-py.exec('/usr/bin/python3 -m build --no-isolation --skip-dependency-check --outdir dist/python dist/.python-src/python');
-py.exec('/usr/bin/python3 -m twine check dist/python/*');
-py.exec('rm -rf dist/.python-src');
+// Python and Java: jsii-pacmak's standard builds need PyPI and Maven Central. scripts/package-target.sh
+// runs them where those are reachable (the release workflow on GitHub) and the offline builds otherwise
+// (wheel + sdist with Debian's python3-build and twine check; Java sources and pom.xml only).
+for (const target of ['python', 'java']) {
+  project.tasks.tryFind(`package:${target}`)!.reset(`bash scripts/package-target.sh ${target}`);
+}
 
-// Java: Maven Central is unreachable, so generate the sources only (dist/java-src).
-const java = project.tasks.tryFind('package:java')!;
-java.reset('rm -rf dist/java-src');
-java.exec('jsii-pacmak -v --target java --code-only -o dist/java-src');
+// API compatibility against the last release (jsii-diff), in the build. projen's `compat: true` would
+// diff against `npm:cdk-signed-images` (latest), which fails before the first release; this script diffs
+// against the version of the newest `v*` tag and says plainly when there is none yet.
+project.tasks.tryFind('compat')!.reset('bash scripts/compat.sh');
+project.compileTask.spawn(project.tasks.tryFind('compat')!);
 
 project.synth();
