@@ -3,3 +3,4 @@ export * from './trust-policy';
 export * from './image-verifier-function';
 export * from './ecs-admission-hook';
 export * from './task-launch-audit';
+export * from './eks-admission-webhook';
