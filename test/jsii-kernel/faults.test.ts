@@ -7,7 +7,7 @@
  * - the Python client (jsii_kernel.py) against fake kernels that exit, stay silent, print garbage, speak
  *   something other than the protocol, die mid-request, or call back for an object the host never made.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, Server, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -25,7 +25,6 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 /** Runs the fetch script asynchronously (the event loop must stay free for the blackhole server). */
 function fetchRuntime(cacheDir: string, env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string; seconds: number }> {
-  const { spawn } = require('node:child_process') as typeof import('node:child_process');
   const start = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [FETCH, '--cache-dir', cacheDir], {
