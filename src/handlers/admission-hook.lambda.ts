@@ -27,7 +27,9 @@ import {
 } from './config';
 import { reportConfigurationError } from './config-error';
 import { decide, Decision, HookResponse, HookStatus, ImageOutcome, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
-import { ecsClient, getRuntime, loadEcs, LambdaContext, Deadline, beforeDeadline, mapBounded, pinImage, regionOf, ImageResult, Runtime, Metrics } from './runtime';
+import {
+  beforeDeadline, Deadline, ecsClient, errorText, getRuntime, ImageResult, isAdmitted, LambdaContext, loadEcs, mapBounded, Metrics, pinImage, regionOf, Runtime,
+} from './runtime';
 import { VerificationInconclusiveError } from '../verifier';
 
 export type { HookResponse, HookStatus } from './hook-decision';
@@ -281,7 +283,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     if (mode === 'ENFORCE') for (const _ of unpinnedRefused) metrics.count('rejected');
     for (const o of relevant) if (o.state === 'pending') metrics.inconclusive();
   }
-  const admitted = done.filter((r) => r.outcome === 'verified' || r.outcome === 'exempt' || r.outcome === 'skipped')
+  const admitted = done.filter((r) => isAdmitted(r.outcome))
     .map((r) => (r.verdict?.digest ? pinImage(r.image, r.verdict.digest) : r.image));
   const byState = (s: ImageState) => relevant.filter((o) => o.state === s).map((o) => o.image);
   const summary = {
@@ -309,11 +311,6 @@ function outcomeOf(t: Target, r: ImageResult): ImageOutcome {
     default:
       return { ...base, state: isUnsignedYet(r) ? 'no-signature-yet' : 'rejected', reason: r.verdict?.error?.message ?? r.verdict?.reasons[0] };
   }
-}
-
-function errorText(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
 }
 
 function truncate(v: unknown): unknown {

@@ -30,13 +30,16 @@
  */
 import { DEFAULT_DEADLINE_MARGIN_MS, ENV, HANDLER_NAME } from './config';
 import { reportConfigurationError } from './config-error';
-import { ecsClient, getRuntime, loadEcs, LambdaContext, mapBounded, pinImage, Deadline, ImageResult, Runtime, Metrics, regionOf, JsonLogger } from './runtime';
+import {
+  Deadline, ecsClient, errorText, getRuntime, ImageResult, isObject, JsonLogger, LambdaContext, loadEcs, mapBounded, Metrics, Outcome, pinImage,
+  pinnedDigestOf, regionOf, Runtime,
+} from './runtime';
 
 
 const HANDLER = HANDLER_NAME.TASK_AUDIT;
 
-/** What the audit found for one container, in the answer and the notification. */
-export type AuditResultKind = 'verified' | 'rejected' | 'inconclusive' | 'exempt' | 'skipped' | 'unfinished';
+/** What the audit found for one container, in the answer and the notification: the runtime's {@link Outcome}. */
+export type AuditResultKind = Outcome;
 
 export interface TaskAuditEntry {
   /** The image verified (pinned with `@digest` when the event reported one); `''` when the entry has none. */
@@ -192,7 +195,7 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
         { image, container: name });
     }
     entries.push(undefined);
-    targets.push({ index, image, container: name, digest: digest ?? digestOf(image), unpinned });
+    targets.push({ index, image, container: name, digest: digest ?? pinnedDigestOf(image), unpinned });
   });
 
   const deadline = new Deadline(context, rt.config.deadlineMarginMs ?? DEFAULT_DEADLINE_MARGIN_MS);
@@ -200,8 +203,7 @@ async function run(rt: Runtime, event: any, context: LambdaContext | undefined, 
     { requestId, container: t.container, task, cluster, ...(t.unpinned ? { unpinned: true } : {}) }, { signal }), { deadline });
   targets.forEach((t, i) => {
     const r: ImageResult | undefined = results[i];
-    if (r) metrics.record(r);
-    else metrics.inconclusive();
+    metrics.record(r ?? { outcome: 'unfinished' });
     entries[t.index] = {
       image: t.image,
       container: t.container,
@@ -246,11 +248,6 @@ function containerProblem(c: unknown): string | undefined {
     if (typeof c.imageDigest !== 'string' || !DIGEST.test(c.imageDigest)) return `imageDigest ${JSON.stringify(c.imageDigest).slice(0, 100)} is not a digest`;
   }
   return undefined;
-}
-
-function digestOf(image: string): string | undefined {
-  const at = image.lastIndexOf('@');
-  return at >= 0 ? image.slice(at + 1) : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -374,12 +371,3 @@ async function stopTask(rt: Runtime, task: string, cluster: string | undefined, 
   }
 }
 
-// ---------------------------------------------------------------------------------------------------------
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
-}

@@ -4,13 +4,13 @@
  */
 import { DEFAULT_DEADLINE_MARGIN_MS, HANDLER_NAME } from './config';
 import { reportConfigurationError } from './config-error';
-import { getRuntime, ImageResult, LambdaContext, mapBounded, Deadline, Runtime } from './runtime';
+import { Deadline, getRuntime, ImageResult, isAdmitted, LambdaContext, mapBounded, Outcome, Runtime } from './runtime';
 import { Verdict } from '../verifier';
 
 export interface VerifyResponse {
   /** True when every image is verified, exempt or skipped by policy. */
   readonly allowed: boolean;
-  readonly results: Array<{ image: string; outcome: string; exemption?: string; verdict?: Verdict }>;
+  readonly results: Array<{ image: string; outcome: Outcome; exemption?: string; verdict?: Verdict }>;
   readonly error?: string;
 }
 
@@ -43,13 +43,12 @@ export async function handler(event: any, context?: LambdaContext): Promise<Veri
     } finally {
       abort.abort();
     }
-    for (const r of results) if (r) metrics.record(r);
+    // Out of time before an image was verified: `unfinished`, counted as Inconclusive.
     const out = (images as string[]).map((image, i) => {
       const r = results[i];
-      if (!r) return { image, outcome: 'unfinished' };
-      return { image, outcome: r.outcome, exemption: r.exemption, verdict: r.verdict };
+      metrics.record(r ?? { outcome: 'unfinished' });
+      return r ? { image, outcome: r.outcome, exemption: r.exemption, verdict: r.verdict } : { image, outcome: 'unfinished' as const };
     });
-    out.filter((r) => r.outcome === 'unfinished').forEach(() => metrics.inconclusive());
-    return { allowed: out.every((r) => r.outcome === 'verified' || r.outcome === 'exempt' || r.outcome === 'skipped'), results: out };
+    return { allowed: out.every((r) => isAdmitted(r.outcome)), results: out };
   });
 }

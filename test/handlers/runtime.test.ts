@@ -1,5 +1,6 @@
 /** Pure helpers of the handler runtime (the bundled handlers are tested end to end elsewhere). */
-import { Deadline, globToRegExp, mapBounded, matchExemption, pinImage, regionOf } from '../../src/handlers/runtime';
+import { Deadline, mapBounded, pinImage, regionOf } from '../../src/handlers/runtime';
+import { globToRegExp, matchExemption } from '../../src/verifier/policy/exemptions';
 
 describe('exemption globs', () => {
   test.each([

@@ -65,22 +65,23 @@ export class AuthSession {
 const ANONYMOUS = {};
 
 /**
- * Sessions by (credential provider, registry origin, repository). A provider object stands for one identity, so
- * two providers never share a header. Bounded: the least recently used session is dropped beyond `maxSessions`.
+ * Sessions by (credential provider, registry origin, repository, actions). A provider object stands for one
+ * identity, so two providers never share a header; a pushing client (actions `pull,push`) never trades tokens
+ * with a reading one. Bounded: the least recently used session is dropped beyond `maxSessions`.
  */
 export class AuthSessions {
   private readonly byProvider = new WeakMap<object, Map<string, AuthSession>>();
 
   public constructor(private readonly maxSessions = 1000) {}
 
-  public get(provider: CredentialProvider | undefined, origin: string, repository: string): AuthSession {
+  public get(provider: CredentialProvider | undefined, origin: string, repository: string, actions: readonly string[] = ['pull']): AuthSession {
     const owner: object = provider ?? ANONYMOUS;
     let m = this.byProvider.get(owner);
     if (!m) {
       m = new Map();
       this.byProvider.set(owner, m);
     }
-    const key = `${origin.toLowerCase()}|${repository}`;
+    const key = `${origin.toLowerCase()}|${repository}|${actions.join(',')}`;
     let s = m.get(key);
     if (s) {
       m.delete(key);

@@ -3,6 +3,11 @@
  * module): the registry's origin and scheme (plain HTTP only for listed loopback registries), per-operation
  * deadlines, authentication (a 401 of the registry's own origin answered through the shared session), bounded
  * retries, redirects, and the classification of answers that are not the expected status.
+ *
+ * A push module reuses it as it is: `new RegistryClient(target, options, ['pull', 'push'])` (the token scope asks
+ * for push; its session is apart from readers'), then within `withOp` `send(op, path, { method: 'PUT', body,
+ * headers: { 'Content-Type': mediaType }, maxBytes, what })` and `expectOk(res, what, 'failed', [201, 202])`;
+ * the Location of an upload session is `res.headers.location`, checked with `sameOrigin`.
  */
 import { VerificationFailedError, VerificationInconclusiveError } from '../errors';
 import { repositoryScope } from '../reference';
@@ -100,7 +105,7 @@ export class RegistryClient {
     this.plainHttp = usesPlainHttp(this.registry, options.plainHttpRegistries);
     this.base = `${this.plainHttp ? 'http' : 'https'}://${this.registry}`;
     this.origin = new URL(this.base).origin;
-    this.session = (options.authSessions ?? defaultAuthSessions).get(options.credentials, this.origin, this.repository);
+    this.session = (options.authSessions ?? defaultAuthSessions).get(options.credentials, this.origin, this.repository, actions);
     this.agents = options.agents ?? defaultAgents();
     this.sleep = options.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }

@@ -1,0 +1,43 @@
+/**
+ * Structured logs of the handlers: one JSON object per line on stdout, which CloudWatch Logs keeps as
+ * a structured event. The EMF metric records (metrics.ts) are written the same way.
+ */
+
+export type LogLevel = 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+
+/** Writes one JSON line on stdout. */
+export function writeLine(obj: unknown): void {
+  process.stdout.write(JSON.stringify(obj) + '\n');
+}
+
+/** A logger whose every line carries the `base` fields (handler, request id, task...). */
+export class JsonLogger {
+  public constructor(private readonly base: Record<string, unknown>) {}
+
+  public log(level: LogLevel, message: string, data: Record<string, unknown> = {}): void {
+    writeLine({ timestamp: new Date().toISOString(), ...this.base, ...data, level, message });
+  }
+  public info(message: string, data?: Record<string, unknown>): void {
+    this.log('INFO', message, data);
+  }
+  public warn(message: string, data?: Record<string, unknown>): void {
+    this.log('WARN', message, data);
+  }
+  public error(message: string, data?: Record<string, unknown>): void {
+    this.log('ERROR', message, data);
+  }
+  public child(extra: Record<string, unknown>): JsonLogger {
+    return new JsonLogger({ ...this.base, ...extra });
+  }
+}
+
+/** An error for a log line or a message: `Name: message` for an Error, else its string form. */
+export function errorText(e: unknown): string {
+  if (e instanceof Error) return `${e.name}: ${e.message}`;
+  return String(e);
+}
+
+/** A plain JSON object (not null, not an array): how the handlers test event fields. */
+export function isObject(v: unknown): v is Record<string, any> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
