@@ -5,7 +5,7 @@
  */
 import { RegistryClient, staticCredentialProvider } from '../../../src/verifier/registry';
 import { AuthSessions } from '../../../src/verifier/registry/auth-session';
-import { RecordingServer, startRecordingServer } from '../../support/registry';
+import { RecordingHandler, RecordingServer, startRecordingServer } from '../../support/registry';
 
 let srv: RecordingServer;
 let tokens = 0;
@@ -14,7 +14,7 @@ beforeEach(async () => {
   srv = await startRecordingServer();
   tokens = 0;
   // a registry that wants a bearer token; the token names the scope it was issued for
-  srv.respondWith((req) => {
+  srv.respondWith((req): ReturnType<RecordingHandler> => {
     if (req.url.startsWith('/token')) {
       tokens++;
       const scope = new URL(req.url, 'http://x').searchParams.getAll('scope').join(' ');
