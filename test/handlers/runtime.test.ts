@@ -1,5 +1,6 @@
 /** Pure helpers of the handler runtime (the bundled handlers are tested end to end elsewhere). */
-import { Deadline, mapBounded, pinImage, regionOf } from '../../src/handlers/runtime';
+import { METRIC } from '../../src/handlers/config';
+import { Deadline, mapBounded, METRIC_OF_OUTCOME, OUTCOME_OF_STATUS, Outcome, pinImage, pinnedDigestOf, regionOf } from '../../src/handlers/runtime';
 import { globToRegExp, matchExemption } from '../../src/verifier/policy/exemptions';
 
 describe('exemption globs', () => {
@@ -83,5 +84,30 @@ describe('mapBounded', () => {
     const never = new Promise<number>(() => undefined);
     const results = await mapBounded([1, 2], 2, () => never, { deadline });
     expect(results).toEqual([undefined, undefined]);
+  });
+});
+
+describe('pinnedDigestOf (an image string, not content: the engine\'s digestOf hashes bytes)', () => {
+  test.each([
+    ['r.example/app@sha256:' + 'a'.repeat(64), 'sha256:' + 'a'.repeat(64)],
+    ['r.example/app:v1', undefined],
+    ['r.example:5000/app:v1@sha256:' + 'b'.repeat(64), 'sha256:' + 'b'.repeat(64)],
+    ['', undefined],
+  ])('%s', (image, digest) => {
+    expect(pinnedDigestOf(image)).toBe(digest);
+  });
+});
+
+describe('outcome vocabulary', () => {
+  test("the engine's statuses map to the handlers' outcomes in one table (failed -> rejected)", () => {
+    expect(OUTCOME_OF_STATUS).toEqual({ verified: 'verified', failed: 'rejected', inconclusive: 'inconclusive', skipped: 'skipped' });
+  });
+  test('every outcome counts in exactly one metric; unfinished counts as Inconclusive, skipped apart from Exempt', () => {
+    const outcomes: Outcome[] = ['verified', 'rejected', 'inconclusive', 'skipped', 'exempt', 'unfinished'];
+    expect(Object.keys(METRIC_OF_OUTCOME).sort()).toEqual([...outcomes].sort());
+    expect(METRIC_OF_OUTCOME.unfinished).toBe(METRIC.INCONCLUSIVE);
+    expect(METRIC_OF_OUTCOME.skipped).toBe(METRIC.SKIPPED);
+    expect(METRIC_OF_OUTCOME.exempt).toBe(METRIC.EXEMPT);
+    expect(METRIC_OF_OUTCOME.rejected).toBe(METRIC.REJECTED);
   });
 });

@@ -21,3 +21,44 @@ test('a normal request verifies (signed allowed, unsigned not)', async () => {
   expect(await s.handler({ images: [s.h.signed] }, context())).toMatchObject({ allowed: true });
   expect(await s.handler({ images: [s.h.signed, s.h.unsigned] }, context())).toMatchObject({ allowed: false });
 });
+
+describe('one outcome vocabulary, one metric per outcome', () => {
+  const skipPolicy = () => ({
+    version: '1.0',
+    trustPolicies: [
+      { name: 'skip-unsigned', registryScopes: [`${s.h.registry.host}/app/unsigned`], signatureVerification: { level: 'skip' } },
+      { name: 'test-ca', registryScopes: ['*'], signatureVerification: { level: 'strict' }, trustStores: ['ca:test'], trustedIdentities: ['*'] },
+    ],
+  });
+
+  test('a skip statement: outcome skipped, counted as Skipped (not Exempt); the verdict record keeps the engine status', async () => {
+    s.h.configure({ trustPolicy: skipPolicy() });
+    const res = await s.handler({ images: [s.h.unsigned] }, context());
+    expect(res).toMatchObject({ allowed: true, results: [{ outcome: 'skipped' }] });
+    expect(s.out.emf()[0]).toMatchObject({ Skipped: 1, Exempt: 0, Verified: 0, Rejected: 0, Inconclusive: 0 });
+    expect(s.out.emf()[0]._aws.CloudWatchMetrics[0].Metrics.map((m: { Name: string }) => m.Name)).toContain('Skipped');
+    expect(s.out.verdicts()[0]).toMatchObject({ outcome: 'skipped', status: 'skipped' });
+  });
+
+  test('an exemption: outcome exempt, counted as Exempt (not Skipped)', async () => {
+    s.h.configure({ exemptions: [`${s.h.registry.host}/app/uns*`] });
+    const res = await s.handler({ images: [s.h.unsigned] }, context());
+    expect(res).toMatchObject({ allowed: true, results: [{ outcome: 'exempt' }] });
+    expect(s.out.emf()[0]).toMatchObject({ Exempt: 1, Skipped: 0 });
+  });
+
+  test("the engine's failed is the handlers' rejected: counted as Rejected, the record says both", async () => {
+    s.h.configure({});
+    const res = await s.handler({ images: [s.h.unsigned] }, context());
+    expect(res).toMatchObject({ allowed: false, results: [{ outcome: 'rejected', verdict: { status: 'failed' } }] });
+    expect(s.out.emf()[0]).toMatchObject({ Rejected: 1, Inconclusive: 0 });
+    expect(s.out.verdicts()[0]).toMatchObject({ outcome: 'rejected', status: 'failed', errorCode: 'NO_SIGNATURE' });
+  });
+
+  test('out of time before an image is verified: outcome unfinished, counted as Inconclusive, not allowed', async () => {
+    s.h.configure({});
+    const res = await s.handler({ images: [s.h.signed, s.h.unsigned] }, context(0));
+    expect(res).toMatchObject({ allowed: false, results: [{ outcome: 'unfinished' }, { outcome: 'unfinished' }] });
+    expect(s.out.emf()[0]).toMatchObject({ Inconclusive: 2, Verified: 0, Rejected: 0 });
+  });
+});
