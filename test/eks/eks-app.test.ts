@@ -1,0 +1,30 @@
+/**
+ * The example EKS app (examples/eks-app.ts): an aws-eks Cluster (kubectl layer), a SignedRegistry and
+ * an EksAdmissionWebhook synthesize, and cdk-nag's AwsSolutions pack reports nothing that is not
+ * suppressed with a reason.
+ */
+import { App } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import { buildEksExampleApp } from '../../examples/eks-app';
+
+test('the example synthesizes: cluster, registry, webhook; cdk-nag clean with a reason per suppression; without suppressions cdk-nag finds problems', () => {
+  const { stack } = buildEksExampleApp(new App());
+  const template = Template.fromStack(stack);
+  template.resourceCountIs('Custom::AWSCDK-EKS-Cluster', 1);
+  template.resourceCountIs('AWS::Lambda::Url', 1);
+  const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).map((r: any) => JSON.stringify(r.Properties.Manifest));
+  expect(manifests.filter((m) => m.includes('MutatingWebhookConfiguration') && m.includes('ValidatingWebhookConfiguration'))).toHaveLength(1);
+  expect(stack.webhook.failurePolicy).toBe('Ignore'); // AUDIT first
+
+  const nag = [
+    ...Annotations.fromStack(stack).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+    ...Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('AwsSolutions-.*')),
+  ].map((e) => `${e.id}: ${String(e.entry.data).split(':')[0]}`);
+  expect(nag).toEqual([]);
+  // Every suppression of the webhook's own resources says why.
+  const suppressed = JSON.stringify(template.toJSON());
+  expect(suppressed).toContain('AwsSolutions-SMG4');
+
+  const bare = buildEksExampleApp(new App(), { suppress: false }).stack;
+  expect(Annotations.fromStack(bare).findError('*', Match.stringLikeRegexp('AwsSolutions-.*')).length).toBeGreaterThan(0);
+});
