@@ -120,7 +120,7 @@ export interface ImageVerifierFunctionProps {
   readonly configurationErrorAlarm?: boolean;
 
   /**
-   * CloudWatch namespace of the EMF metrics (`Verified`, `Rejected`, `Exempt`, `Inconclusive`, `VerifyDuration`).
+   * CloudWatch namespace of the EMF metrics (`Verified`, `Rejected`, `Exempt`, `Skipped`, `Inconclusive`, `VerifyDuration`).
    * @default 'SignedImages'
    */
   readonly metricsNamespace?: string;
@@ -250,11 +250,11 @@ export class ImageVerifierFunction extends lambda.Function {
     const internals = internalsOf(props);
     const handlerName = internals?.handlerName ?? HANDLER_NAME.VERIFY;
     const namespace = props.metricsNamespace ?? DEFAULT_NAMESPACE;
-    const { config, environment } = buildConfig(scope, props, namespace, internals?.config ?? {});
+    const config = buildConfig(scope, props, namespace, internals?.config ?? {});
     const stack = Stack.of(scope);
     const policyDoc = props.trustPolicy.render(scope);
     const policyHasTokens = Token.isUnresolved(JSON.stringify(policyDoc));
-    const env: Record<string, string> = { ...environment, ...(internals?.environment ?? {}) };
+    const env: Record<string, string> = { ...(internals?.environment ?? {}) };
     if (policyHasTokens) {
       env.TRUST_POLICY = stack.toJsonString(policyDoc);
       // The value above is one opaque token; size the document it renders instead.
@@ -300,7 +300,7 @@ export class ImageVerifierFunction extends lambda.Function {
    * @param props changes to the metric (period, statistic, label...)
    */
   public metricVerified(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.verifierMetric('Verified', props);
+    return this.verifierMetric(METRIC.VERIFIED, props);
   }
 
   /**
@@ -308,15 +308,16 @@ export class ImageVerifierFunction extends lambda.Function {
    * @param props changes to the metric (period, statistic, label...)
    */
   public metricRejected(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.verifierMetric('Rejected', props);
+    return this.verifierMetric(METRIC.REJECTED, props);
   }
 
   /**
-   * Images admitted without verification (exemptions, `skip` policy level; sum over 5 minutes by default).
+   * Images admitted by an exemption glob, without verification (sum over 5 minutes by default). Images
+   * whose policy statement has the `skip` level count in the `Skipped` metric of the same namespace.
    * @param props changes to the metric (period, statistic, label...)
    */
   public metricExempt(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.verifierMetric('Exempt', props);
+    return this.verifierMetric(METRIC.EXEMPT, props);
   }
 
   /**
@@ -324,7 +325,7 @@ export class ImageVerifierFunction extends lambda.Function {
    * @param props changes to the metric (period, statistic, label...)
    */
   public metricInconclusive(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.verifierMetric('Inconclusive', props);
+    return this.verifierMetric(METRIC.INCONCLUSIVE, props);
   }
 
   /**
@@ -340,7 +341,7 @@ export class ImageVerifierFunction extends lambda.Function {
    * @param props changes to the metric (period, statistic, label...)
    */
   public metricVerifyDuration(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.verifierMetric('VerifyDuration', { statistic: 'Average', ...props });
+    return this.verifierMetric(METRIC.DURATION, { statistic: 'Average', ...props });
   }
 
   private verifierMetric(name: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
@@ -443,7 +444,7 @@ function repositoryArnsFromScopes(scope: IConstruct, statements: TrustPolicyStat
 
 function buildConfig(
   scope: IConstruct, props: ImageVerifierFunctionProps, namespace: string, extra: Partial<HandlerConfig>,
-): { config: HandlerConfig; environment: Record<string, string> } {
+): HandlerConfig {
   const errors: string[] = [];
   const maxSignatures = props.maxSignatures;
   if (maxSignatures !== undefined && !Token.isUnresolved(maxSignatures) && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
@@ -483,7 +484,7 @@ function buildConfig(
     concurrency,
     ...extra,
   };
-  return { config: JSON.parse(JSON.stringify(config)), environment: {} };
+  return JSON.parse(JSON.stringify(config));
 }
 
 /**
