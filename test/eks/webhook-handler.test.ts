@@ -7,6 +7,7 @@
 import { writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
+import { describeErrors, kubernetesValidator, SCHEMA_FILES } from './k8s-schema';
 import { admissionReview, applyJsonPatch, cronJob, decodePatch, deployment, pod, SecretsFake, startSecretsFake, urlEvent } from './support';
 import { context, handlerSuite } from '../handlers/harness';
 import { loadHandler } from '../support/handler-bundle';
@@ -61,6 +62,16 @@ function configure(mode: 'ENFORCE' | 'AUDIT', extra: Record<string, unknown> = {
 
 const repoOf = (ref: string) => ref.split('@')[0];
 
+const validateK8s = kubernetesValidator([...SCHEMA_FILES, 'core-v1-container.schemas.json']);
+
+/** Schema errors of a patched pod spec's containers (as core/v1 Container) and of the object's metadata (ObjectMeta). */
+function podErrors(object: any, spec: any): string[] {
+  return [
+    ...describeErrors(validateK8s('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', object.metadata)),
+    ...[...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) => describeErrors(validateK8s('io.k8s.api.core.v1.Container', c))),
+  ];
+}
+
 describe('mutating webhook: verify and pin', () => {
   test('Pod CREATE: a signed tag is verified and pinned by an RFC 6902 patch; the uid is echoed; one verdict record per image and an EMF line', async () => {
     configure('ENFORCE');
@@ -78,6 +89,11 @@ describe('mutating webhook: verify and pin', () => {
     ]);
     const patched = applyJsonPatch(object, ops);
     expect(patched.spec.containers.map((c: any) => c.image)).toEqual([pinned, s.h.signed]);
+    // The patched Pod still validates against the Kubernetes schema; a misspelt field would not.
+    expect(podErrors(patched, patched.spec)).toEqual([]);
+    const typo = JSON.parse(JSON.stringify(patched));
+    typo.spec.containers[0].imagePullPolcy = 'Always';
+    expect(podErrors(typo, typo.spec)).toEqual(['/ must NOT have additional properties (imagePullPolcy)']);
     expect(res.auditAnnotations).toEqual({ verdict: 'admitted', pinned: JSON.stringify([pinned]) });
 
     const verdicts = s.out.verdicts();
@@ -98,6 +114,7 @@ describe('mutating webhook: verify and pin', () => {
     const patched = applyJsonPatch(object, ops);
     expect(patched.spec.template.spec.containers[0].image).toBe(`${repoOf(s.h.taggedImage).replace(/:v1$/, '')}@${s.h.taggedDigest}`);
     expect(patched.spec.template.spec.initContainers[0].image).toBe(patched.spec.template.spec.containers[0].image);
+    expect(podErrors(patched, patched.spec.template.spec)).toEqual([]);
     // One image, verified once.
     expect(s.out.verdicts()).toHaveLength(1);
   });
