@@ -87,9 +87,12 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
  * account, OIDC provider or in-cluster component.
  *
  * @example
- * declare const cluster: eks.Cluster;
- * declare const trustPolicy: TrustPolicy;
- * new EksAdmissionWebhook(this, 'Admission', { cluster, trustPolicy, mode: AdmissionMode.AUDIT });
+ * import * as eks from 'aws-cdk-lib/aws-eks';
+ * import { AdmissionMode, EksAdmissionWebhook, TrustPolicy } from 'cdk-signed-images';
+ *
+ * declare const eksCluster: eks.ICluster;
+ * declare const policy: TrustPolicy;
+ * new EksAdmissionWebhook(this, 'Admission', { cluster: eksCluster, trustPolicy: policy, mode: AdmissionMode.AUDIT });
  */
 export class EksAdmissionWebhook extends Construct {
   /** The verifier function behind the webhooks. */

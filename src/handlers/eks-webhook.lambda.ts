@@ -301,7 +301,7 @@ async function run(
   const lines = problems.map((o) => `${describe(o.c)}: ${o.state === 'pending' ? 'not verified in time' : o.state}: ${o.reason}`);
   const byState = (...s: string[]) => outcomes.filter((o) => s.includes(o.state)).map((o) => o.image);
   const summary = {
-    images: outcomes.length,
+    images: found.images.length,
     verified: byState('verified').length,
     rejected: byState('rejected'),
     unpinned: byState('unpinned'),
