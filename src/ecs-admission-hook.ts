@@ -16,8 +16,10 @@ import { SignedImagesValidationError } from './validation-error';
  * What the admission hook does with a rejected image.
  *
  * @example
- * declare const trustPolicy: TrustPolicy;
- * new EcsAdmissionHook(this, 'Admission', { trustPolicy, mode: AdmissionMode.AUDIT });
+ * import { AdmissionMode, EcsAdmissionHook } from 'cdk-signed-images';
+ *
+ * // Report rejected images while you adopt, then switch to ENFORCE.
+ * new EcsAdmissionHook(this, 'Admission', { trustPolicy, mode: AdmissionMode.AUDIT, services: [fargateService] });
  */
 export enum AdmissionMode {
   /** Refuse the deployment (`FAILED`: ECS rolls back to the last good revision). */
@@ -30,7 +32,9 @@ export enum AdmissionMode {
  * What the admission hook does when verification is inconclusive (registry or AWS API unavailable).
  *
  * @example
- * declare const trustPolicy: TrustPolicy;
+ * import { EcsAdmissionHook, InconclusiveAction } from 'cdk-signed-images';
+ *
+ * // Fail open when the registry or AWS Signer cannot be reached (logged and counted as inconclusive).
  * new EcsAdmissionHook(this, 'Admission', { trustPolicy, inconclusiveAction: InconclusiveAction.ADMIT });
  */
 export enum InconclusiveAction {
@@ -44,6 +48,11 @@ export enum InconclusiveAction {
  * What an ENFORCE admission hook does with a container whose service-revision entry has no
  * `imageDigest` (ECS version consistency is turned off for it, so the hook cannot know which image
  * its tasks will pull).
+ *
+ * @example
+ * import { EcsAdmissionHook, UnpinnedImageAction } from 'cdk-signed-images';
+ *
+ * new EcsAdmissionHook(this, 'Admission', { trustPolicy, unpinnedImages: UnpinnedImageAction.VERIFY_CURRENT_DIGEST });
  */
 export enum UnpinnedImageAction {
   /** Refuse the deployment, naming the container and the fix (enable version consistency, or pin `@sha256:`). */
@@ -55,7 +64,22 @@ export enum UnpinnedImageAction {
   VERIFY_CURRENT_DIGEST = 'VERIFY_CURRENT_DIGEST',
 }
 
-/** Properties of an {@link EcsAdmissionHook}. */
+/**
+ * Properties of an `EcsAdmissionHook`: the verifier function's (`ImageVerifierFunctionProps`) plus
+ * the hook's mode, inconclusive action, services and timing.
+ *
+ * @example
+ * import { AdmissionMode, EcsAdmissionHook, InconclusiveAction } from 'cdk-signed-images';
+ *
+ * new EcsAdmissionHook(this, 'Admission', {
+ *   trustPolicy,
+ *   mode: AdmissionMode.ENFORCE,
+ *   inconclusiveAction: InconclusiveAction.REJECT,
+ *   services: [fargateService],
+ *   signatureWait: cdk.Duration.minutes(2),
+ *   rejectionAlarm: true,
+ * });
+ */
 export interface EcsAdmissionHookProps extends ImageVerifierFunctionProps {
   /**
    * ENFORCE refuses deployments with a rejected image; AUDIT only reports.
@@ -112,14 +136,21 @@ export interface EcsAdmissionHookProps extends ImageVerifierFunctionProps {
 
 /**
  * Verifies every container image of an ECS service deployment before it scales up: a
- * `PRE_SCALE_UP` deployment lifecycle hook backed by an {@link ImageVerifierFunction}.
+ * `PRE_SCALE_UP` deployment lifecycle hook backed by an `ImageVerifierFunction`.
  *
  * One function serves every service attached with `attachTo`. The services must use the ECS
  * deployment controller.
  *
  * @example
- * const hook = new EcsAdmissionHook(this, 'Admission', { trustPolicy });
- * hook.attachTo(service);
+ * import { AdmissionMode, EcsAdmissionHook, SignedRegistry, TrustPolicy } from 'cdk-signed-images';
+ *
+ * const signed = new SignedRegistry(this, 'Registry', { repositoryName: 'team/app' });
+ * signed.grantPushAndSign(ciRole);
+ * const hook = new EcsAdmissionHook(this, 'Admission', {
+ *   trustPolicy: TrustPolicy.fromSigningProfiles(signed),
+ *   mode: AdmissionMode.ENFORCE,
+ * });
+ * hook.attachTo(fargateService);
  */
 export class EcsAdmissionHook extends Construct {
   /** The verifier function the hook invokes. */
@@ -129,6 +160,11 @@ export class EcsAdmissionHook extends Construct {
   private readonly attached = new Set<ecs.BaseService>();
   private readonly scopeCheck: { statements: TrustPolicyStatement[]; exemptions: string[]; unpinned: UnpinnedImageAction };
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id
+   * @param props the trust policy, mode, services and function settings
+   */
   public constructor(scope: Construct, id: string, props: EcsAdmissionHookProps) {
     super(scope, id);
     this.mode = props.mode ?? AdmissionMode.ENFORCE;
@@ -186,6 +222,8 @@ export class EcsAdmissionHook extends Construct {
    * known only once the service exists, and the service depends on the function (its hook target),
    * so naming it in the function's policy would be a dependency cycle. Give the service a literal
    * `serviceName` to scope the grant to that service.
+   *
+   * @param service an ECS service (Fargate or EC2) that uses the ECS deployment controller
    */
   public attachTo(service: ecs.BaseService): void {
     if (this.attached.has(service)) return;

@@ -23,7 +23,18 @@ const MAX_FILTER_LENGTH = 256;
 const REPOSITORY_PUSH_SIGN_WARNING = 'cdk-signed-images:SignedRegistry.crossAccountImportedProfile';
 const DUPLICATE_CONFIGURATION_WARNING = 'cdk-signed-images:SignedRegistry.signingConfigurationPerEnvironment';
 
-/** Properties of a `SignedRegistry`. */
+/**
+ * Properties of a `SignedRegistry`.
+ *
+ * @example
+ * import { SignedRegistry } from 'cdk-signed-images';
+ *
+ * // Sign pushes to an existing repository with an existing AWS Signer profile.
+ * new SignedRegistry(this, 'Existing', {
+ *   repositories: [repository],
+ *   signingProfileArn: 'arn:aws:signer:us-east-1:111122223333:/signing-profiles/release',
+ * });
+ */
 export interface SignedRegistryProps {
   /**
    * Name of the ECR repository to create. Not allowed with `repositories`.
@@ -106,6 +117,15 @@ export interface SignedRegistryProps {
  *
  * @resource AWS::Signer::SigningProfile
  * @resource AWS::ECR::SigningConfiguration
+ *
+ * @example
+ * import { SignedRegistry } from 'cdk-signed-images';
+ *
+ * const signed = new SignedRegistry(this, 'Registry', {
+ *   repositoryName: 'team/app',
+ *   signatureValidity: cdk.Duration.days(365),
+ * });
+ * signed.grantPushAndSign(ciRole);
  */
 export class SignedRegistry extends Construct implements ISignedRepositorySource {
   /**
@@ -147,6 +167,11 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
 
   private readonly profilePermissionAccounts = new Set<string>();
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id
+   * @param props the repositories and signing profile to create or take
+   */
   public constructor(scope: Construct, id: string, props: SignedRegistryProps = {}) {
     super(scope, id);
     validateProps(props, this);
@@ -210,6 +235,8 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
    *
    * Principals of another account get a repository policy statement (as aws-cdk-lib's
    * `grantPush`) and, for a profile created here, an AWS Signer profile permission for their account.
+   *
+   * @param grantee the principal that pushes images, e.g. the CI pipeline's role
    */
   public grantPushAndSign(grantee: iam.IGrantable): iam.Grant {
     let grant = this.grantEachRepository(r => r.grantPush(grantee));
@@ -224,6 +251,8 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
 
   /**
    * Lets the grantee pull images (and their signatures) from the repositories.
+   *
+   * @param grantee the principal that pulls images
    */
   public grantPull(grantee: iam.IGrantable): iam.Grant {
     return this.grantEachRepository(r => r.grantPull(grantee));
@@ -235,6 +264,8 @@ export class SignedRegistry extends Construct implements ISignedRepositorySource
    * `GetRevocationStatus` is granted on `*`: its required IAM resource types are both the signing
    * profile and the signing job, job ARNs are only known from each signature, and a profile version
    * is not an IAM resource.
+   *
+   * @param grantee the principal that verifies images, e.g. a notation CLI runner's role
    */
   public grantVerify(grantee: iam.IGrantable): iam.Grant {
     return this.grantPull(grantee).combine(iam.Grant.addToPrincipal({

@@ -18,7 +18,20 @@ import { SignedImagesValidationError } from './validation-error';
 /** Retries of an event, both by EventBridge (delivery) and by Lambda (asynchronous invocation). */
 const RETRY_ATTEMPTS = 2;
 
-/** Properties of a {@link TaskLaunchAudit}. */
+/**
+ * Properties of a `TaskLaunchAudit`: the verifier function's (`ImageVerifierFunctionProps`) plus
+ * which clusters to audit and what to do with a rejected task.
+ *
+ * @example
+ * import { TaskLaunchAudit } from 'cdk-signed-images';
+ *
+ * new TaskLaunchAudit(this, 'Audit', {
+ *   trustPolicy,
+ *   clusters: [cluster],
+ *   topic,
+ *   stopTask: true,
+ * });
+ */
 export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
   /**
    * Only audit tasks of these clusters.
@@ -70,7 +83,7 @@ export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
 
 /**
  * Audits every ECS task that reaches RUNNING: an EventBridge rule on `ECS Task State Change` invokes an
- * {@link ImageVerifierFunction} that verifies the containers' images (pinned to the digest ECS
+ * `ImageVerifierFunction` that verifies the containers' images (pinned to the digest ECS
  * reports), logs one verdict per image, publishes metrics and optionally notifies an SNS topic or
  * stops the task.
  *
@@ -79,6 +92,16 @@ export interface TaskLaunchAuditProps extends ImageVerifierFunctionProps {
  * processed end in an encrypted SQS dead-letter queue with an alarm on its depth.
  *
  * This detects and alerts; it cannot block a launch (the task is already running).
+ *
+ * @example
+ * import { TaskLaunchAudit, TrustPolicy } from 'cdk-signed-images';
+ *
+ * const audit = new TaskLaunchAudit(this, 'Audit', {
+ *   trustPolicy: TrustPolicy.fromSigningProfiles(registry),
+ *   clusters: [cluster],
+ *   topic,
+ * });
+ * audit.function.metricRejected().createAlarm(this, 'RejectedTasks', { threshold: 1, evaluationPeriods: 1 });
  */
 export class TaskLaunchAudit extends Construct {
   /** The verifier function the rule invokes. */
@@ -90,6 +113,11 @@ export class TaskLaunchAudit extends Construct {
   /** Fires when the dead-letter queue holds messages (`ApproximateNumberOfMessagesVisible > 0`). */
   public readonly deadLetterAlarm: cloudwatch.Alarm;
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id
+   * @param props the trust policy, clusters, notification and function settings
+   */
   public constructor(scope: Construct, id: string, props: TaskLaunchAuditProps) {
     super(scope, id);
     if (props.stopOnInconclusive && !props.stopTask) {
