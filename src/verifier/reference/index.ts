@@ -121,39 +121,16 @@ export function parseReference(s: string): ImageReference {
   if (s.length === 0) throw invalid(s, 'empty reference');
   if (s !== s.trim() || /\s/.test(s)) throw invalid(s, 'whitespace is not allowed');
 
-  let rest = s;
-  let digest: string | undefined;
-  const at = rest.indexOf('@');
-  if (at >= 0) {
-    digest = rest.slice(at + 1);
-    rest = rest.slice(0, at);
-    if (digest.includes('@')) throw invalid(s, 'more than one "@"');
-    parseDigest(digest);
-  }
-
-  const slash = rest.indexOf('/');
+  const { name, digest } = splitDigest(s);
+  const slash = name.indexOf('/');
   if (slash < 0) throw invalid(s, 'missing registry host (Docker Hub shorthand is not supported)');
-  const registry = rest.slice(0, slash);
-  let path = rest.slice(slash + 1);
+  const registry = name.slice(0, slash);
   if (!looksLikeRegistryHost(registry)) {
     throw invalid(s, `missing registry host: ${JSON.stringify(registry)} is not a registry host`);
   }
   const hostErr = checkHost(stripTrailingDot(registry));
   if (hostErr) throw invalid(s, hostErr);
-
-  let tag: string | undefined;
-  const colon = path.lastIndexOf(':');
-  if (colon >= 0) {
-    tag = path.slice(colon + 1);
-    path = path.slice(0, colon);
-    if (!TAG_RE.test(tag)) throw invalid(s, `invalid tag ${JSON.stringify(tag)}`);
-  }
-  if (path.length === 0) throw invalid(s, 'missing repository');
-  for (const comp of path.split('/')) {
-    if (!PATH_COMPONENT_RE.test(comp)) {
-      throw invalid(s, `invalid repository path component ${JSON.stringify(comp)} (lowercase letters, digits and separators only)`);
-    }
-  }
+  const { path, tag } = splitTag(s, name.slice(slash + 1));
   if (registry.length + 1 + path.length > NAME_MAX) throw invalid(s, `repository name longer than ${NAME_MAX} characters`);
   if (tag === undefined && digest === undefined) {
     // notation requires a tag or digest; a bare name is not an artifact reference.
@@ -169,6 +146,35 @@ export function parseReference(s: string): ImageReference {
   if (tag !== undefined) ref.tag = tag;
   if (digest !== undefined) ref.digest = digest;
   return ref;
+}
+
+/** `name@digest` into the name and the (validated) digest. */
+function splitDigest(s: string): { name: string; digest?: string } {
+  const at = s.indexOf('@');
+  if (at < 0) return { name: s };
+  const digest = s.slice(at + 1);
+  if (digest.includes('@')) throw invalid(s, 'more than one "@"');
+  parseDigest(digest);
+  return { name: s.slice(0, at), digest };
+}
+
+/** `repository[:tag]` (after the registry) into the validated repository path and tag; `s` is the whole reference. */
+function splitTag(s: string, rest: string): { path: string; tag?: string } {
+  let path = rest;
+  let tag: string | undefined;
+  const colon = path.lastIndexOf(':');
+  if (colon >= 0) {
+    tag = path.slice(colon + 1);
+    path = path.slice(0, colon);
+    if (!TAG_RE.test(tag)) throw invalid(s, `invalid tag ${JSON.stringify(tag)}`);
+  }
+  if (path.length === 0) throw invalid(s, 'missing repository');
+  for (const comp of path.split('/')) {
+    if (!PATH_COMPONENT_RE.test(comp)) {
+      throw invalid(s, `invalid repository path component ${JSON.stringify(comp)} (lowercase letters, digits and separators only)`);
+    }
+  }
+  return { path, tag };
 }
 
 /** `registry/repository[:tag][@digest]`. */
