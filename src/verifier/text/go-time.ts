@@ -26,3 +26,8 @@ export function goUtcString(d: Date): string {
   return `${String(d.getUTCFullYear()).padStart(4, '0')}-${p2(d.getUTCMonth() + 1)}-${p2(d.getUTCDate())} `
     + `${p2(d.getUTCHours())}:${p2(d.getUTCMinutes())}:${p2(d.getUTCSeconds())}${frac} +0000 UTC`;
 }
+
+/** Go `time.RFC3339` of a UTC time (whole seconds): `2006-01-02T15:04:05Z`. */
+export function rfc3339(d: Date): string {
+  return d.toISOString().replace(/\.\d+Z$/, 'Z');
+}

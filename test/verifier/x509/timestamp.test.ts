@@ -2,9 +2,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CertificateInfo, parseCertificate, parseCertificates } from '../../../src/verifier/x509/certificate';
-import {
-  buildChain, formatRange, parseSignedToken, parseTstInfo, validateTstInfo, verifyAuthenticTimestamp, verifySignedToken,
-} from '../../../src/verifier/x509/timestamp';
+import { buildChain, verifyAuthenticTimestamp, verifySignedToken } from '../../../src/verifier/x509/timestamp';
+import { formatRange, parseSignedToken, parseTstInfo, validateTstInfo } from '../../../src/verifier/x509/timestamp-token';
 import { failure } from '../../support/helpers';
 import { makeChain, makeTimestampToken, makeTsaChain } from '../../support/pki';
 
