@@ -28,7 +28,8 @@ import {
 import { reportConfigurationError } from './config-error';
 import { decide, Decision, HookResponse, HookStatus, ImageOutcome, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
 import {
-  beforeDeadline, Deadline, ecsClient, errorText, getRuntime, ImageResult, isAdmitted, LambdaContext, loadEcs, mapBounded, Metrics, pinImage, regionOf, Runtime,
+  beforeDeadline, Deadline, ecsClient, errorText, getRuntime, ImageResult, isAdmitted, LambdaContext, loadEcs, mapBounded, Metrics, pinImage,
+  regionOf, Runtime,
 } from './runtime';
 import { VerificationInconclusiveError } from '../verifier';
 
