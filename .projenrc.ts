@@ -98,9 +98,10 @@ project.eslint?.addOverride({ files: ['src/verifier/**/*.ts', 'test/**/*.ts'], r
 project.eslint?.addOverride({ files: ['test/**/*.ts'], rules: { '@stylistic/max-len': ['error', { code: 250, ignoreUrls: true, ignoreStrings: true, ignoreTemplateLiterals: true, ignoreComments: true }] } });
 
 // The npm package is an allowlist (package.json "files"), not .npmignore, so stray files in the working
-// tree are never published. npm adds package.json itself. README links to docs/ and examples/ must
-// resolve inside the package: ship what it links to. test/packaging.test.ts asserts the tarball's exact
-// file list and that every README link resolves in it; extend both together.
+// tree are never published. npm adds package.json itself. Relative README links (docs/) must resolve
+// inside the package: ship what they link to. The example app imports ../src, which is not shipped, so
+// the README links it by its GitHub URL instead. test/npm-package.test.ts asserts the tarball's exact
+// file list (SHIPPED_DOCS) and that every README link resolves in it; extend both together.
 project.package.addField('files', [
   'lib/**/*.js',
   'lib/**/*.d.ts',
@@ -112,7 +113,6 @@ project.package.addField('files', [
   'README.md',
   'LICENSE',
   'docs/runtime-enforcement.md',
-  'examples/app.ts',
 ]);
 // jsii-pacmak (package:js) writes a default .npmignore when there is none; with "files" set, npm ignores a
 // root .npmignore (test/npm-package.test.ts checks both), so it is a build by-product, not a source file.

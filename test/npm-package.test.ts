@@ -1,9 +1,11 @@
 /**
  * The npm package: package.json "files" is an allowlist, so the tarball holds exactly the compiled library
  * (lib/*.js + .d.ts for each src/*.ts), the jsii assembly, the bundles with their third-party notices,
- * API.md, README.md, LICENSE and the docs/examples the README links to; nothing else in the working tree
- * (src, test, .demo, cdk.out, coverage, ...) can be published. Every relative link in the shipped markdown
- * resolves inside the package, and the CLI and the library work from the unpacked tarball.
+ * API.md, README.md, LICENSE and the docs the README links to; nothing else in the working tree
+ * (src, test, .demo, cdk.out, examples, coverage, ...) can be published. Every relative link in the shipped
+ * markdown resolves inside the package; links into this repository on GitHub (the example app, which imports
+ * ../src and so cannot work from the package) name files the repository has. The CLI and the library work
+ * from the unpacked tarball.
  *
  * Uses the real `npm pack --ignore-scripts` (offline) on the files the test task's bundle and compile steps
  * built, and on a scratch tree to show that stray files are left out.
@@ -39,8 +41,8 @@ function handlerNames(): string[] {
   return readdirSync(join(ROOT, 'src', 'handlers')).filter((f) => f.endsWith('.lambda.ts')).map((f) => f.replace(/\.lambda\.ts$/, '')).sort();
 }
 
-/** The docs and examples the package ships (package.json "files" must list the same). */
-const SHIPPED_DOCS = ['API.md', 'README.md', 'LICENSE', 'docs/runtime-enforcement.md', 'examples/app.ts'];
+/** The docs the package ships (package.json "files" must list the same). */
+const SHIPPED_DOCS = ['API.md', 'README.md', 'LICENSE', 'docs/runtime-enforcement.md'];
 
 /** The exact file list the tarball must have, derived from the sources, not from package.json. */
 function expectedFiles(): string[] {
@@ -68,6 +70,21 @@ export function relativeReferences(markdown: string): string[] {
   for (const m of text.matchAll(/\b(?:href|src)\s*=\s*["']([^"']+)["']/gi)) add(m[1]);
   for (const m of text.matchAll(/`((?:\.\/)?(?:docs|examples)\/[^`\s]+\.[A-Za-z0-9]+)`/g)) add(m[1]);
   return [...refs].sort();
+}
+
+/** This repository on GitHub, from package.json ("https://github.com/owner/name"). */
+const REPOSITORY = String(JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).repository.url).replace(/\.git$/, '');
+
+/**
+ * Paths that absolute links into this repository's main branch name (`<repo>/blob/main/<path>` and
+ * `<repo>/tree/main/<path>`), with `kind` telling which; anchors and queries dropped. Fenced code is skipped.
+ */
+export function repositoryLinks(markdown: string, repository = REPOSITORY): Array<{ kind: 'blob' | 'tree'; path: string }> {
+  const text = markdown.replace(/^(```|~~~)[^\n]*\n[\s\S]*?^\1[^\n]*$/gm, '');
+  const base = repository.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const links = [...text.matchAll(new RegExp(`${base}/(blob|tree)/main/([^)\\s"'<>\`]+)`, 'g'))]
+    .map((m) => ({ kind: m[1] as 'blob' | 'tree', path: decodeURIComponent(m[2].replace(/[?#].*$/, '').replace(/\/$/, '')) }));
+  return links.filter((l, i) => links.findIndex((o) => o.kind === l.kind && o.path === l.path) === i);
 }
 
 let work: string;
@@ -106,9 +123,9 @@ describe('the npm tarball', () => {
 
   test('top-level entries are only the allowlisted ones; no sources, tests, demo output, build or report directories', () => {
     const top = [...new Set(pack.files.map((f) => f.path.split('/')[0]))].sort();
-    expect(top).toEqual(['.jsii', 'API.md', 'LICENSE', 'README.md', 'assets', 'docs', 'examples', 'lib', 'package.json']);
+    expect(top).toEqual(['.jsii', 'API.md', 'LICENSE', 'README.md', 'assets', 'docs', 'lib', 'package.json']);
     const forbidden = new RegExp([
-      '^(src|test|\\.demo|cdk\\.out|test-reports|coverage|bench|scripts|dist|node_modules|\\.projen|projenrc|\\.ci)/',
+      '^(src|test|examples|rosetta|\\.demo|cdk\\.out|test-reports|coverage|bench|scripts|dist|node_modules|\\.projen|projenrc|\\.ci)/',
       '(^|/)(tsconfig[^/]*\\.json|\\.projenrc\\.ts|\\.eslintrc\\.json|\\.gitignore|\\.npmignore|\\.npmrc|\\.env|config\\.json)$',
       '\\.(map|tsbuildinfo|tgz)$',
     ].join('|'));
@@ -131,12 +148,24 @@ describe('the npm tarball', () => {
 
   test.each(['README.md', 'docs/runtime-enforcement.md', 'API.md'])('every relative link in %s resolves to a file in the package', (doc) => {
     const refs = relativeReferences(readFileSync(join(pkgDir, doc), 'utf8'));
-    if (doc === 'README.md') expect(refs).toEqual(expect.arrayContaining(['docs/runtime-enforcement.md', 'examples/app.ts']));
+    if (doc === 'README.md') expect(refs).toEqual(expect.arrayContaining(['docs/runtime-enforcement.md']));
     const missing = refs.filter((r) => {
       const resolved = posix.normalize(posix.join(posix.dirname(doc), r));
       return resolved.startsWith('..') || !existsSync(join(pkgDir, resolved)) || !lstatSync(join(pkgDir, resolved)).isFile();
     });
     expect(missing).toEqual([]);
+  });
+
+  test.each(['README.md', 'docs/runtime-enforcement.md', 'API.md'])('every link from %s into this repository on GitHub names a file (blob) or directory (tree) the repository has', (doc) => {
+    const links = repositoryLinks(readFileSync(join(pkgDir, doc), 'utf8'));
+    // The example app imports ../src, so it is not shipped: the README links it on GitHub.
+    if (doc === 'README.md') expect(links).toEqual(expect.arrayContaining([{ kind: 'blob', path: 'examples/app.ts' }]));
+    const git = spawnSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' });
+    const tracked = git.status === 0 ? new Set(git.stdout.split('\0')) : undefined;
+    const broken = links.filter((l) => (l.kind === 'blob'
+      ? !(tracked ? tracked.has(l.path) : existsSync(join(ROOT, l.path)) && lstatSync(join(ROOT, l.path)).isFile())
+      : !(existsSync(join(ROOT, l.path)) && lstatSync(join(ROOT, l.path)).isDirectory())));
+    expect(broken).toEqual([]);
   });
 
   test('the bin, main and types entries point at files in the package; the CLI is executable with a node shebang', () => {
@@ -218,8 +247,8 @@ describe('the allowlist leaves stray working-tree files out (scratch tree, real 
       'README.md': '',
       'LICENSE': '',
       'docs/runtime-enforcement.md': '',
-      'examples/app.ts': '',
       // stray: none of these may be published
+      'examples/app.ts': '',
       'src/index.ts': '',
       'test/x.test.ts': '',
       '.demo/trustpolicy.json': '',
@@ -268,10 +297,26 @@ describe('the allowlist leaves stray working-tree files out (scratch tree, real 
       'Lib/evil.js',
       '.jsii', 'API.md', 'LICENSE', 'README.md',
       'assets/cli/THIRD_PARTY_NOTICES.md', 'assets/cli/cli.js', 'assets/handlers/verify/THIRD_PARTY_NOTICES.md', 'assets/handlers/verify/index.js',
-      'docs/runtime-enforcement.md', 'examples/app.ts',
+      'docs/runtime-enforcement.md',
       'lib/index.d.ts', 'lib/index.js', 'lib/verifier/x.d.ts', 'lib/verifier/x.js',
       'package.json',
     ].sort());
+  });
+});
+
+describe('repositoryLinks (the GitHub link checker above)', () => {
+  test('finds blob and tree links into this repository on main; skips other repositories, branches and fenced code', () => {
+    const md = [
+      `[app](${REPOSITORY}/blob/main/examples/app.ts) and [docs](${REPOSITORY}/tree/main/docs/) and <${REPOSITORY}/blob/main/docs/a%20b.md#x>`,
+      `[again](${REPOSITORY}/blob/main/examples/app.ts) [dev](${REPOSITORY}/blob/dev/x.ts) [other](https://github.com/o/r/blob/main/y.ts)`,
+      '```',
+      `${REPOSITORY}/blob/main/in-fence.ts`,
+      '```',
+    ].join('\n');
+    expect(repositoryLinks(md)).toEqual([
+      { kind: 'blob', path: 'examples/app.ts' }, { kind: 'tree', path: 'docs' }, { kind: 'blob', path: 'docs/a b.md' },
+    ]);
+    expect(REPOSITORY).toBe('https://github.com/cdk-signed-images/cdk-signed-images');
   });
 });
 
