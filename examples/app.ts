@@ -1,7 +1,9 @@
 /**
  * Example CDK app: a Fargate service whose images come from a SignedRegistry (ECR + AWS Signer +
  * managed signing), admitted by an EcsAdmissionHook in ENFORCE mode, with every task launch audited.
- * `npx projen demo` synthesizes it; test/examples.test.ts snapshots it and runs cdk-nag on it.
+ * `npx projen demo` synthesizes it; test/examples/app.test.ts snapshots it and runs cdk-nag on it, and
+ * test/examples/quick-start.test.ts checks that no ECR action but GetAuthorizationToken is granted on `*`.
+ * It imports ../src, so it is not in the npm package: the README links it by its GitHub URL.
  */
 import { App, Aspects, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
