@@ -124,6 +124,17 @@ test('closed sets are native enums in the assembly the bindings see', () => {
   const c = expectPassed('closed sets are native enums');
   expect(Object.values(c.detail.kinds).every((k) => k === 'enum')).toBe(true);
   expect(c.detail.members.AdmissionMode).toEqual(expect.arrayContaining(['ENFORCE', 'AUDIT']));
+  // Every enum of the trust policy, passed from Python, renders as notation's strings.
+  expect(expectPassed('trust policy statement with every enum').detail).toMatchObject({
+    awsSignerType: 'cdk-signed-images.TrustStoreType/SIGNING_AUTHORITY',
+    signatureVerification: { level: 'strict', override: { revocation: 'log' }, verifyTimestamp: 'afterCertExpiry' },
+    trustStores: ['signingAuthority:py-signer'],
+  });
+  // A member that does not exist is refused by the kernel before any of our code runs.
+  expect(expectPassed('an enum member that does not exist is refused').detail).toMatchObject({
+    name: '@jsii/kernel.SerializationError',
+    message: expect.stringContaining("No such enum member: 'MAYBE'"),
+  });
 });
 
 test('every construct is built from Python: registry, verifier, ECS service with the hook attached, audit', () => {
