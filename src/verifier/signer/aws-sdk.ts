@@ -53,17 +53,7 @@ async function collectBody(body: unknown): Promise<Uint8Array> {
 export function sdkSignerRevocationClient(region?: string, endpoint?: string): SignerRevocationClient {
   let client: Promise<{ client: SignerClient; Command: SignerSdk['GetRevocationStatusCommand'] }> | undefined;
   const load = () => {
-    client ??= loadSignerSdk().then((sdk) => ({
-      // An endpoint override (explicit, or the SDK's AWS_ENDPOINT_URL_SIGNER / AWS_ENDPOINT_URL) is
-      // used verbatim: without disableHostPrefix the SDK would prepend GetRevocationStatus's `data-`
-      // host prefix to it (`http://127.0.0.1:port` -> `data-127.0.0.1`).
-      client: new sdk.SignerClient({
-        ...(region ? { region } : {}),
-        ...(endpoint ? { endpoint } : {}),
-        ...(endpoint || process.env.AWS_ENDPOINT_URL_SIGNER || process.env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {}),
-      }),
-      Command: sdk.GetRevocationStatusCommand,
-    }));
+    client ??= loadSignerSdk().then((sdk) => ({ client: newSignerClient(sdk, region, endpoint), Command: sdk.GetRevocationStatusCommand }));
     return client;
   };
   return {
@@ -76,32 +66,52 @@ export function sdkSignerRevocationClient(region?: string, endpoint?: string): S
         jobArn: input.jobArn,
         certificateHashes: [...input.certificateHashes],
       });
-      // The SDK maps an empty body, `null`, an array or a misspelt member all to "no list"; the raw
-      // 2xx body is read here (innermost in the deserialize step, before the SDK's deserializer) and
-      // judged by readRevocationAnswer, then handed on unchanged.
-      let raw: ReturnType<typeof readRevocationAnswer> | undefined;
-      command.middlewareStack.add((next) => async (args) => {
-        const result: any = await next(args);
-        const response = result?.response;
-        if (response && response.statusCode >= 200 && response.statusCode < 300) {
-          const bytes = await collectBody(response.body);
-          response.body = bytes;
-          raw = readRevocationAnswer(bytes);
-        }
-        return result;
-      }, { step: 'deserialize', priority: 'low', name: 'cdkSignedImagesRawRevocationAnswer' });
+      const captured = captureRawAnswer(command);
       let out: { revokedEntities?: string[] } | undefined;
       try {
         out = await c.send(command);
       } catch (e) {
         // The raw body already says why the SDK could not decode it.
+        const raw = captured.answer;
         if (raw && 'problem' in raw) return { answerProblem: raw.problem };
         throw e;
       }
+      const raw = captured.answer;
       if (raw === undefined) return { revokedEntities: out.revokedEntities };
       return 'problem' in raw ? { answerProblem: raw.problem } : { revokedEntities: raw.revokedEntities };
     },
   };
+}
+
+function newSignerClient(sdk: SignerSdk, region: string | undefined, endpoint: string | undefined): SignerClient {
+  // An endpoint override (explicit, or the SDK's AWS_ENDPOINT_URL_SIGNER / AWS_ENDPOINT_URL) is
+  // used verbatim: without disableHostPrefix the SDK would prepend GetRevocationStatus's `data-`
+  // host prefix to it (`http://127.0.0.1:port` -> `data-127.0.0.1`).
+  return new sdk.SignerClient({
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    ...(endpoint || process.env.AWS_ENDPOINT_URL_SIGNER || process.env.AWS_ENDPOINT_URL ? { disableHostPrefix: true } : {}),
+  });
+}
+
+/**
+ * The SDK maps an empty body, `null`, an array or a misspelt member all to "no list"; the raw 2xx body is
+ * read here (innermost in the deserialize step, before the SDK's deserializer) and judged by
+ * readRevocationAnswer, then handed on unchanged. `answer` is set once the command has run.
+ */
+function captureRawAnswer(command: InstanceType<SignerSdk['GetRevocationStatusCommand']>): { answer?: ReturnType<typeof readRevocationAnswer> } {
+  const captured: { answer?: ReturnType<typeof readRevocationAnswer> } = {};
+  command.middlewareStack.add((next) => async (args) => {
+    const result: any = await next(args);
+    const response = result?.response;
+    if (response && response.statusCode >= 200 && response.statusCode < 300) {
+      const bytes = await collectBody(response.body);
+      response.body = bytes;
+      captured.answer = readRevocationAnswer(bytes);
+    }
+    return result;
+  }, { step: 'deserialize', priority: 'low', name: 'cdkSignedImagesRawRevocationAnswer' });
+  return captured;
 }
 
 /**
