@@ -10,7 +10,7 @@ import { gunzipSync } from 'zlib';
 
 const ROOT = path.join(__dirname, '..');
 
-interface Docs { readonly [key: string]: string | undefined }
+interface Docs { readonly [key: string]: unknown }
 interface TypeRef {
   readonly primitive?: string;
   readonly fqn?: string;
@@ -80,6 +80,11 @@ function allDocs(t: JsiiType): [string, Docs][] {
   return out;
 }
 
+/** A doc entry's trimmed text ('' when absent). */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value.trim() : '';
+}
+
 function mentionsAny(ref: TypeRef | undefined): boolean {
   if (!ref) return false;
   if (ref.primitive === 'any') return true;
@@ -100,7 +105,7 @@ describe('public API (compiled jsii assembly)', () => {
     for (const t of types) {
       for (const [label, c] of callables(t)) {
         for (const p of c.parameters ?? []) {
-          if (!p.docs?.summary?.trim()) undocumented.push(`${label}(${p.name})`);
+          if (!text(p.docs?.summary)) undocumented.push(`${label}(${p.name})`);
         }
       }
     }
@@ -111,12 +116,12 @@ describe('public API (compiled jsii assembly)', () => {
     const constructs = types.filter(isConstruct);
     const props = constructs.map((c) => assembly.types[`${assembly.name}.${c.name}Props`]).filter((t): t is JsiiType => t !== undefined);
     const enums = types.filter((t) => t.kind === 'enum');
-    const missing = [...constructs, ...props, ...enums].filter((t) => !t.docs?.example?.trim()).map((t) => t.name);
+    const missing = [...constructs, ...props, ...enums].filter((t) => !text(t.docs?.example)).map((t) => t.name);
     expect(missing).toEqual([]);
   });
 
   test('most public types have an @example (at least 90%)', () => {
-    const without = types.filter((t) => !t.docs?.example?.trim()).map((t) => t.name);
+    const without = types.filter((t) => !text(t.docs?.example)).map((t) => t.name);
     expect(without.length).toBeLessThanOrEqual(Math.floor(types.length * 0.1));
   });
 
@@ -124,7 +129,7 @@ describe('public API (compiled jsii assembly)', () => {
     const missing: string[] = [];
     for (const t of types.filter((x) => x.kind === 'interface' && x.datatype)) {
       for (const p of t.properties ?? []) {
-        if (p.optional && !p.docs?.default?.trim()) missing.push(`${t.name}.${p.name}`);
+        if (p.optional && !text(p.docs?.default)) missing.push(`${t.name}.${p.name}`);
       }
     }
     expect(missing).toEqual([]);
@@ -134,7 +139,11 @@ describe('public API (compiled jsii assembly)', () => {
     const withLink: string[] = [];
     for (const t of types) {
       for (const [where, docs] of allDocs(t)) {
-        for (const [key, text] of Object.entries(docs)) if (text?.includes('{@link')) withLink.push(`${where} (${key})`);
+        for (const [key, value] of Object.entries(docs)) {
+          // `custom` holds the other tags (`@resource`...) as an object.
+          const text = typeof value === 'string' ? value : JSON.stringify(value);
+          if (text.includes('{@link')) withLink.push(`${where} (${key})`);
+        }
       }
     }
     expect(withLink).toEqual([]);
@@ -161,7 +170,7 @@ describe('public API (compiled jsii assembly)', () => {
     const t = byName(name);
     expect(t.kind).toBe('enum');
     expect(t.members?.map((m) => m.name)).toEqual(members);
-    for (const m of t.members ?? []) expect(m.docs?.summary?.trim()).toBeTruthy();
+    for (const m of t.members ?? []) expect(text(m.docs?.summary)).toBeTruthy();
   });
 
   test('TrustPolicy.render returns the typed TrustPolicyDocument struct, nested structs included', () => {
