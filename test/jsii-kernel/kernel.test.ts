@@ -148,6 +148,8 @@ test('a Python class implements ISignedRepositorySource; the kernel calls back f
   expect(c.detail.callbacks).toEqual(expect.arrayContaining(['repositories', 'repositoryUris', 'signingProfileArn']));
   expect(c.detail.identities).toContain('arn:aws:signer:us-east-1:123456789012:/signing-profiles/legacy_release');
   expect(c.detail.scopes[1]).toBe('123456789012.dkr.ecr.us-east-1.amazonaws.com/legacy/app');
+  // The library's own adapter for aws_signer profiles works from Python too (no structural typing needed).
+  expect(expectPassed('SigningProfileSource adapts an aws_signer profile').detail.arn).toContain(':/signing-profiles/imported_release');
 });
 
 test('validation errors raised in TypeScript reach Python as kernel errors with our message, and Python goes on', () => {

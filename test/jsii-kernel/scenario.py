@@ -283,6 +283,18 @@ def main():
             d.update(raised=True, name=e.name, message=e.message)
         d["ok"] = d["raised"] and "MAYBE" in d.get("message", "")
 
+    with check("SigningProfileSource adapts an aws_signer profile") as d:
+        # aws-cdk-lib's imported profile renders "://signing-profiles"; the adapter repairs it, also across the kernel.
+        imported = k.sinvoke("%s.aws_signer.SigningProfile" % CDK, "fromSigningProfileAttributes", stack, "Imported", struct(
+            "%s.aws_signer.SigningProfileAttributes" % CDK, signingProfileName="imported_release", signingProfileVersion="v1"))
+        source = k.sinvoke("%s.SigningProfileSource" % LIB, "fromSigningProfile", imported)
+        arn = json.dumps(k.invoke(stack, "resolve", k.get(source, "signingProfileArn")))
+        d.update(sourceInterfaces=source.interfaces, arn=arn)
+        policy = k.sinvoke("%s.TrustPolicy" % LIB, "fromSigningProfiles", source)
+        scopes = k.get(k.get(policy, "statements")[0], "registryScopes")
+        d["scopes"] = scopes
+        d["ok"] = ":/signing-profiles/imported_release" in arn and "://signing-profiles" not in arn and scopes == ["*"]
+
     with check("invalid trust policy statement reaches Python") as d:
         bad = k.create("%s.TrustPolicy" % LIB)
         try:
