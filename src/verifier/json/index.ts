@@ -1,2 +1,3 @@
-export { findFoldedKeyCollision, foldJsonKey, jsonKeysCollide, parseStrictJson } from './strict-json';
+export { findFoldedKeyCollision, foldJsonKey, jsonKeysCollide } from './key-folding';
+export { parseStrictJson } from './strict-json';
 export type { StrictJsonErrorFactory, StrictJsonOptions, StrictJsonReason } from './strict-json';
