@@ -51,11 +51,11 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
 
   /**
    * The webhooks' `timeoutSeconds`: how long the API server waits for an answer (1 to 30 seconds,
-   * whole seconds). The handler answers before it; the Lambda timeout is this plus 5 seconds.
-   * Replaces, for this construct, the Lambda `timeout` of `ImageVerifierFunctionProps`.
+   * whole seconds). The handler answers before it. (The inherited `timeout` is the Lambda timeout;
+   * its default here is this plus 5 seconds.)
    * @default Duration.seconds(10)
    */
-  readonly timeout?: Duration;
+  readonly webhookTimeout?: Duration;
 
   /**
    * Namespaces the webhooks do not see, in addition to `kube-system` (always excluded, so the
@@ -119,7 +119,7 @@ export class EksAdmissionWebhook extends Construct {
     if (unpinned !== UnpinnedImageAction.REJECT && unpinned !== UnpinnedImageAction.VERIFY_CURRENT_DIGEST) {
       throw new SignedImagesValidationError(`unpinnedImages must be REJECT or VERIFY_CURRENT_DIGEST, got ${JSON.stringify(unpinned)}`, this);
     }
-    const timeoutSeconds = webhookTimeoutSeconds(this, props.timeout);
+    const timeoutSeconds = webhookTimeoutSeconds(this, props.webhookTimeout);
     const reserved = props.reservedConcurrency ?? 20;
     if (!Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
       throw new SignedImagesValidationError(`reservedConcurrency must be a positive integer, got ${reserved}`, this);
@@ -139,7 +139,7 @@ export class EksAdmissionWebhook extends Construct {
       generateSecretString: { passwordLength: 48, excludePunctuation: true, includeSpace: false, requireEachIncludedType: true },
     });
 
-    this.function = new ImageVerifierFunction(this, 'Function', withInternals({ ...props, timeout: Duration.seconds(timeoutSeconds + 5) }, {
+    this.function = new ImageVerifierFunction(this, 'Function', withInternals({ ...props, timeout: props.timeout ?? Duration.seconds(timeoutSeconds + 5) }, {
       handlerName: HANDLER_NAME,
       config: { mode, inconclusiveAction: inconclusive, unpinnedImages: unpinned },
       environment: {
@@ -207,11 +207,11 @@ function webhookRules(): Array<Record<string, unknown>> {
 function webhookTimeoutSeconds(scope: Construct, timeout: Duration | undefined): number {
   if (timeout === undefined) return 10;
   if (timeout.isUnresolved()) {
-    throw new SignedImagesValidationError('timeout must be a literal duration (it is written into the webhook configurations), got a deploy-time token', scope);
+    throw new SignedImagesValidationError('webhookTimeout must be a literal duration (it is written into the webhook configurations), got a deploy-time token', scope);
   }
   const ms = timeout.toMilliseconds({ integral: false });
   if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms < 1000 || ms > 30_000) {
-    throw new SignedImagesValidationError(`timeout must be whole seconds between 1 and 30 (Kubernetes webhook timeoutSeconds), got ${timeout.toHumanString()}`, scope);
+    throw new SignedImagesValidationError(`webhookTimeout must be whole seconds between 1 and 30 (Kubernetes webhook timeoutSeconds), got ${timeout.toHumanString()}`, scope);
   }
   return ms / 1000;
 }

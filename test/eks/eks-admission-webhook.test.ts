@@ -131,18 +131,20 @@ describe('webhook configurations', () => {
   });
 
   test('timeout and excluded namespaces', () => {
-    const b = build({ timeout: Duration.seconds(25), excludedNamespaces: ['monitoring', 'kube-system', 'istio-system'] });
+    const b = build({ webhookTimeout: Duration.seconds(25), excludedNamespaces: ['monitoring', 'kube-system', 'istio-system'] });
     for (const m of resolved(b)) {
       expect(m.webhooks[0].timeoutSeconds).toBe(25);
       expect(m.webhooks[0].namespaceSelector.matchExpressions[0].values).toEqual(['kube-system', 'monitoring', 'istio-system']);
     }
     b.template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 30, Environment: { Variables: Match.objectLike({ WEBHOOK_TIMEOUT_SECONDS: '25' }) } });
+    // The inherited `timeout` stays the Lambda timeout.
+    build({ timeout: Duration.seconds(40) }).template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 40, Environment: { Variables: Match.objectLike({ WEBHOOK_TIMEOUT_SECONDS: '10' }) } });
   });
 
   test.each([
-    ['timeout over 30 s', { timeout: Duration.seconds(31) }, /timeout must be whole seconds between 1 and 30/],
-    ['timeout not whole seconds', { timeout: Duration.millis(1500) }, /timeout must be whole seconds/],
-    ['timeout 0', { timeout: Duration.seconds(0) }, /timeout must be whole seconds/],
+    ['webhookTimeout over 30 s', { webhookTimeout: Duration.seconds(31) }, /webhookTimeout must be whole seconds between 1 and 30/],
+    ['webhookTimeout not whole seconds', { webhookTimeout: Duration.millis(1500) }, /webhookTimeout must be whole seconds/],
+    ['webhookTimeout 0', { webhookTimeout: Duration.seconds(0) }, /webhookTimeout must be whole seconds/],
     ['an invalid namespace name', { excludedNamespaces: ['Kube_System'] }, /not a namespace name/],
     ['reservedConcurrency 0', { reservedConcurrency: 0 }, /reservedConcurrency must be a positive integer/],
     ['an unknown unpinnedImages', { unpinnedImages: 'SOMETIMES' as UnpinnedImageAction }, /unpinnedImages must be REJECT or VERIFY_CURRENT_DIGEST/],
