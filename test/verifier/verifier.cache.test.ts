@@ -150,3 +150,38 @@ test('a "no signature" verdict is never cached: a signature added right after is
   expect(signed.cached).toBeUndefined();
   expect(signed.status).toBe('verified');
 });
+
+test('one path for tags and digests: a tag verified first fills its digest\'s cache entry, and the verdicts agree', async () => {
+  const image = await pushImage(registry.url, 'cache/tag-first', { tag: 'v1' });
+  await pushSignature(registry.url, 'cache/tag-first', image, signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image }), envelopeMediaType('jws'));
+  const iv = verifier();
+  const byTag = await iv.verify(`${registry.host}/cache/tag-first:v1`);
+  expect(byTag).toMatchObject({ status: 'verified', digest: image.digest, mediaType: image.mediaType });
+  expect(byTag.cached).toBeUndefined();
+
+  const before = registry.requestCount!();
+  const ref = `${registry.host}/cache/tag-first@${image.digest}`;
+  const byDigest = await iv.verify(ref);
+  expect(registry.requestCount!()).toBe(before); // the tag's verification is the digest's
+  expect(byDigest).toMatchObject({ status: 'verified', cached: true, reference: ref });
+  for (const k of ['digest', 'mediaType', 'signer', 'signatureDigest', 'policyStatement', 'level', 'signatures'] as const) {
+    expect(byDigest[k]).toEqual(byTag[k]);
+  }
+});
+
+test('without a cache a tag costs what its digest costs: the resolved manifest is not fetched again', async () => {
+  const image = await pushImage(registry.url, 'cache/no-cache', { tag: 'v1' });
+  await pushSignature(registry.url, 'cache/no-cache', image, signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image }), envelopeMediaType('jws'));
+  const iv = verifier({ cacheTtlMs: 0 });
+  const count = async (ref: string) => {
+    const before = registry.requestCount!();
+    expect((await iv.verify(ref)).status).toBe('verified');
+    return registry.requestCount!() - before;
+  };
+  const digestRef = `${registry.host}/cache/no-cache@${image.digest}`;
+  await count(digestRef); // the first one also learns that this registry has no referrers API
+  const digestCost = await count(digestRef);
+  const tagCost = await count(`${registry.host}/cache/no-cache:v1`);
+  expect(digestCost).toBe(4); // manifest, tag-schema listing, signature manifest, envelope
+  expect(tagCost).toBe(digestCost); // the tag's manifest GET replaces the digest's; nothing is fetched twice
+});

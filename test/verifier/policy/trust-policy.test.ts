@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'fs';
 import { join } from 'path';
+import { TrustStore, TrustStoreType } from '../../../src/trust-policy';
 import { ConfigurationError, VerificationFailedError } from '../../../src/verifier/errors';
 import {
   checkActions,
@@ -10,9 +11,12 @@ import {
   policyFingerprint,
   registryScopeError,
   selectStatement,
+  trustStoreNames,
   validateTrustPolicy,
 } from '../../../src/verifier/policy';
 import { goQuote } from '../../../src/verifier/text/go-quote';
+import { TRUST_STORE_NAME_PATTERN } from '../../../src/verifier/types';
+import { InMemoryTrustStore } from '../../../src/verifier/x509/truststore';
 
 const POLICIES = join(__dirname, '../../fixtures/notation-go/policies');
 const LINK = 'https://notaryproject.dev/docs/quickstart/#create-a-trust-policy';
@@ -404,6 +408,34 @@ describe('parseTrustStoreRef', () => {
     ['ca:', 'unsupported trust store name "" in trust store value "ca:". Named store name needs to follow [a-zA-Z0-9_.-]+ format'],
   ])('%s => error', (ref, message) => {
     expect(errorOf(() => parseTrustStoreRef(ref)).message).toBe(message);
+  });
+});
+
+describe('trustStoreNames', () => {
+  test('the names of one type, in the statement\'s order', () => {
+    const st = parseTrustPolicy(withStatement({ trustStores: ['ca:b', 'tsa:t.1', 'ca:a', 'signingAuthority:s'] })).trustPolicies[0];
+    expect(trustStoreNames(st, 'ca')).toEqual(['b', 'a']);
+    expect(trustStoreNames(st, 'tsa')).toEqual(['t.1']);
+    expect(trustStoreNames(st, 'signingAuthority')).toEqual(['s']);
+    expect(trustStoreNames({ ...st, trustStores: undefined }, 'ca')).toEqual([]);
+  });
+});
+
+describe('one trust-store name rule for the policy, the trust stores and the construct', () => {
+  test.each([
+    ['release-ca_1.2', true],
+    ['a/b', false],
+    ['..x', true],
+    ['', false],
+    ['ca:b', false],
+    ['naïve', false],
+  ])('%j valid: %s', async (name, valid) => {
+    expect(TRUST_STORE_NAME_PATTERN.test(name)).toBe(valid);
+    if (valid) expect(parseTrustStoreRef(`ca:${name}`)).toEqual({ type: 'ca', name });
+    else expect(() => parseTrustStoreRef(`ca:${name}`)).toThrow(/Named store name needs to follow/);
+    const stores = new InMemoryTrustStore({});
+    await expect(stores.getCertificates('ca', name)).rejects.toThrow(valid ? /not found|does not exist|no certificate/i : /trust store name needs to follow/);
+    expect(() => TrustStore.fromPem(TrustStoreType.CA, name, 'unused')).toThrow(valid ? /PEM|certificate/i : /trust store name ".*" is invalid/);
   });
 });
 
