@@ -32,7 +32,7 @@ import {
 import { checkPath, HttpResponse, jsonResponse, parseHttpEvent, readBody, WebhookEndpoint } from './eks/http';
 import { EKS_ENV, webhookSecret } from './eks/secret';
 import { decide, ImageOutcome, readProgress } from './hook-decision';
-import { Deadline, getRuntime, ImageResult, JsonLogger, LambdaContext, mapBounded, Metrics, pinImage, Runtime } from './runtime';
+import { Deadline, errorText, getRuntime, ImageResult, JsonLogger, LambdaContext, mapBounded, Metrics, pinImage, Runtime } from './runtime';
 
 export type { HttpResponse } from './eks/http';
 
@@ -46,10 +46,6 @@ const MAX_ANNOTATION_CHARS = 2000;
 const DEFAULT_TIMEOUT_SECONDS = 10;
 
 const bootLog = new JsonLogger({ handler: HANDLER });
-
-function errorText(e: unknown): string {
-  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
-}
 
 export async function handler(event: unknown, context?: LambdaContext): Promise<HttpResponse> {
   const req = parseHttpEvent(event);

@@ -6,6 +6,7 @@
  * duplicate keys; `JSON.parse` is enough to read it. Everything else is checked: a field of the wrong
  * type, a container without an image, a kind the webhook does not know are reported, never skipped.
  */
+import { isObject } from '../runtime/values';
 
 /** Most images read from one object: a larger object is refused (ENFORCE) rather than half-verified. */
 export const MAX_IMAGES = 256;
@@ -55,10 +56,6 @@ export interface ContainerImage {
   readonly image: string;
   /** JSON pointer of the `image` field. */
   readonly pointer: string;
-}
-
-function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**

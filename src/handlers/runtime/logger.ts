@@ -30,14 +30,3 @@ export class JsonLogger {
     return new JsonLogger({ ...this.base, ...extra });
   }
 }
-
-/** An error for a log line or a message: `Name: message` for an Error, else its string form. */
-export function errorText(e: unknown): string {
-  if (e instanceof Error) return `${e.name}: ${e.message}`;
-  return String(e);
-}
-
-/** A plain JSON object (not null, not an array): how the handlers test event fields. */
-export function isObject(v: unknown): v is Record<string, any> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
