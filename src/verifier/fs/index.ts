@@ -23,50 +23,57 @@ export function fileKind(st: Stats): string {
   return 'not a regular file';
 }
 
+/** Why a file is not read, for callers that type the problems apart (an OCI layout: missing is NOT_FOUND...). */
+export type ReadProblem = 'missing' | 'refused' | 'too-large' | 'io';
+
+/** Builds the caller's typed error: why (a sentence part), the cause, and the kind of problem. */
+export type RefuseRead = (why: string, cause?: unknown, problem?: ReadProblem) => VerifierError;
+
 export interface ReadRegularFileOptions {
   /**
    * Follow a symbolic link at the last component (default false: refused). Only for a file the user names
-   * (the CLI's Docker config): what it points to is checked like the file itself (stat first, so a FIFO or
-   * device behind the link is never opened) and the opened file must be that very file (same device and inode).
+   * (the CLI's Docker config). Implies `checkBeforeOpen`.
    */
   readonly followSymlinks?: boolean;
+  /**
+   * Check the file (stat) before opening it, so that nothing but a regular file is ever opened (not even with
+   * O_NONBLOCK), and require the opened file to be that very file (same device and inode). Without
+   * `followSymlinks` the open still refuses a symlink: a file swapped for one after the check is refused.
+   */
+  readonly checkBeforeOpen?: boolean;
+  /** Called before the open and before each read; throws to stop (a deadline that has passed). */
+  readonly checkAborted?: () => void;
 }
 
 /** O_NONBLOCK without O_NOFOLLOW, for `followSymlinks`. */
 // eslint-disable-next-line no-bitwise
 const FOLLOW_OPEN_FLAGS = fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0);
 
+const isMissing = (e: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((e as NodeJS.ErrnoException)?.code ?? '');
+
 /**
  * Reads `file` when it is a regular file (not through a symlink, unless `followSymlinks`) of at most `maxBytes`.
- * The engine's one local-file reader: trust-store certificates, the CLI's trust policy and package manifest,
- * the Docker config file. Never blocks on a FIFO or device, never reads more than `maxBytes` (+1).
- * @param refuse builds the caller's typed error (why, cause) for anything else, including I/O errors
+ * The engine's one local-file reader: OCI layouts, trust-store certificates, the CLI's trust policy and package
+ * manifest, the Docker config file. Never blocks on a FIFO or device, never reads more than `maxBytes` (+1).
+ * @param refuse builds the caller's typed error for anything else, including I/O errors
  */
-export async function readRegularFile(
-  file: string, maxBytes: number, refuse: (why: string, cause?: unknown) => VerifierError, options: ReadRegularFileOptions = {},
-): Promise<Buffer> {
-  const before = options.followSymlinks ? await statTarget(file, refuse) : undefined;
-  let fh: fs.FileHandle;
-  try {
-    fh = await fs.open(file, before ? FOLLOW_OPEN_FLAGS : SAFE_OPEN_FLAGS);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') throw refuse(before ? 'a symbolic link loop' : 'it is a symbolic link', e);
-    if (code === 'ENXIO') throw refuse('it is a socket or a device', e);
-    throw refuse((e as Error).message, e);
-  }
+export async function readRegularFile(file: string, maxBytes: number, refuse: RefuseRead, options: ReadRegularFileOptions = {}): Promise<Buffer> {
+  const before = options.followSymlinks || options.checkBeforeOpen ? await statTarget(file, maxBytes, refuse) : undefined;
+  options.checkAborted?.();
+  const fh = await openFile(file, before, options.followSymlinks === true, refuse);
   try {
     const st = await fh.stat();
-    if (!st.isFile()) throw refuse(`it is ${fileKind(st)}, not a regular file`);
-    if (before && (st.dev !== before.dev || st.ino !== before.ino)) throw refuse('the file was replaced while it was opened');
-    if (st.size > maxBytes) throw refuse(`its size ${st.size} exceeds the limit of ${maxBytes} bytes`);
+    if (!st.isFile()) throw refuse(`it is ${fileKind(st)}, not a regular file`, undefined, 'refused');
+    if (before && (st.dev !== before.dev || st.ino !== before.ino)) throw refuse('the file was replaced while it was opened', undefined, 'refused');
+    if (st.size > maxBytes) throw refuse(`its size ${st.size} exceeds the limit of ${maxBytes} bytes`, undefined, 'too-large');
     const buf = Buffer.alloc(st.size + 1);
     let off = 0;
     for (;;) {
+      options.checkAborted?.();
       const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
       if (bytesRead === 0) break;
       off += bytesRead;
-      if (off === buf.length) throw refuse('it grew while it was read');
+      if (off === buf.length) throw refuse('it grew while it was read', undefined, 'refused');
     }
     return buf.subarray(0, off);
   } finally {
@@ -74,15 +81,33 @@ export async function readRegularFile(
   }
 }
 
-/** What `file` points to, when it is a regular file (nothing else is opened at all). */
-async function statTarget(file: string, refuse: (why: string, cause?: unknown) => VerifierError): Promise<Stats> {
+/** Opens `file` non-blocking; `before` (the checked file) turns a changed file into "changed while opened". */
+async function openFile(file: string, before: Stats | undefined, follow: boolean, refuse: RefuseRead): Promise<fs.FileHandle> {
+  try {
+    return await fs.open(file, follow ? FOLLOW_OPEN_FLAGS : SAFE_OPEN_FLAGS);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (isMissing(e)) throw refuse((e as Error).message, e, 'missing');
+    // checked a moment ago: a symlink (ELOOP), socket/device (ENXIO) or directory now means it was swapped
+    if (before && (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR')) {
+      throw refuse(follow && code === 'ELOOP' ? 'a symbolic link loop' : `the file changed while it was opened (${code})`, e, 'refused');
+    }
+    if (code === 'ELOOP') throw refuse('it is a symbolic link', e, 'refused');
+    if (code === 'ENXIO') throw refuse('it is a socket or a device', e, 'refused');
+    throw refuse((e as Error).message, e, 'io');
+  }
+}
+
+/** What `file` points to, when it is a regular file within `maxBytes` (nothing else is opened at all). */
+async function statTarget(file: string, maxBytes: number, refuse: RefuseRead): Promise<Stats> {
   let st: Stats;
   try {
     st = await fs.stat(file);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw refuse('a symbolic link loop', e);
-    throw refuse((e as Error).message, e);
+    if ((e as NodeJS.ErrnoException).code === 'ELOOP') throw refuse('a symbolic link loop', e, 'refused');
+    throw refuse((e as Error).message, e, isMissing(e) ? 'missing' : 'io');
   }
-  if (!st.isFile()) throw refuse(`it is ${fileKind(st)}, not a regular file`);
+  if (!st.isFile()) throw refuse(`it is ${fileKind(st)}, not a regular file`, undefined, 'refused');
+  if (st.size > maxBytes) throw refuse(`its size ${st.size} exceeds the limit of ${maxBytes} bytes`, undefined, 'too-large');
   return st;
 }

@@ -3,10 +3,10 @@
  * Signatures are the manifests reachable from index.json whose `subject` is the target, plus the entries of
  * the `<alg>-<hex>` tag-schema index.
  */
-import { promises as fs, Stats } from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { ConfigurationError, VerificationFailedError, VerificationInconclusiveError, VerifierError } from '../errors';
-import { fileKind, SAFE_OPEN_FLAGS } from '../fs';
+import { readRegularFile } from '../fs';
 import { formatReference, parseDigest, verifyContent } from '../reference';
 import { Descriptor, ImageReference, LIMITS, MEDIA_TYPE } from '../types';
 import {
@@ -195,14 +195,13 @@ export class OciLayoutSource implements ArtifactSource {
   }
 
   /**
-   * Reads a file of the layout without ever buffering more than `maxBytes` (+1 to detect overflow).
-   *
-   * Only regular files inside the layout are read, and nothing is opened that could block: the path is
-   * resolved (realpath) and must stay inside the layout root, it must be a regular file (no FIFO, socket,
-   * device or directory), it is opened with O_NONBLOCK|O_NOFOLLOW, and the opened descriptor must still be a
-   * regular file and the very file that was checked (same device and inode), so a path swapped between
-   * the check and the open is refused too. Sizes are checked on the opened descriptor before reading.
-   * `metadata` files (oci-layout, index.json) are the caller's input: problems there are configuration errors.
+   * Reads a file of the layout with the engine's file reader (src/verifier/fs) without ever buffering more than
+   * `maxBytes` (+1). Only regular files inside the layout are read, and nothing is opened that could block: the
+   * path is resolved (realpath) and must stay inside the layout root; the reader then checks it is a regular file
+   * (no FIFO, socket, device or directory) before opening it with O_NONBLOCK|O_NOFOLLOW, and that the opened
+   * descriptor is the very file checked (same device and inode), so a path swapped between the check and the
+   * open is refused too. `metadata` files (oci-layout, index.json) are the caller's input: problems there are
+   * configuration errors.
    */
   private async readFileLimited(file: string, maxBytes: number, what: string, metadata = false): Promise<Uint8Array> {
     this.stats.requests++;
@@ -213,6 +212,18 @@ export class OciLayoutSource implements ArtifactSource {
         ? new ConfigurationError('INVALID_REFERENCE', message, cause ? { cause } : undefined)
         : new VerificationFailedError('NOT_FOUND', message, cause ? { cause } : undefined);
     };
+    const real = await this.resolveInside(file, what, refuse);
+    const bytes = await readRegularFile(real, maxBytes, (why, cause, problem) => {
+      if (problem === 'missing') return new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause });
+      if (problem === 'io') return new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${errnoText(cause)}`, { cause });
+      if (problem === 'too-large') return new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what}: ${why}`);
+      return refuse(why, cause);
+    }, { checkBeforeOpen: true, checkAborted: () => this.throwIfAborted(what) });
+    return new Uint8Array(bytes);
+  }
+
+  /** `file` with every symlink resolved, when it stays inside the layout root. */
+  private async resolveInside(file: string, what: string, refuse: (why: string, cause?: unknown) => VerifierError): Promise<string> {
     const root = await this.realRoot();
     let real: string;
     try {
@@ -226,51 +237,7 @@ export class OciLayoutSource implements ArtifactSource {
     if (real !== root && !real.startsWith(root.endsWith(path.sep) ? root : root + path.sep)) {
       throw refuse('it is a symbolic link to a file outside the layout directory');
     }
-    let before: Stats;
-    try {
-      before = await fs.stat(real);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
-      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${errnoText(e)}`, { cause: e });
-    }
-    if (!before.isFile()) throw refuse(`it is ${fileKind(before)}, not a regular file`);
-    if (before.size > maxBytes) {
-      throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} size ${before.size} exceeds the limit of ${maxBytes} bytes`);
-    }
-    let fh: fs.FileHandle;
-    try {
-      fh = await fs.open(real, SAFE_OPEN_FLAGS);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'ENOENT' || code === 'ENOTDIR') throw new VerificationFailedError('NOT_FOUND', `${what} not found in the OCI layout`, { cause: e });
-      // ELOOP: the last component became a symlink; ENXIO: a socket (or a FIFO without writer opened for writing)
-      if (code === 'ELOOP' || code === 'ENXIO' || code === 'EISDIR') throw refuse(`the file changed while it was opened (${code})`, e);
-      throw new VerificationInconclusiveError('NETWORK', `cannot read ${what}: ${errnoText(e)}`, { cause: e });
-    }
-    try {
-      const st = await fh.stat();
-      if (!st.isFile()) throw refuse(`it is ${fileKind(st)}, not a regular file`);
-      if (st.dev !== before.dev || st.ino !== before.ino) throw refuse('the file was replaced while it was opened');
-      if (st.size > maxBytes) {
-        throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} size ${st.size} exceeds the limit of ${maxBytes} bytes`);
-      }
-      const buf = Buffer.alloc(Math.min(st.size, maxBytes) + 1);
-      let off = 0;
-      for (;;) {
-        this.throwIfAborted(what);
-        const { bytesRead } = await fh.read(buf, off, buf.length - off, off);
-        if (bytesRead === 0) break;
-        off += bytesRead;
-        if (off > maxBytes) {
-          throw new VerificationFailedError('SIZE_LIMIT_EXCEEDED', `${what} exceeds the limit of ${maxBytes} bytes`);
-        }
-        if (off === buf.length) break;
-      }
-      return new Uint8Array(buf.subarray(0, off));
-    } finally {
-      await fh.close();
-    }
+    return real;
   }
 
   private throwIfAborted(what: string): void {

@@ -77,3 +77,46 @@ describe('followSymlinks (a file the user names: the Docker config)', () => {
     expect(err.message).toMatch(why);
   });
 });
+
+describe('problem kinds and checkBeforeOpen (the OCI layout types them apart)', () => {
+  const kinds: string[] = [];
+  const typed = (why: string, cause?: unknown, problem?: string) => {
+    kinds.push(problem ?? '');
+    return refuse(why, cause);
+  };
+  beforeEach(() => {
+    kinds.length = 0;
+  });
+
+  test.each([
+    ['missing', () => path.join(dir, 'nope'), 'missing'],
+    ['missing (a file on the way)', () => { const f = path.join(dir, 'plainfile'); writeFileSync(f, 'x'); return path.join(f, 'below'); }, 'missing'],
+    ['too large (from stat, before opening)', () => { const p = path.join(dir, 'k-big'); writeFileSync(p, Buffer.alloc(64)); return p; }, 'too-large'],
+    ['a FIFO (never opened)', () => { const p = path.join(dir, 'k-fifo'); execFileSync('mkfifo', [p]); return p; }, 'refused'],
+    ['a directory', () => { const p = path.join(dir, 'k-dir'); mkdirSync(p); return p; }, 'refused'],
+  ])('%s', async (_n, make, kind) => {
+    await expect(readRegularFile(make(), 10, typed, { checkBeforeOpen: true })).rejects.toThrow(ConfigurationError);
+    expect(kinds).toEqual([kind]);
+  });
+
+  test('a symlink that passes the check (stat follows) is still not opened through: the open refuses it', async () => {
+    const f = path.join(dir, 'k-target');
+    writeFileSync(f, 'x');
+    const l = path.join(dir, 'k-link');
+    symlinkSync(f, l);
+    await expect(readRegularFile(l, 10, typed, { checkBeforeOpen: true })).rejects.toThrow(/changed while it was opened \(ELOOP\)/);
+    expect(kinds).toEqual(['refused']);
+  });
+
+  test('checkAborted stops before the open and before each read', async () => {
+    const f = path.join(dir, 'k-ok');
+    writeFileSync(f, 'hello');
+    let calls = 0;
+    const stop = new ConfigurationError('INVALID_OPTIONS', 'stopped');
+    await expect(readRegularFile(f, 10, typed, { checkAborted: () => { calls++; throw stop; } })).rejects.toBe(stop);
+    expect(calls).toBe(1);
+    calls = 0;
+    expect((await readRegularFile(f, 10, typed, { checkAborted: () => { calls++; } })).toString()).toBe('hello');
+    expect(calls).toBeGreaterThanOrEqual(2);
+  });
+});
