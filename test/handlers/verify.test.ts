@@ -62,3 +62,18 @@ describe('one outcome vocabulary, one metric per outcome', () => {
     expect(s.out.emf()[0]).toMatchObject({ Inconclusive: 2, Verified: 0, Rejected: 0 });
   });
 });
+
+test.each([
+  ['awsApiTimeoutMs', -1], ['awsApiTimeoutMs', '5000'], ['awsApiTimeoutMs', 0], ['registryTimeoutMs', null], ['registryTimeoutMs', 'fast'],
+])('a %s of %p is a configuration error (not allowed, counted), never a default', async (field, value) => {
+  s.h.configure({ [field]: value });
+  const res = await s.handler({ images: [s.h.signed] }, context());
+  expect(res).toMatchObject({ allowed: false, results: [] });
+  expect(res.error).toContain(`${field} must be a positive number of milliseconds`);
+  expect(s.out.emf()[0]).toMatchObject({ ConfigurationErrors: 1 });
+});
+
+test('awsApiTimeoutMs set apart from registryTimeoutMs: a normal request still verifies', async () => {
+  s.h.configure({ awsApiTimeoutMs: 2000 });
+  expect(await s.handler({ images: [s.h.signerSigned, s.h.signed] }, context())).toMatchObject({ allowed: true });
+});

@@ -70,6 +70,12 @@ function checkFields(raw: any): void {
     && (typeof raw.extraAwsSignerRootsPem !== 'string' || pemCertificatesToDer(raw.extraAwsSignerRootsPem).length === 0)) {
     throw new ConfigurationError('INVALID_TRUST_STORE', 'extraAwsSignerRootsPem must be a PEM bundle of certificates');
   }
+  for (const timeout of ['registryTimeoutMs', 'awsApiTimeoutMs'] as const) {
+    const ms = raw[timeout];
+    if (ms !== undefined && !(typeof ms === 'number' && Number.isFinite(ms) && ms > 0)) {
+      throw new ConfigurationError('INVALID_OPTIONS', `${timeout} must be a positive number of milliseconds, got ${JSON.stringify(ms)}`);
+    }
+  }
   const wait = raw.signatureWaitSeconds;
   if (wait !== undefined && !(typeof wait === 'number' && Number.isFinite(wait) && wait >= 0)) {
     throw new ConfigurationError('INVALID_OPTIONS', `signatureWaitSeconds must be a non-negative number, got ${JSON.stringify(wait)}`);
