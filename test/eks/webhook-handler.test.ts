@@ -102,6 +102,8 @@ describe('mutating webhook: verify and pin', () => {
     expect(s.out.emf()).toHaveLength(1);
     expect(s.out.emf()[0]).toMatchObject({ FunctionName: 'test-verifier', handler: 'eks-webhook', Verified: 2, Rejected: 0, Inconclusive: 0 });
     expect(s.out.lines.find((l) => l.message === 'admission decision: allowed')).toMatchObject({ allowed: true, kind: 'Pod', namespace: 'shop', name: 'web', pinned: [pinned] });
+    // The secret is in the request path only: never in a log line.
+    expect(JSON.stringify(s.out.lines)).not.toContain(sm.secret);
   });
 
   test('Deployment: init containers and containers of the pod template are pinned at their own JSON pointers', async () => {
