@@ -273,3 +273,14 @@ export function validateTimes(signingTime: Date | undefined, expiry: Date | unde
     throw invalidEnvelope('expiry cannot be equal or before the signing time');
   }
 }
+
+/**
+ * The headers notation requires to be marked critical (`validateCriticalHeaders` / `validateCritHeaders`):
+ * the signing scheme; the authentic signing time under `notary.x509.signingAuthority`; the expiry when set.
+ */
+export function requiredCriticalHeaders(signingScheme: unknown, hasExpiry: boolean): string[] {
+  const out: string[] = [HEADER_SIGNING_SCHEME];
+  if (signingScheme === 'notary.x509.signingAuthority') out.push(HEADER_AUTHENTIC_SIGNING_TIME);
+  if (hasExpiry) out.push(HEADER_EXPIRY);
+  return out;
+}

@@ -23,6 +23,7 @@ import {
   invalidEnvelope,
   invalidSignature,
   keyKind,
+  requiredCriticalHeaders,
 } from './common';
 
 export const COSE_SIGN1_TAG = 18;
@@ -188,10 +189,7 @@ export function coseContent(d: DecodedCose): EnvelopeContent {
   // validateCritHeaders
   const signingScheme = p.get(HEADER_SIGNING_SCHEME);
   if (typeof signingScheme !== 'string') throw invalidEnvelope('invalid signingScheme');
-  const mustBeCritical: string[] = [HEADER_SIGNING_SCHEME];
-  if (signingScheme === 'notary.x509.signingAuthority') mustBeCritical.push(HEADER_AUTHENTIC_SIGNING_TIME);
-  if (p.has(HEADER_EXPIRY)) mustBeCritical.push(HEADER_EXPIRY);
-  const missing = mustBeCritical.filter((k) => !crit.includes(k));
+  const missing = requiredCriticalHeaders(signingScheme, p.has(HEADER_EXPIRY)).filter((k) => !crit.includes(k));
   if (missing.length) throw invalidEnvelope(`these required headers are not marked as critical: [${missing.join(' ')}]`);
 
   const alg = coseAlgorithm(d);

@@ -27,6 +27,7 @@ import {
   isAlgorithmName,
   keyKind,
   parseRfc3339,
+  requiredCriticalHeaders,
 } from './common';
 
 /** Methods golang-jwt knows (so notation reports "signing method X is invalid" rather than "unavailable"). */
@@ -183,12 +184,21 @@ function optTime(h: Record<string, unknown>, key: string): Date | undefined {
   return d;
 }
 
-/**
- * Validates the protected header (notation-core-go `parseProtectedHeaders`, `validateProtectedHeaders`,
- * `validateCriticalHeaders`, `populateProtectedHeaders`) and returns the envelope content.
- * Does not verify the signature.
- */
-export function jwsContent(d: DecodedJws): EnvelopeContent {
+/** The protected header fields notation reads (`parseProtectedHeaders`). */
+interface JwsHeader {
+  readonly h: Record<string, unknown>;
+  readonly alg: string;
+  readonly contentType: string;
+  readonly crit: string[];
+  readonly expiry?: Date;
+  readonly signingScheme: string;
+  readonly signingTime?: Date;
+  readonly authenticSigningTime?: Date;
+  /** Keys other than the system headers, in document order. */
+  readonly extended: string[];
+}
+
+function parseJwsHeader(d: DecodedJws): JwsHeader {
   let raw: Uint8Array;
   try {
     raw = decodeRawBase64Url(d.protected);
@@ -197,7 +207,6 @@ export function jwsContent(d: DecodedJws): EnvelopeContent {
   }
   const h = parseStrictJson(raw, (message, _reason, cause) => invalidEnvelope(`jws envelope protected header can't be decoded: ${message}`, cause));
   if (!isPlainObject(h)) return headerError('not a JSON object');
-
   const alg = optString(h, 'alg') ?? '';
   const contentType = optString(h, 'cty') ?? '';
   let crit: string[] = [];
@@ -210,45 +219,45 @@ export function jwsContent(d: DecodedJws): EnvelopeContent {
   const signingTime = optTime(h, HEADER_SIGNING_TIME);
   const authenticSigningTime = optTime(h, HEADER_AUTHENTIC_SIGNING_TIME);
   const extended = Object.keys(h).filter((k) => !SYSTEM_HEADER_KEYS.has(k));
+  return { h, alg, contentType, crit, expiry, signingScheme, signingTime, authenticSigningTime, extended };
+}
 
-  // validateProtectedHeaders
-  if (signingScheme === 'notary.x509') {
-    if (authenticSigningTime) {
+/** notation-core-go `validateProtectedHeaders`: the signing scheme and its time header. */
+function validateJwsScheme(hd: JwsHeader): void {
+  if (hd.signingScheme === 'notary.x509') {
+    if (hd.authenticSigningTime) {
       throw invalidEnvelope(`"${HEADER_AUTHENTIC_SIGNING_TIME}" header must not be present for notary.x509 signing scheme`);
     }
-  } else if (signingScheme === 'notary.x509.signingAuthority') {
-    if (signingTime) {
+  } else if (hd.signingScheme === 'notary.x509.signingAuthority') {
+    if (hd.signingTime) {
       throw invalidEnvelope(`"${HEADER_SIGNING_TIME}" header must not be present for notary.x509.signingAuthority signing scheme`);
     }
-    if (!authenticSigningTime) {
+    if (!hd.authenticSigningTime) {
       throw invalidEnvelope(`"${HEADER_AUTHENTIC_SIGNING_TIME}" header must be present for notary.x509.signingAuthority signing scheme`);
     }
   } else {
-    throw invalidEnvelope(`unsupported SigningScheme: \`${signingScheme}\``);
+    throw invalidEnvelope(`unsupported SigningScheme: \`${hd.signingScheme}\``);
   }
+}
 
-  // validateCriticalHeaders
-  if (crit.length === 0) throw invalidEnvelope('missing "crit" header');
-  const mustBeCritical = [HEADER_SIGNING_SCHEME];
-  if (signingScheme === 'notary.x509.signingAuthority') mustBeCritical.push(HEADER_AUTHENTIC_SIGNING_TIME);
-  if (expiry) mustBeCritical.push(HEADER_EXPIRY);
+/** notation-core-go `validateCriticalHeaders`: every required header critical, every critical header present. */
+function validateJwsCritical(hd: JwsHeader): void {
+  if (hd.crit.length === 0) throw invalidEnvelope('missing "crit" header');
+  const mustBeCritical = requiredCriticalHeaders(hd.signingScheme, hd.expiry !== undefined);
   const pending = new Set(mustBeCritical);
-  for (const c of crit) {
+  for (const c of hd.crit) {
     if (pending.has(c)) {
       pending.delete(c);
-    } else if (!extended.includes(c)) {
+    } else if (!hd.extended.includes(c)) {
       throw invalidEnvelope(`"${c}" header is marked critical but not present`);
     }
   }
   if (pending.size) {
     throw invalidEnvelope(`these required headers are not marked as critical: [${mustBeCritical.filter((k) => pending.has(k)).join(' ')}]`);
   }
+}
 
-  if (!isAlgorithmName(alg)) throw invalidSignature(`signature algorithm "${alg}" is not supported`);
-
-  const attrs: ExtendedAttribute[] = extended.map((key) => ({ key, value: h[key], critical: crit.includes(key) }));
-  const plugin = extractPluginHeaders(attrs);
-
+function decodePayloadAndSignature(d: DecodedJws): { payload: Uint8Array; signature: Uint8Array } {
   let payload: Uint8Array;
   try {
     payload = decodeRawBase64Url(d.payload);
@@ -262,14 +271,30 @@ export function jwsContent(d: DecodedJws): EnvelopeContent {
     throw invalidSignature((e as Error).message);
   }
   if (signature.length === 0) throw invalidSignature('signature missing in jws-json envelope');
+  return { payload, signature };
+}
 
+/**
+ * Validates the protected header (notation-core-go `parseProtectedHeaders`, `validateProtectedHeaders`,
+ * `validateCriticalHeaders`, `populateProtectedHeaders`) and returns the envelope content.
+ * Does not verify the signature.
+ */
+export function jwsContent(d: DecodedJws): EnvelopeContent {
+  const hd = parseJwsHeader(d);
+  validateJwsScheme(hd);
+  validateJwsCritical(hd);
+  const alg = hd.alg;
+  if (!isAlgorithmName(alg)) throw invalidSignature(`signature algorithm "${alg}" is not supported`);
+  const attrs: ExtendedAttribute[] = hd.extended.map((key) => ({ key, value: hd.h[key], critical: hd.crit.includes(key) }));
+  const plugin = extractPluginHeaders(attrs);
+  const { payload, signature } = decodePayloadAndSignature(d);
   return {
     algorithm: alg,
-    contentType,
-    signingScheme: signingScheme as SigningScheme,
-    signingTime: signingScheme === 'notary.x509' ? signingTime : undefined,
-    authenticSigningTime: signingScheme === 'notary.x509.signingAuthority' ? authenticSigningTime : undefined,
-    expiry,
+    contentType: hd.contentType,
+    signingScheme: hd.signingScheme as SigningScheme,
+    signingTime: hd.signingScheme === 'notary.x509' ? hd.signingTime : undefined,
+    authenticSigningTime: hd.signingScheme === 'notary.x509.signingAuthority' ? hd.authenticSigningTime : undefined,
+    expiry: hd.expiry,
     extendedAttributes: plugin.rest,
     verificationPlugin: plugin.verificationPlugin,
     verificationPluginMinVersion: plugin.verificationPluginMinVersion,
