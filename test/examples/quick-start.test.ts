@@ -5,7 +5,7 @@
  * (quick-start-inputs.ts). It must type-check under cdk init's compiler options against this
  * library's sources (TypeScript compiler API), synthesize, and grant no ECR action on `*` or on a
  * wildcard ARN except `ecr:GetAuthorizationToken`. The example app's template gets the same IAM check.
- * (scripts/check-examples.mjs compiles the same block with jsii-rosetta; this test also runs it.)
+ * (scripts/check-examples.mjs, a step of `npx projen test`, also compiles the block with jsii-rosetta.)
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

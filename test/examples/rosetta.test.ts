@@ -1,12 +1,13 @@
 /**
- * scripts/check-examples.mjs (the `check-examples` step of `npx projen test`) really fails on a README
- * block or an @example that does not compile, and passes on ones that do. It runs on a scratch copy of
- * the compiled assembly (.jsii) whose README and examples this test writes, next to this repository's
- * lib/, node_modules/ and rosetta/ fixture (symlinked), so the real script, the real jsii-rosetta and the real fixture
- * are what is tested. The README used for the passing case is the working tree's README.md.
+ * scripts/check-examples.mjs (the `check-examples` step of `npx projen test`) really fails on a markdown
+ * `ts` block or an @example that does not compile, naming the file and line of the block, and passes on
+ * ones that do. It runs on a scratch copy of the compiled assembly (.jsii) whose examples this test
+ * writes, next to this repository's lib/, node_modules/ and rosetta/ fixture (symlinked), with markdown
+ * files this test writes, so the real script, the real jsii-rosetta and the real fixture are what is
+ * tested. The passing case uses the working tree's README.md.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -24,8 +25,8 @@ function withoutExamples(value: unknown): unknown {
   return value;
 }
 
-/** Runs the check on a scratch assembly with this README and these examples (type fqn → example). */
-function checkExamples(readme: string, examples: Record<string, string>): { status: number | null; output: string; tablet?: any } {
+/** Runs the check on a scratch assembly with these examples (type fqn → example) and markdown files (name → text). */
+function checkExamples(markdown: Record<string, string>, examples: Record<string, string>): { status: number | null; output: string } {
   const dir = mkdtempSync(join(tmpdir(), 'rosetta-test-'));
   try {
     const assembly = JSON.parse(readFileSync(join(ROOT, '.jsii'), 'utf8'));
@@ -35,18 +36,16 @@ function checkExamples(readme: string, examples: Record<string, string>): { stat
       if (!types[fqn]) throw new Error(`no type ${fqn} in the assembly`);
       types[fqn].docs = { ...types[fqn].docs, example };
     }
-    writeFileSync(join(dir, '.jsii'), JSON.stringify({ ...assembly, types, readme: { markdown: readme } }));
+    writeFileSync(join(dir, '.jsii'), JSON.stringify({ ...assembly, types }));
+    mkdirSync(join(dir, 'md'));
+    for (const [name, text] of Object.entries(markdown)) writeFileSync(join(dir, 'md', name), text);
     copyFileSync(join(ROOT, 'package.json'), join(dir, 'package.json'));
     symlinkSync(join(ROOT, 'lib'), join(dir, 'lib'), 'dir');
     symlinkSync(join(ROOT, 'rosetta'), join(dir, 'rosetta'), 'dir');
     symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'), 'dir'); // rosetta resolves the peer dependencies from here
-    const run = spawnSync(process.execPath, [SCRIPT, dir], { encoding: 'utf8', timeout: 280_000 });
-    const tabletFile = join(dir, '.jsii.tabl.json');
-    return {
-      status: run.status,
-      output: `${run.stdout}\n${run.stderr}`,
-      tablet: existsSync(tabletFile) ? JSON.parse(readFileSync(tabletFile, 'utf8')) : undefined,
-    };
+    const files = Object.keys(markdown).map((name) => join(dir, 'md', name));
+    const run = spawnSync(process.execPath, [SCRIPT, '--assembly', dir, ...files], { encoding: 'utf8', timeout: 280_000 });
+    return { status: run.status, output: `${run.stdout}\n${run.stderr}` };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -64,20 +63,14 @@ beforeAll(() => {
   }
 });
 
-test("passes on this repository's README.md and an @example that compile; rosetta translates them", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const r = checkExamples(readme, { 'cdk-signed-images.TrustPolicy': GOOD_EXAMPLE });
+test("passes on this repository's README.md and an @example that compile", () => {
+  const r = checkExamples({ 'README.md': readFileSync(join(ROOT, 'README.md'), 'utf8') }, { 'cdk-signed-images.TrustPolicy': GOOD_EXAMPLE });
   expect({ status: r.status, output: r.status === 0 ? '' : r.output }).toEqual({ status: 0, output: '' });
   expect(r.output).toMatch(/README\.md and every @example compile/);
-  // The Quick start block and the example were compiled and translated (Python shown).
-  const python = Object.values(r.tablet.snippets as Record<string, any>).map((s) => s.translations?.python?.source ?? '').join('\n');
-  expect(python).toContain('from cdk_signed_images import');
-  expect(python).toContain('hook.attach_to(fargate_service)');
-  expect(python).toContain('TrustPolicy.from_signing_profiles(registry)');
 }, 300_000);
 
-test('fails on a README ts block and on an @example that do not compile, naming each; other languages are not compiled', () => {
-  const readme = [
+test('fails on a markdown ts block and on an @example that do not compile, naming each (the block by file and line); other languages are not compiled', () => {
+  const guide = [
     '# scratch',
     '',
     '```ts',
@@ -100,14 +93,15 @@ test('fails on a README ts block and on an @example that do not compile, naming 
     '```',
     '',
   ].join('\n');
-  const r = checkExamples(readme, {
+  const r = checkExamples({ 'ok.md': '# fine\n\n```ts\nconst n: number = 1;\n```\n', 'guide.md': guide }, {
     'cdk-signed-images.TrustPolicy': GOOD_EXAMPLE,
     'cdk-signed-images.EcsAdmissionHook': "import { EcsAdmissionHook } from 'cdk-signed-images';\n\nnew EcsAdmissionHook(this, 'Hook', { trustPolicy }).attachTo(undefinedService);",
   });
   expect(r.status).not.toBe(0);
-  expect(r.output).toMatch(/Type 'number' is not assignable to type 'string'/);
+  // The broken block is named by its file and the line of its opening fence (line 9 of guide.md).
+  expect(r.output).toMatch(/md\/guide\.md:9 \(ts block\):\d+:\d+ - error TS2322: Type 'number' is not assignable to type 'string'/);
   expect(r.output).toMatch(/EcsAdmissionHook-example\.ts.*Cannot find name 'undefinedService'/);
-  // Four snippets: the two ts blocks and the two examples (the console and the untagged block are not TypeScript).
-  expect(r.output).toMatch(/2 diagnostics encountered in 4 snippets/);
+  // Five snippets: the three ts blocks and the two examples (the console and the untagged block are not TypeScript).
+  expect(r.output).toMatch(/2 diagnostics encountered in 5 snippets/);
   expect(r.output).toMatch(/does not compile \(exit [1-9]/);
 }, 300_000);
