@@ -62,13 +62,14 @@ function configure(mode: 'ENFORCE' | 'AUDIT', extra: Record<string, unknown> = {
 
 const repoOf = (ref: string) => ref.split('@')[0];
 
-const validateK8s = kubernetesValidator([...SCHEMA_FILES, 'core-v1-container.schemas.json']);
+const validateK8s = kubernetesValidator([...SCHEMA_FILES, 'core-v1-pod.schemas.json']);
 
-/** Schema errors of a patched pod spec's containers (as core/v1 Container) and of the object's metadata (ObjectMeta). */
+/** Schema errors of a patched object: a Pod as core/v1 Pod; a workload's metadata as ObjectMeta and its pod template spec as PodSpec. */
 function podErrors(object: any, spec: any): string[] {
+  if (object.kind === 'Pod') return describeErrors(validateK8s('io.k8s.api.core.v1.Pod', object));
   return [
     ...describeErrors(validateK8s('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', object.metadata)),
-    ...[...(spec.initContainers ?? []), ...spec.containers].flatMap((c: any) => describeErrors(validateK8s('io.k8s.api.core.v1.Container', c))),
+    ...describeErrors(validateK8s('io.k8s.api.core.v1.PodSpec', spec)),
   ];
 }
 
@@ -93,7 +94,10 @@ describe('mutating webhook: verify and pin', () => {
     expect(podErrors(patched, patched.spec)).toEqual([]);
     const typo = JSON.parse(JSON.stringify(patched));
     typo.spec.containers[0].imagePullPolcy = 'Always';
-    expect(podErrors(typo, typo.spec)).toEqual(['/ must NOT have additional properties (imagePullPolcy)']);
+    expect(podErrors(typo, typo.spec)).toEqual(['/spec/containers/0 must NOT have additional properties (imagePullPolcy)']);
+    const typo2 = JSON.parse(JSON.stringify(patched));
+    typo2.spec.restartPolicyy = 'Always';
+    expect(podErrors(typo2, typo2.spec)).toEqual(['/spec must NOT have additional properties (restartPolicyy)']);
     expect(res.auditAnnotations).toEqual({ verdict: 'admitted', pinned: JSON.stringify([pinned]) });
 
     const verdicts = s.out.verdicts();
