@@ -5,7 +5,7 @@
  */
 import { VerificationFailedError } from '../errors';
 import { trustStoreNames } from '../policy';
-import { AWS_SIGNER_ROOTS_DER, chainEndsInAwsSignerRoot, matchSignerIdentity, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../signer';
+import { AWS_SIGNER_ROOTS_DER, chainEndsInAwsSignerRoot, matchSignerIdentity, SIGNER_MESSAGES, SIGNER_PROFILE_VERSION_ATTRIBUTE } from '../signer';
 import { VerifiedEnvelope } from '../types';
 import { SignatureCheckContext } from './context';
 import { parseCertificate } from '../x509/certificate';
@@ -37,7 +37,7 @@ async function checkTrustedCertificate(env: VerifiedEnvelope, ctx: SignatureChec
 function checkSignerIdentity(env: VerifiedEnvelope, identities: readonly string[], awsSignerRoots: readonly Uint8Array[]): void {
   const arn = envelopeAttribute(env, SIGNER_PROFILE_VERSION_ATTRIBUTE) ?? '';
   if (!matchSignerIdentity(arn, identities)) {
-    throw new VerificationFailedError('UNTRUSTED_IDENTITY', "Signature publisher doesn't match any trusted identities.");
+    throw new VerificationFailedError('UNTRUSTED_IDENTITY', SIGNER_MESSAGES.TRUSTED_IDENTITY_FAILURE);
   }
   // The profile ARN is an envelope attribute: only an AWS Signer chain vouches for it (stricter than
   // notation + plugin, which accept it on any chain the statement's signingAuthority stores trust).
