@@ -177,23 +177,8 @@ function toPlain(v: CborValue): unknown {
   return v;
 }
 
-/**
- * Validates the protected and unprotected headers (notation-core-go `parseProtectedHeaders`,
- * `validateCritHeaders`, `payload`, `signerInfo`) and returns the envelope content.
- * Does not verify the signature.
- */
-export function coseContent(d: DecodedCose): EnvelopeContent {
-  const p = d.protectedHeader;
-  const crit: CborKey[] = (p.get(COSE_LABEL_CRIT) as CborKey[] | undefined) ?? [];
-
-  // validateCritHeaders
-  const signingScheme = p.get(HEADER_SIGNING_SCHEME);
-  if (typeof signingScheme !== 'string') throw invalidEnvelope('invalid signingScheme');
-  const missing = requiredCriticalHeaders(signingScheme, p.has(HEADER_EXPIRY)).filter((k) => !crit.includes(k));
-  if (missing.length) throw invalidEnvelope(`these required headers are not marked as critical: [${missing.join(' ')}]`);
-
-  const alg = coseAlgorithm(d);
-
+/** The signing scheme's time header and the expiry (notation-core-go `parseProtectedHeaders`). */
+function coseTimes(p: CborMap, signingScheme: string): { time: Date; expiry?: Date } {
   let timeLabel: string;
   if (signingScheme === 'notary.x509') {
     timeLabel = HEADER_SIGNING_TIME;
@@ -214,14 +199,31 @@ export function coseContent(d: DecodedCose): EnvelopeContent {
   } catch (e) {
     throw invalidEnvelope(`invalid signingTime: ${(e as Error).message}`);
   }
-  let expiry: Date | undefined;
-  if (p.has(HEADER_EXPIRY)) {
-    try {
-      expiry = parseTime(p, HEADER_EXPIRY);
-    } catch (e) {
-      throw invalidEnvelope(`invalid expiry: ${(e as Error).message}`);
-    }
+  if (!p.has(HEADER_EXPIRY)) return { time };
+  try {
+    return { time, expiry: parseTime(p, HEADER_EXPIRY) };
+  } catch (e) {
+    throw invalidEnvelope(`invalid expiry: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Validates the protected and unprotected headers (notation-core-go `parseProtectedHeaders`,
+ * `validateCritHeaders`, `payload`, `signerInfo`) and returns the envelope content.
+ * Does not verify the signature.
+ */
+export function coseContent(d: DecodedCose): EnvelopeContent {
+  const p = d.protectedHeader;
+  const crit: CborKey[] = (p.get(COSE_LABEL_CRIT) as CborKey[] | undefined) ?? [];
+
+  // validateCritHeaders
+  const signingScheme = p.get(HEADER_SIGNING_SCHEME);
+  if (typeof signingScheme !== 'string') throw invalidEnvelope('invalid signingScheme');
+  const missing = requiredCriticalHeaders(signingScheme, p.has(HEADER_EXPIRY)).filter((k) => !crit.includes(k));
+  if (missing.length) throw invalidEnvelope(`these required headers are not marked as critical: [${missing.join(' ')}]`);
+
+  const alg = coseAlgorithm(d);
+  const { time, expiry } = coseTimes(p, signingScheme);
 
   const attrs: ExtendedAttribute[] = p.keys()
     .filter((k) => !SYSTEM_LABELS.includes(k))
