@@ -105,9 +105,22 @@ export function packProject(root: string, outDir: string): string {
   return join(dest, (JSON.parse(json) as Array<{ filename: string }>)[0].filename);
 }
 
-/** Tarballs for the project at `root` and its jsii dependencies, in the order the kernel must load them. */
-export function assemblyTarballs(root: string, cacheDir: string, workDir: string): AssemblyTarball[] {
-  const deps = dependencyClosure(root).map(({ dir, info }) => ({ name: info.name, version: info.version, tarball: tarInstalledPackage(dir, info, cacheDir) }));
+/**
+ * Tarballs for the project at `root` and its jsii dependencies, in the order the kernel must load them.
+ * `extras`: further installed jsii packages the app uses (e.g. a kubectl layer), loaded after their own
+ * dependencies and before the project.
+ */
+export function assemblyTarballs(root: string, cacheDir: string, workDir: string, extras: string[] = []): AssemblyTarball[] {
+  const packages = dependencyClosure(root);
+  for (const extra of extras) {
+    const dir = findPackageDir(extra, root);
+    for (const p of [...dependencyClosure(dir), { dir, info: assemblyInfo(dir) }]) {
+      const known = packages.find((q) => q.info.name === p.info.name);
+      if (known && known.info.version !== p.info.version) throw new Error(`${p.info.name} is needed at ${known.info.version} and ${p.info.version}`);
+      if (!known) packages.push(p);
+    }
+  }
+  const deps = packages.map(({ dir, info }) => ({ name: info.name, version: info.version, tarball: tarInstalledPackage(dir, info, cacheDir) }));
   const own = assemblyInfo(root);
   return [...deps, { name: own.name, version: own.version, tarball: packProject(root, workDir) }];
 }

@@ -64,7 +64,8 @@ beforeAll(() => {
     if (r.status !== 0) throw new Error(`cannot get the jsii kernel: ${(r.stderr || r.error?.message || `exit ${r.status}`).trim()}`);
     return r.stdout.trim();
   });
-  assemblies = timed('packAssemblies', () => assemblyTarballs(ROOT, join(CACHE, 'assemblies'), work));
+  // The kubectl layer: a jsii package the EKS webhook's cluster needs (a devDependency, as a Python app's dependency).
+  assemblies = timed('packAssemblies', () => assemblyTarballs(ROOT, join(CACHE, 'assemblies'), work, ['@aws-cdk/lambda-layer-kubectl-v34']));
   const manifest = join(work, 'assemblies.json');
   writeFileSync(manifest, JSON.stringify(assemblies));
   const outdir = join(work, 'cdk.out');
@@ -137,8 +138,8 @@ test('closed sets are native enums in the assembly the bindings see', () => {
   });
 });
 
-test('every construct is built from Python: registry, verifier, ECS service with the hook attached, audit', () => {
-  for (const name of ['app and stack', 'SignedRegistry', 'ImageVerifierFunction', 'ECS service built through the kernel', 'TaskLaunchAudit']) expectPassed(name);
+test('every construct is built from Python: registry, verifier, ECS service with the hook attached, audit, EKS webhook', () => {
+  for (const name of ['app and stack', 'SignedRegistry', 'ImageVerifierFunction', 'ECS service built through the kernel', 'TaskLaunchAudit', 'EksAdmissionWebhook on an EKS cluster']) expectPassed(name);
   // The enum member went in as {"$jsii.enum": ...} and comes back the same way.
   expect(expectPassed('EcsAdmissionHook with enums, attached to the service').detail.mode).toBe('cdk-signed-images.AdmissionMode/ENFORCE');
 });
@@ -163,7 +164,8 @@ test('validation errors raised in TypeScript reach Python as kernel errors with 
 });
 
 test('app.synth() writes a cloud assembly whose template Python reads', () => {
-  expect(expectPassed('cloud assembly read by Python').detail.stacks).toEqual(['Shop']);
+  expect(expectPassed('cloud assembly read by Python').detail.stacks).toEqual(['Kube', 'Shop']);
+  expect(expectPassed('Kube template has the webhook').detail.webhookKinds).toEqual(expect.arrayContaining(['ValidatingWebhookConfiguration']));
   const resources = expectPassed('template has the expected resources').detail;
   expect(resources.counts).toMatchObject({ 'AWS::ECR::Repository': 1, 'AWS::Signer::SigningProfile': 1, 'AWS::ECS::Service': 1, 'AWS::Events::Rule': 1 });
   expect(resources.hookStages).toEqual([['PRE_SCALE_UP']]);

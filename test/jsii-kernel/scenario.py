@@ -349,6 +349,22 @@ def main():
         d["rule"] = rule.ref
         d["ok"] = rule.fqn == "%s.aws_events.Rule" % CDK
 
+    with check("EksAdmissionWebhook on an EKS cluster") as d:
+        # Its own stack: the cluster brings aws-cdk-lib's providers, which would blur the Shop stack's checks.
+        kube = k.create("%s.Stack" % CDK, ctx["app"], "Kube", struct(
+            "%s.StackProps" % CDK, env=struct("%s.Environment" % CDK, account=ACCOUNT, region=REGION)))
+        layer = k.create("@aws-cdk/lambda-layer-kubectl-v34.KubectlV34Layer", kube, "Kubectl")
+        cluster = k.create("%s.aws_eks.Cluster" % CDK, kube, "Cluster", struct(
+            "%s.aws_eks.ClusterProps" % CDK, version=k.sget("%s.aws_eks.KubernetesVersion" % CDK, "V1_34"),
+            kubectlLayer=layer, defaultCapacity=0))
+        kube_policy = k.sinvoke("%s.TrustPolicy" % LIB, "fromSigningProfiles", LegacyRepositories(
+            k.sinvoke("%s.aws_ecr.Repository" % CDK, "fromRepositoryName", kube, "Legacy", LEGACY_REPOSITORY)))
+        webhook = k.create("%s.EksAdmissionWebhook" % LIB, kube, "Admission", struct(
+            "%s.EksAdmissionWebhookProps" % LIB, cluster=cluster, trustPolicy=kube_policy,
+            mode=member("AdmissionMode", "AUDIT"), excludedNamespaces=["amazon-cloudwatch"]))
+        d["webhook"] = webhook.ref
+        d["ok"] = webhook.fqn == "%s.EksAdmissionWebhook" % LIB
+
     with check("synth") as d:
         t = time.monotonic()
         assembly = k.invoke(ctx["app"], "synth")
@@ -360,7 +376,7 @@ def main():
     with check("cloud assembly read by Python") as d:
         templates, warnings = templates_in(args.outdir)
         d["stacks"] = sorted(templates)
-        d["ok"] = list(templates) == ["Shop"]
+        d["ok"] = d["stacks"] == ["Kube", "Shop"]
     template = templates.get("Shop", {})
 
     def count(rtype):
@@ -382,6 +398,14 @@ def main():
                    and d["counts"]["AWS::ECR::SigningConfiguration"] == 1
                    and d["hookStages"] == [["PRE_SCALE_UP"]]
                    and ["ECS Task State Change"] in d["rulePatterns"])
+
+    with check("Kube template has the webhook") as d:
+        kube_template = templates.get("Kube", {})
+        manifests = resources_of(kube_template, "Custom::AWSCDK-EKS-KubernetesResource").values()
+        blob = json.dumps([m["Properties"].get("Manifest") for m in manifests])
+        d["webhookKinds"] = [kind for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration") if kind in blob]
+        d["functionUrls"] = len(resources_of(kube_template, "AWS::Lambda::Url"))
+        d["ok"] = "ValidatingWebhookConfiguration" in d["webhookKinds"] and d["functionUrls"] >= 1
 
     with check("ECR pull is scoped to the policy's repositories") as d:
         pull = [(a, r) for a, r in iam_statements(template) if "ecr:BatchGetImage" in a]
