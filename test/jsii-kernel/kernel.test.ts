@@ -5,8 +5,8 @@
  *
  * The kernel is fetched once from the npm registry by scripts/fetch-jsii-runtime.mjs (pinned version,
  * sha512 checked, cached in node_modules/.cache/jsii-runtime); the assemblies are tarballs of constructs,
- * aws-cdk-lib and its jsii dependencies (test/jsii-kernel/assemblies.ts) and `npm pack` of this library as
- * the test task compiled it. The Python side (scenario.py) prints one JSON line per check; each check
+ * aws-cdk-lib and its jsii dependencies, the kubectl v34 layer the EKS example cluster needs
+ * (test/jsii-kernel/assemblies.ts) and `npm pack` of this library as the test task compiled it. The Python side (scenario.py) prints one JSON line per check; each check
  * compares what came back through the kernel with what it expected, so each can fail on its own.
  */
 import { spawnSync } from 'node:child_process';
