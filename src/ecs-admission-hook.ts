@@ -168,8 +168,8 @@ export class EcsAdmissionHook extends Construct {
   public constructor(scope: Construct, id: string, props: EcsAdmissionHookProps) {
     super(scope, id);
     this.mode = props.mode ?? AdmissionMode.ENFORCE;
-    const mode = modeName(this.mode);
-    const inconclusive = inconclusiveActionName(props.inconclusiveAction ?? InconclusiveAction.REJECT);
+    const mode = modeName(this.mode, this);
+    const inconclusive = inconclusiveActionName(props.inconclusiveAction ?? InconclusiveAction.REJECT, this);
     const callBackDelay = props.callBackDelay?.toSeconds() ?? DEFAULT_CALL_BACK_DELAY_SECONDS;
     if (!Number.isInteger(callBackDelay) || callBackDelay < 1 || callBackDelay > 900) {
       throw new SignedImagesValidationError(`callBackDelay must be between 1 second and 15 minutes, got ${callBackDelay} s`, this);

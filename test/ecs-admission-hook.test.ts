@@ -111,6 +111,7 @@ describe('EcsAdmissionHook', () => {
   ])('a %s that is no member is refused', (_name, extra, message) => {
     const { stack } = setup();
     expect(() => new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy(), ...extra } as any)).toThrow(message);
+    expect(() => new EcsAdmissionHook(stack, 'Admission2', { trustPolicy: policy(), ...extra } as any)).toThrow(/\(at Test\/Admission2\)$/);
   });
 
   test('a callBackDelay out of range is a validation error', () => {

@@ -7,6 +7,7 @@
  * Only type imports of the enums: their modules import this one, and the tables are keyed by the
  * enums' values.
  */
+import type { IConstruct } from 'constructs';
 import type { AdmissionMode, InconclusiveAction } from '../ecs-admission-hook';
 import type { HandlerMode, InconclusivePolicy } from '../handlers/config';
 import type { TimestampVerification, TrustStoreType, VerificationAction, VerificationLevel } from '../trust-policy';
@@ -59,9 +60,9 @@ const INCONCLUSIVE_ACTIONS: Readonly<Record<InconclusiveAction, InconclusivePoli
  * The table's string for `value`, or a validation error: JavaScript callers and the jsii kernel can
  * pass any value where an enum is declared. Own keys only (`toString`, `__proto__` are no members).
  */
-function lookUp<K extends string, V>(table: Readonly<Record<K, V>>, value: unknown, unknown: (shown: string) => string): V {
+function lookUp<K extends string, V>(table: Readonly<Record<K, V>>, value: unknown, unknown: (shown: string) => string, scope?: IConstruct): V {
   if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(table, value)) return table[value as K];
-  throw new SignedImagesValidationError(unknown(typeof value === 'string' ? value : String(value)));
+  throw new SignedImagesValidationError(unknown(typeof value === 'string' ? value : String(value)), scope);
 }
 
 /** The enum's member names, for messages: `A, B or C`. */
@@ -90,12 +91,12 @@ export function storeTypeName(type: TrustStoreType): TrustStoreTypeName {
   return lookUp(STORE_TYPES, type, v => `trust store type "${v}" is not supported: use ca, signingAuthority or tsa (TrustStoreType.${members(STORE_TYPES)})`);
 }
 
-/** The hook handler's mode. */
-export function modeName(mode: AdmissionMode): HandlerMode {
-  return lookUp(MODES, mode, v => `admission mode must be ENFORCE or AUDIT, got "${v}"`);
+/** The hook handler's mode; `scope` (the construct given the mode) is named in the error. */
+export function modeName(mode: AdmissionMode, scope?: IConstruct): HandlerMode {
+  return lookUp(MODES, mode, v => `admission mode must be ENFORCE or AUDIT, got "${v}"`, scope);
 }
 
-/** The hook handler's inconclusive action. */
-export function inconclusiveActionName(action: InconclusiveAction): InconclusivePolicy {
-  return lookUp(INCONCLUSIVE_ACTIONS, action, v => `inconclusive action must be REJECT or ADMIT, got "${v}"`);
+/** The hook handler's inconclusive action; `scope` (the construct given the action) is named in the error. */
+export function inconclusiveActionName(action: InconclusiveAction, scope?: IConstruct): InconclusivePolicy {
+  return lookUp(INCONCLUSIVE_ACTIONS, action, v => `inconclusive action must be REJECT or ADMIT, got "${v}"`, scope);
 }
