@@ -266,7 +266,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   todo.forEach((t, i) => {
     const r = results[i];
     if (r === undefined) {
-      outcomes.push({ image: t.image, container: t.container, state: 'pending' });
+      outcomes.push({ image: t.image, container: t.container, state: 'unfinished' });
       return;
     }
     done.push(r);
@@ -276,13 +276,13 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   });
   if (refusedAlready) outcomes.push(...unpinnedRefused);
   // Images not started because a definitive rejection stopped the round are irrelevant: FAILED anyway.
-  const relevant = stopped ? outcomes.filter((o) => o.state !== 'pending') : outcomes;
+  const relevant = stopped ? outcomes.filter((o) => o.state !== 'unfinished') : outcomes;
 
   const decision = decide({ ...settings, images: relevant, malformed, now: Date.now() });
   if (decision.final) {
     for (const _ of malformed) metrics.inconclusive();
     if (mode === 'ENFORCE') for (const _ of unpinnedRefused) metrics.count('rejected');
-    for (const o of relevant) if (o.state === 'pending') metrics.inconclusive();
+    for (const o of relevant) if (o.state === 'unfinished') metrics.inconclusive();
   }
   const admitted = done.filter((r) => isAdmitted(r.outcome))
     .map((r) => (r.verdict?.digest ? pinImage(r.image, r.verdict.digest) : r.image));
@@ -295,7 +295,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     unpinned: byState('unpinned'),
     unsigned: byState('no-signature-yet'),
     inconclusive: byState('inconclusive'),
-    pending: byState('pending'),
+    unfinished: byState('unfinished'),
     malformed,
     exempt: done.filter((r) => r.outcome === 'exempt').length,
   };

@@ -246,7 +246,7 @@ async function run(
     }
     const r = resultOf.get(t.c.image);
     if (!r) {
-      if (!stopped && !refusedAlready) outcomes.push({ ...base, state: 'pending', reason: 'not verified before the webhook timeout' });
+      if (!stopped && !refusedAlready) outcomes.push({ ...base, state: 'unfinished', reason: 'not verified before the webhook timeout' });
       continue;
     }
     switch (r.outcome) {
@@ -276,7 +276,7 @@ async function run(
   for (const r of resultOf.values()) metrics.record(r);
   for (const o of outcomes) {
     if (o.state === 'unpinned') metrics.count('rejected');
-    if (o.state === 'pending') metrics.inconclusive();
+    if (o.state === 'unfinished') metrics.inconclusive();
   }
 
   // The pinning patch: verified images only, each guarded by a `test` of the image it replaces.
@@ -294,7 +294,7 @@ async function run(
   }
 
   const problems = outcomes.filter((o) => o.reason !== undefined);
-  const lines = problems.map((o) => `${describe(o.c)}: ${o.state === 'pending' ? 'not verified in time' : o.state}: ${o.reason}`);
+  const lines = problems.map((o) => `${describe(o.c)}: ${o.state === 'unfinished' ? 'not verified in time' : o.state}: ${o.reason}`);
   const byState = (...s: string[]) => outcomes.filter((o) => s.includes(o.state)).map((o) => o.image);
   const summary = {
     images: found.images.length,
@@ -302,7 +302,7 @@ async function run(
     rejected: byState('rejected'),
     unpinned: byState('unpinned'),
     inconclusive: byState('inconclusive'),
-    pending: byState('pending'),
+    unfinished: byState('unfinished'),
     exempt: byState('exempt').length,
     pinned,
   };
@@ -311,7 +311,7 @@ async function run(
   });
 
   const annotations: Record<string, string> = { verdict: allowed ? (problems.length > 0 ? 'admitted-with-problems' : 'admitted') : 'refused' };
-  const lists = { rejected: [...summary.rejected, ...summary.unpinned], inconclusive: [...summary.inconclusive, ...summary.pending], pinned };
+  const lists = { rejected: [...summary.rejected, ...summary.unpinned], inconclusive: [...summary.inconclusive, ...summary.unfinished], pinned };
   for (const [key, list] of Object.entries(lists)) if (list.length > 0) annotations[key] = jsonList(list);
 
   if (!allowed) {

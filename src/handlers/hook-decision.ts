@@ -116,9 +116,9 @@ export function readProgress(hookDetails: unknown, binding: ProgressBinding, now
  * - `no-signature-yet`: rejected only because no signature exists (yet): may be waited for;
  * - `inconclusive`: the registry or an AWS API could not answer;
  * - `unpinned`: the revision names the image by tag only and the hook does not verify tags;
- * - `pending`: not verified before the invocation ran out of time.
+ * - `unfinished`: not verified before the invocation ran out of time (the runtime's `unfinished` outcome).
  */
-export type ImageState = 'verified' | 'exempt' | 'skipped' | 'rejected' | 'no-signature-yet' | 'inconclusive' | 'unpinned' | 'pending';
+export type ImageState = 'verified' | 'exempt' | 'skipped' | 'rejected' | 'no-signature-yet' | 'inconclusive' | 'unpinned' | 'unfinished';
 
 export interface ImageOutcome {
   /** The image as verified (pinned reference, or the tag for an unpinned image). */
@@ -207,7 +207,7 @@ export function decide(input: DecisionInput): Decision {
   const unpinned = of('unpinned');
   const noSignature = of('no-signature-yet');
   const inconclusive = of('inconclusive');
-  const pending = of('pending');
+  const notVerified = of('unfinished');
   const reasons: string[] = [];
   const final = (hookStatus: 'SUCCEEDED' | 'FAILED'): Decision => ({ response: { hookStatus }, final: true, reasons });
   const inProgress = (signatureWaitStartedAt = progress.signatureWaitStartedAt, wait?: SignatureWait): Decision => {
@@ -228,7 +228,7 @@ export function decide(input: DecisionInput): Decision {
   if (inconclusive.length > 0) reasons.push(`inconclusive: ${list(inconclusive)}`);
   if (input.malformed.length > 0) reasons.push(`containers without an image (inconclusive): ${input.malformed.join(', ')}`);
   const anyInconclusive = input.revision === 'unreadable' || inconclusive.length > 0 || input.malformed.length > 0;
-  const unfinished = input.revision === 'out-of-time' || pending.length > 0;
+  const unfinished = input.revision === 'out-of-time' || notVerified.length > 0;
 
   if (!enforce) {
     // AUDIT never blocks and never waits for a signature; it only takes more rounds to finish verifying.
@@ -266,7 +266,7 @@ export function decide(input: DecisionInput): Decision {
       return inProgress();
     }
     // Never admitted, whatever inconclusiveAction says: an image nobody verified is not "inconclusive".
-    reasons.push(`left unverified after ${progress.round} IN_PROGRESS rounds: ${pending.length > 0 ? list(pending) : 'the service revision'}`);
+    reasons.push(`left unverified after ${progress.round} IN_PROGRESS rounds: ${notVerified.length > 0 ? list(notVerified) : 'the service revision'}`);
     return final('FAILED');
   }
   if (anyInconclusive) {

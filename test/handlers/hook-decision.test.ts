@@ -65,12 +65,12 @@ const TABLE: Row[] = [
   ['ENFORCE', 'inconclusive', 'middle', 'expired', 'FAILED'],
   ['ENFORCE', 'inconclusive', 'last', 'running', 'FAILED'],
   ['ENFORCE', 'inconclusive', 'last', 'expired', 'FAILED'],
-  ['ENFORCE', 'pending', 'first', 'running', 'IN_PROGRESS'],
-  ['ENFORCE', 'pending', 'first', 'expired', 'IN_PROGRESS'],
-  ['ENFORCE', 'pending', 'middle', 'running', 'IN_PROGRESS'],
-  ['ENFORCE', 'pending', 'middle', 'expired', 'IN_PROGRESS'],
-  ['ENFORCE', 'pending', 'last', 'running', 'FAILED'],
-  ['ENFORCE', 'pending', 'last', 'expired', 'FAILED'],
+  ['ENFORCE', 'unfinished', 'first', 'running', 'IN_PROGRESS'],
+  ['ENFORCE', 'unfinished', 'first', 'expired', 'IN_PROGRESS'],
+  ['ENFORCE', 'unfinished', 'middle', 'running', 'IN_PROGRESS'],
+  ['ENFORCE', 'unfinished', 'middle', 'expired', 'IN_PROGRESS'],
+  ['ENFORCE', 'unfinished', 'last', 'running', 'FAILED'],
+  ['ENFORCE', 'unfinished', 'last', 'expired', 'FAILED'],
   ['ENFORCE', 'malformed', 'first', 'running', 'FAILED'],
   ['ENFORCE', 'malformed', 'first', 'expired', 'FAILED'],
   ['ENFORCE', 'malformed', 'middle', 'running', 'FAILED'],
@@ -110,12 +110,12 @@ const TABLE: Row[] = [
   ['AUDIT', 'inconclusive', 'middle', 'expired', 'SUCCEEDED'],
   ['AUDIT', 'inconclusive', 'last', 'running', 'SUCCEEDED'],
   ['AUDIT', 'inconclusive', 'last', 'expired', 'SUCCEEDED'],
-  ['AUDIT', 'pending', 'first', 'running', 'IN_PROGRESS'],
-  ['AUDIT', 'pending', 'first', 'expired', 'IN_PROGRESS'],
-  ['AUDIT', 'pending', 'middle', 'running', 'IN_PROGRESS'],
-  ['AUDIT', 'pending', 'middle', 'expired', 'IN_PROGRESS'],
-  ['AUDIT', 'pending', 'last', 'running', 'SUCCEEDED'],
-  ['AUDIT', 'pending', 'last', 'expired', 'SUCCEEDED'],
+  ['AUDIT', 'unfinished', 'first', 'running', 'IN_PROGRESS'],
+  ['AUDIT', 'unfinished', 'first', 'expired', 'IN_PROGRESS'],
+  ['AUDIT', 'unfinished', 'middle', 'running', 'IN_PROGRESS'],
+  ['AUDIT', 'unfinished', 'middle', 'expired', 'IN_PROGRESS'],
+  ['AUDIT', 'unfinished', 'last', 'running', 'SUCCEEDED'],
+  ['AUDIT', 'unfinished', 'last', 'expired', 'SUCCEEDED'],
   ['AUDIT', 'malformed', 'first', 'running', 'SUCCEEDED'],
   ['AUDIT', 'malformed', 'first', 'expired', 'SUCCEEDED'],
   ['AUDIT', 'malformed', 'middle', 'running', 'SUCCEEDED'],
@@ -154,14 +154,14 @@ const ADMIT_TABLE: Row[] = [
   ['ENFORCE', 'malformed', 'middle', 'running', 'SUCCEEDED'],
   ['ENFORCE', 'malformed', 'last', 'expired', 'SUCCEEDED'],
   // An image nobody verified is never admitted by ADMIT (a forged round counter could otherwise end the rounds early).
-  ['ENFORCE', 'pending', 'first', 'running', 'IN_PROGRESS'],
-  ['ENFORCE', 'pending', 'last', 'running', 'FAILED'],
-  ['ENFORCE', 'pending', 'last', 'expired', 'FAILED'],
+  ['ENFORCE', 'unfinished', 'first', 'running', 'IN_PROGRESS'],
+  ['ENFORCE', 'unfinished', 'last', 'running', 'FAILED'],
+  ['ENFORCE', 'unfinished', 'last', 'expired', 'FAILED'],
   ['ENFORCE', 'rejected', 'first', 'running', 'FAILED'],
   ['ENFORCE', 'unpinned', 'first', 'running', 'FAILED'],
   ['ENFORCE', 'no-signature-yet', 'middle', 'running', 'IN_PROGRESS'],
   ['ENFORCE', 'no-signature-yet', 'middle', 'expired', 'FAILED'],
-  ['AUDIT', 'pending', 'last', 'running', 'SUCCEEDED'],
+  ['AUDIT', 'unfinished', 'last', 'running', 'SUCCEEDED'],
 ];
 
 describe('decide(): inconclusiveAction ADMIT', () => {
@@ -207,7 +207,7 @@ describe('decide(): the details', () => {
   });
 
   test('IN_PROGRESS passes the other hookDetails entries back unchanged', () => {
-    const d = decide({ ...base, progress: fresh, passThrough: { team: 'payments' }, images: [{ image: 'a@sha256:1', state: 'pending' }] });
+    const d = decide({ ...base, progress: fresh, passThrough: { team: 'payments' }, images: [{ image: 'a@sha256:1', state: 'unfinished' }] });
     expect(d.response.hookDetails).toEqual({ team: 'payments', [PROGRESS_KEY]: { ...fresh, round: 1 } });
   });
 
