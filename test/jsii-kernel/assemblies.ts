@@ -28,8 +28,21 @@ interface AssemblyInfo {
   readonly dependencies: string[];
 }
 
-/** Name, version and jsii dependencies of the assembly in a package directory (follows jsii's gzip redirect). */
+const infoCache = new Map<string, AssemblyInfo>();
+
+/**
+ * Name, version and jsii dependencies of the assembly in a package directory (follows jsii's gzip redirect).
+ * Memoized: aws-cdk-lib's assembly is about 60 MB of JSON.
+ */
 export function assemblyInfo(packageDir: string): AssemblyInfo {
+  const cached = infoCache.get(packageDir);
+  if (cached) return cached;
+  const info = readAssemblyInfo(packageDir);
+  infoCache.set(packageDir, info);
+  return info;
+}
+
+function readAssemblyInfo(packageDir: string): AssemblyInfo {
   const file = join(packageDir, '.jsii');
   if (!existsSync(file)) throw new Error(`${packageDir} has no .jsii: not a jsii package`);
   let assembly = JSON.parse(readFileSync(file, 'utf8'));
