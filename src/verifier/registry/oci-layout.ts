@@ -79,6 +79,17 @@ export class OciLayoutSource implements ArtifactSource {
 
   public async *listSignatures(subject: Descriptor): AsyncIterable<Descriptor> {
     const seen = new Set<string>();
+    const fresh = (d: Descriptor): boolean => {
+      if (seen.has(d.digest)) return false;
+      seen.add(d.digest);
+      return true;
+    };
+    for await (const d of this.scanForSignatures(subject)) if (fresh(d)) yield d;
+    for (const d of await this.tagSchemaSignatures(subject)) if (fresh(d)) yield d;
+  }
+
+  /** Signature manifests of `subject` among the manifests reachable from index.json (at most maxScannedManifests). */
+  private async *scanForSignatures(subject: Descriptor): AsyncIterable<Descriptor> {
     const max = this.opts.maxScannedManifests ?? 10000;
     let scanned = 0;
     const queue: Descriptor[] = [...(await this.readIndex())];
@@ -91,54 +102,46 @@ export class OciLayoutSource implements ArtifactSource {
         this.opts.logger?.warn(`OCI layout ${this.scope}: more than ${max} manifests; signature scan stopped`);
         break;
       }
-      if (d.size > LIMITS.MANIFEST_BYTES) continue;
-      let bytes: Uint8Array;
-      try {
-        bytes = await this.readBlob(d.digest, LIMITS.MANIFEST_BYTES, 'manifest');
-        verifyContent(bytes, d);
-      } catch (e) {
-        this.opts.logger?.debug?.(`OCI layout ${this.scope}: skipping ${d.digest}: ${(e as Error).message}`);
-        continue;
-      }
-      let m: Record<string, any>;
-      try {
-        m = parseJsonObject(bytes, 'manifest');
-      } catch {
-        continue;
-      }
+      const scannedManifest = await this.readScanned(d);
+      if (!scannedManifest) continue;
       if (INDEX_TYPES.includes(d.mediaType)) {
         try {
-          queue.push(...parseIndexManifests(bytes, `index ${d.digest}`).manifests);
+          queue.push(...parseIndexManifests(scannedManifest.bytes, `index ${d.digest}`).manifests);
         } catch {
           // malformed nested index: ignore
         }
         continue;
       }
-      if (d.mediaType !== MEDIA_TYPE.OCI_MANIFEST && d.mediaType !== MEDIA_TYPE.OCI_ARTIFACT_MANIFEST) continue;
-      if (m.subject?.digest !== subject.digest) continue;
-      const artifactType = typeof m.artifactType === 'string' ? m.artifactType : m.config?.mediaType;
-      if (artifactType !== SIGNATURE_ARTIFACT_TYPE) continue;
-      if (seen.has(d.digest)) continue;
-      seen.add(d.digest);
-      const out: Descriptor = {
-        mediaType: d.mediaType,
-        digest: d.digest,
-        size: d.size,
-        artifactType,
-        ...(m.annotations && typeof m.annotations === 'object' ? { annotations: m.annotations } : {}),
-      };
-      yield out;
+      const sig = signatureOf(d, scannedManifest.json, subject);
+      if (sig) yield sig;
     }
-    // tag schema
+  }
+
+  /** A manifest met while scanning, read and parsed; undefined (skipped, logged) when it cannot be. */
+  private async readScanned(d: Descriptor): Promise<{ bytes: Uint8Array; json: Record<string, any> } | undefined> {
+    if (d.size > LIMITS.MANIFEST_BYTES) return undefined;
+    let bytes: Uint8Array;
+    try {
+      bytes = await this.readBlob(d.digest, LIMITS.MANIFEST_BYTES, 'manifest');
+      verifyContent(bytes, d);
+    } catch (e) {
+      this.opts.logger?.debug?.(`OCI layout ${this.scope}: skipping ${d.digest}: ${(e as Error).message}`);
+      return undefined;
+    }
+    try {
+      return { bytes, json: parseJsonObject(bytes, 'manifest') };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** The entries of the tag-schema index `<alg>-<hex>` that are signatures (none when there is no such tag). */
+  private async tagSchemaSignatures(subject: Descriptor): Promise<Descriptor[]> {
     const tag = referrersTag(subject.digest);
     const entry = (await this.readIndex()).filter((d) => d.annotations?.[REF_NAME_ANNOTATION] === tag).pop();
-    if (!entry || entry.mediaType !== MEDIA_TYPE.OCI_INDEX) return;
+    if (!entry || entry.mediaType !== MEDIA_TYPE.OCI_INDEX) return [];
     const bytes = await this.fetchManifest(entry);
-    for (const d of parseIndexManifests(bytes, `referrers tag ${tag}`).manifests) {
-      if (d.artifactType !== SIGNATURE_ARTIFACT_TYPE || seen.has(d.digest)) continue;
-      seen.add(d.digest);
-      yield d;
-    }
+    return parseIndexManifests(bytes, `referrers tag ${tag}`).manifests.filter((d) => d.artifactType === SIGNATURE_ARTIFACT_TYPE);
   }
 
   public async fetchSignature(sigManifest: Descriptor): Promise<SignatureArtifact> {
@@ -247,6 +250,21 @@ export class OciLayoutSource implements ArtifactSource {
   }
 }
 
+
+/** `d` as a signature descriptor when its manifest `m` is a Notary signature of `subject`. */
+function signatureOf(d: Descriptor, m: Record<string, any>, subject: Descriptor): Descriptor | undefined {
+  if (d.mediaType !== MEDIA_TYPE.OCI_MANIFEST && d.mediaType !== MEDIA_TYPE.OCI_ARTIFACT_MANIFEST) return undefined;
+  if (m.subject?.digest !== subject.digest) return undefined;
+  const artifactType = typeof m.artifactType === 'string' ? m.artifactType : m.config?.mediaType;
+  if (artifactType !== SIGNATURE_ARTIFACT_TYPE) return undefined;
+  return {
+    mediaType: d.mediaType,
+    digest: d.digest,
+    size: d.size,
+    artifactType,
+    ...(m.annotations && typeof m.annotations === 'object' ? { annotations: m.annotations } : {}),
+  };
+}
 
 function errnoText(e: unknown): string {
   const code = (e as NodeJS.ErrnoException)?.code;
