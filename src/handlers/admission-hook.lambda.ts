@@ -26,7 +26,7 @@ import {
   UnpinnedImagePolicy,
 } from './config';
 import { reportConfigurationError } from './config-error';
-import { decide, Decision, HookResponse, HookStatus, ImageOutcome, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
+import { decide, Decision, HookResponse, HookStatus, DecisionImage, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
 import {
   beforeDeadline, Deadline, ecsClient, errorText, getRuntime, ImageResult, isAdmitted, LambdaContext, loadEcs, mapBounded, Metrics, pinImage,
   regionOf, Runtime,
@@ -140,6 +140,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   if ('error' in parsed) {
     const hookStatus: HookStatus = mode === 'ENFORCE' ? 'FAILED' : 'SUCCEEDED';
     rt.logger.error('malformed lifecycle hook event', { reason: parsed.error, mode, hookStatus, event: truncate(event) });
+    metrics.hookAnswer(hookStatus);
     return { hookStatus };
   }
   const log = rt.logger.child({
@@ -169,6 +170,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
       for (const r of results) metrics.record(r);
     }
     const hookStatus = decision.response.hookStatus;
+    metrics.hookAnswer(hookStatus, decision.wait?.mayWait === true);
     const level = hookStatus === 'FAILED' ? 'WARN' : hookStatus === 'IN_PROGRESS' ? 'INFO' : (decision.reasons.some((r) => !r.startsWith('every image')) ? 'WARN' : 'INFO');
     const message = hookStatus === 'IN_PROGRESS' ? (decision.wait?.mayWait ? 'waiting for signature' : 'answering IN_PROGRESS') : `admission decision: ${hookStatus}`;
     const waitInfo = decision.wait
@@ -213,7 +215,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
 
   const targets: Target[] = [];
   const malformed: string[] = [];
-  const unpinnedRefused: ImageOutcome[] = [];
+  const unpinnedRefused: DecisionImage[] = [];
   for (const ci of images) {
     const container = typeof ci?.containerName === 'string' ? ci.containerName : undefined;
     if (typeof ci?.image !== 'string' || ci.image.length === 0) {
@@ -260,7 +262,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     }, { signal }),
     { deadline, stop: stopEarly });
 
-  const outcomes: ImageOutcome[] = [];
+  const outcomes: DecisionImage[] = [];
   const done: ImageResult[] = [];
   let stopped = false;
   todo.forEach((t, i) => {
@@ -272,7 +274,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
     done.push(r);
     if (stopEarly(r)) stopped = true;
     const refusedUnpinned = t.unpinned && unpinnedRefused.some((u) => u.image === t.image && u.container === t.container);
-    outcomes.push(refusedUnpinned ? unpinnedRefused.find((u) => u.image === t.image && u.container === t.container)! : outcomeOf(t, r));
+    outcomes.push(refusedUnpinned ? unpinnedRefused.find((u) => u.image === t.image && u.container === t.container)! : decisionImageOf(t, r));
   });
   if (refusedAlready) outcomes.push(...unpinnedRefused);
   // Images not started because a definitive rejection stopped the round are irrelevant: FAILED anyway.
@@ -302,7 +304,7 @@ async function run(rt: Runtime, event: unknown, context: LambdaContext | undefin
   return answer(decision, summary, done);
 }
 
-function outcomeOf(t: Target, r: ImageResult): ImageOutcome {
+function decisionImageOf(t: Target, r: ImageResult): DecisionImage {
   const base = { image: r.image, container: t.container };
   switch (r.outcome) {
     case 'verified': case 'exempt': case 'skipped':

@@ -31,7 +31,7 @@ import {
 } from './eks/admission';
 import { checkPath, HttpResponse, jsonResponse, parseHttpEvent, readBody, WebhookEndpoint } from './eks/http';
 import { EKS_ENV, webhookSecret } from './eks/secret';
-import { decide, ImageOutcome, readProgress } from './hook-decision';
+import { decide, DecisionImage, readProgress } from './hook-decision';
 import { Deadline, errorText, getRuntime, ImageResult, JsonLogger, LambdaContext, mapBounded, Metrics, pinImage, Runtime } from './runtime';
 
 export type { HttpResponse } from './eks/http';
@@ -237,7 +237,7 @@ async function run(
   });
   const stopped = [...resultOf.values()].some(stopEarly);
 
-  const outcomes: Array<ImageOutcome & { c: ContainerImage }> = [];
+  const outcomes: Array<DecisionImage & { c: ContainerImage }> = [];
   for (const t of targets) {
     const base = { image: t.c.image, container: t.c.container, c: t.c };
     if (t.refused) {

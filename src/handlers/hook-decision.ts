@@ -120,7 +120,8 @@ export function readProgress(hookDetails: unknown, binding: ProgressBinding, now
  */
 export type ImageState = 'verified' | 'exempt' | 'skipped' | 'rejected' | 'no-signature-yet' | 'inconclusive' | 'unpinned' | 'unfinished';
 
-export interface ImageOutcome {
+/** One image as {@link decide} sees it (not to be confused with the runtime's per-image `Outcome`). */
+export interface DecisionImage {
   /** The image as verified (pinned reference, or the tag for an unpinned image). */
   readonly image: string;
   readonly container?: string;
@@ -143,7 +144,7 @@ export interface DecisionInput {
   readonly passThrough?: Record<string, unknown>;
   /** The revision could not be read (`unreadable`, an inconclusive verdict) or not in time (`out-of-time`). */
   readonly revision?: 'unreadable' | 'out-of-time';
-  readonly images: readonly ImageOutcome[];
+  readonly images: readonly DecisionImage[];
   /** Containers listed without an image (counted as inconclusive). */
   readonly malformed: readonly string[];
   /** The time, in milliseconds since the epoch. */
@@ -193,7 +194,7 @@ export function signatureWaitState(input: WaitInput): SignatureWait {
   return { startedAt: new Date(started).toISOString(), waitedSeconds: Math.round(waitedMs / 1000), signatureWaitSeconds: waitSeconds, mayWait };
 }
 
-function list(images: readonly ImageOutcome[]): string {
+function list(images: readonly DecisionImage[]): string {
   return images.map((i) => (i.container ? `${i.container} (${i.image})` : i.image)).join(', ');
 }
 
