@@ -22,6 +22,16 @@ function syntaxError(message: string): ConfigurationError {
   return new ConfigurationError('INVALID_TRUST_POLICY', message);
 }
 
+/** The byte an escape at `bytes[i]` (a backslash, then a special character or two hex digits) stands for, and how many bytes follow the backslash. */
+function readEscape(bytes: Uint8Array, i: number): { byte: number; length: number } {
+  if (i + 1 >= bytes.length) throw syntaxError('got corrupted escaped character');
+  if (SPECIAL.has(String.fromCharCode(bytes[i + 1]))) return { byte: bytes[i + 1], length: 1 };
+  if (i + 2 >= bytes.length) throw syntaxError('got corrupted escaped character');
+  const hex = String.fromCharCode(bytes[i + 1], bytes[i + 2]);
+  if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw syntaxError(`failed to decode escaped character: invalid hex ${JSON.stringify(hex)}`);
+  return { byte: parseInt(hex, 16), length: 2 };
+}
+
 /**
  * Low-level RFC 4514 parse (no notation rules). Throws ConfigurationError('INVALID_TRUST_POLICY') with
  * a go-ldap-like message (a certificate subject that does not parse is simply not matched by callers).
@@ -44,18 +54,9 @@ export function parseRfc4514(str: string): ParsedDn {
     const c = String.fromCharCode(ch);
     if (c === '\\') {
       trailingSpaces = 0;
-      if (i + 1 >= bytes.length) throw syntaxError('got corrupted escaped character');
-      const n = String.fromCharCode(bytes[i + 1]);
-      if (SPECIAL.has(n)) {
-        buf.push(bytes[i + 1]);
-        i++;
-        continue;
-      }
-      if (i + 2 >= bytes.length) throw syntaxError('got corrupted escaped character');
-      const hex = String.fromCharCode(bytes[i + 1], bytes[i + 2]);
-      if (!/^[0-9a-fA-F]{2}$/.test(hex)) throw syntaxError(`failed to decode escaped character: invalid hex ${JSON.stringify(hex)}`);
-      buf.push(parseInt(hex, 16));
-      i += 2;
+      const esc = readEscape(bytes, i);
+      buf.push(esc.byte);
+      i += esc.length;
       continue;
     }
     if (c === '=' && type === undefined) {
