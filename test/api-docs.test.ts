@@ -141,8 +141,8 @@ describe('public API (compiled jsii assembly)', () => {
       for (const [where, docs] of allDocs(t)) {
         for (const [key, value] of Object.entries(docs)) {
           // `custom` holds the other tags (`@resource`...) as an object.
-          const text = typeof value === 'string' ? value : JSON.stringify(value);
-          if (text.includes('{@link')) withLink.push(`${where} (${key})`);
+          const shown = typeof value === 'string' ? value : JSON.stringify(value);
+          if (shown.includes('{@link')) withLink.push(`${where} (${key})`);
         }
       }
     }
