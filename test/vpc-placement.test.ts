@@ -274,11 +274,14 @@ describe('VPC placement: the example in docs/runtime-enforcement.md', () => {
   test('synthesizes: the hook function in the NAT subnets with the endpoints, no isolated-subnet warning', () => {
     const { stack, service } = setup();
     const svc = service('Svc');
-    const js = ts.transpileModule(example(), { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
+    // The block imports the construct from the package (it compiles in rosetta/default.ts-fixture); here the
+    // import is dropped and the construct from src passed in, with the fixture's other inputs.
+    const body = example().replace(/^import .*$/gm, '');
+    const js = ts.transpileModule(body, { compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 } }).outputText;
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
     // Run in a scope of its own inside the service's stack (setup() has its own 'Vpc').
     const scope = new Construct(stack, 'Example');
-    new Function('ec2', 'EcsAdmissionHook', 'trustPolicy', 'service', js).call(scope, ec2, EcsAdmissionHook, policy(), svc);
+    new Function('ec2', 'EcsAdmissionHook', 'trustPolicy', 'fargateService', js).call(scope, ec2, EcsAdmissionHook, policy(), svc);
     const hook = scope.node.findChild('Admission') as EcsAdmissionHook;
     const vpc = scope.node.findChild('Vpc') as ec2.Vpc;
     const fnProps = fnResource(stack, hook.function).Properties;
