@@ -156,6 +156,66 @@ function halfToNumber(h: number): number {
   return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
+function readText(r: Reader, info: number, at: number): string {
+  const raw = r.bytes(r.argument(info, at), at);
+  try {
+    return utf8.decode(raw);
+  } catch {
+    return fail('text string is not valid UTF-8', at);
+  }
+}
+
+function readArray(r: Reader, info: number, at: number, depth: number): CborValue[] {
+  const n = r.argument(info, at);
+  if (depth >= CBOR_MAX_DEPTH) fail(`nesting deeper than ${CBOR_MAX_DEPTH}`, at);
+  // every element takes at least one byte: reject impossible counts before allocating
+  if (n > r.remaining) fail(`array length ${n} exceeds the input`, at);
+  const out: CborValue[] = [];
+  for (let i = 0; i < n; i++) out.push(readItem(r, depth + 1));
+  return out;
+}
+
+/** A map: integer or text keys only, no duplicates. */
+function readMap(r: Reader, info: number, at: number, depth: number): CborMap {
+  const n = r.argument(info, at);
+  if (depth >= CBOR_MAX_DEPTH) fail(`nesting deeper than ${CBOR_MAX_DEPTH}`, at);
+  if (n * 2 > r.remaining) fail(`map length ${n} exceeds the input`, at);
+  const entries: Array<[CborKey, CborValue]> = [];
+  const seen = new Set<CborKey>();
+  for (let i = 0; i < n; i++) {
+    const keyAt = r.pos;
+    const key = readItem(r, depth + 1);
+    if (typeof key !== 'number' && typeof key !== 'string') fail('map key must be an integer or a text string', keyAt);
+    if (typeof key === 'number' && !Number.isInteger(key)) fail('map key must be an integer or a text string', keyAt);
+    if (seen.has(key)) fail(`duplicate map key ${JSON.stringify(key)}`, keyAt);
+    seen.add(key);
+    entries.push([key, readItem(r, depth + 1)]);
+  }
+  return new CborMap(entries);
+}
+
+/** Major type 7: simple values and floats. */
+function readSimple(r: Reader, info: number, at: number): CborValue {
+  switch (info) {
+    case 20:
+      return false;
+    case 21:
+      return true;
+    case 22:
+      return null;
+    case 23:
+      return undefined;
+    case 25:
+    case 26:
+    case 27:
+      return r.float(info, at);
+    case 31:
+      return fail('unexpected "break" / indefinite-length item', at);
+    default:
+      return fail(`unsupported simple value ${info === 24 ? 'extension' : info}`, at);
+  }
+}
+
 function readItem(r: Reader, depth: number): CborValue {
   const at = r.pos;
   const initial = r.byte();
@@ -168,66 +228,19 @@ function readItem(r: Reader, depth: number): CborValue {
       return -1 - r.argument(info, at);
     case 2:
       return r.bytes(r.argument(info, at), at);
-    case 3: {
-      const raw = r.bytes(r.argument(info, at), at);
-      try {
-        return utf8.decode(raw);
-      } catch {
-        return fail('text string is not valid UTF-8', at);
-      }
-    }
-    case 4: {
-      const n = r.argument(info, at);
-      if (depth >= CBOR_MAX_DEPTH) fail(`nesting deeper than ${CBOR_MAX_DEPTH}`, at);
-      // every element takes at least one byte: reject impossible counts before allocating
-      if (n > r.remaining) fail(`array length ${n} exceeds the input`, at);
-      const out: CborValue[] = [];
-      for (let i = 0; i < n; i++) out.push(readItem(r, depth + 1));
-      return out;
-    }
-    case 5: {
-      const n = r.argument(info, at);
-      if (depth >= CBOR_MAX_DEPTH) fail(`nesting deeper than ${CBOR_MAX_DEPTH}`, at);
-      if (n * 2 > r.remaining) fail(`map length ${n} exceeds the input`, at);
-      const entries: Array<[CborKey, CborValue]> = [];
-      const seen = new Set<CborKey>();
-      for (let i = 0; i < n; i++) {
-        const keyAt = r.pos;
-        const key = readItem(r, depth + 1);
-        if (typeof key !== 'number' && typeof key !== 'string') fail('map key must be an integer or a text string', keyAt);
-        if (typeof key === 'number' && !Number.isInteger(key)) fail('map key must be an integer or a text string', keyAt);
-        if (seen.has(key)) fail(`duplicate map key ${JSON.stringify(key)}`, keyAt);
-        seen.add(key);
-        entries.push([key, readItem(r, depth + 1)]);
-      }
-      return new CborMap(entries);
-    }
+    case 3:
+      return readText(r, info, at);
+    case 4:
+      return readArray(r, info, at, depth);
+    case 5:
+      return readMap(r, info, at, depth);
     case 6: {
       const tag = r.argument(info, at);
       if (depth >= CBOR_MAX_DEPTH) fail(`nesting deeper than ${CBOR_MAX_DEPTH}`, at);
       return new CborTagged(tag, readItem(r, depth + 1));
     }
-    default: {
-      // major 7: simple values and floats
-      switch (info) {
-        case 20:
-          return false;
-        case 21:
-          return true;
-        case 22:
-          return null;
-        case 23:
-          return undefined;
-        case 25:
-        case 26:
-        case 27:
-          return r.float(info, at);
-        case 31:
-          return fail('unexpected "break" / indefinite-length item', at);
-        default:
-          return fail(`unsupported simple value ${info === 24 ? 'extension' : info}`, at);
-      }
-    }
+    default:
+      return readSimple(r, info, at);
   }
 }
 
