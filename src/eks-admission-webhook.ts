@@ -21,7 +21,22 @@ const ALWAYS_EXCLUDED = ['kube-system'];
 /** RFC 1123 label: a namespace name. */
 const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
-/** Properties of an {@link EksAdmissionWebhook}. */
+/**
+ * Properties of an `EksAdmissionWebhook`.
+ *
+ * @example
+ * import * as eks from 'aws-cdk-lib/aws-eks';
+ * import { AdmissionMode, EksAdmissionWebhookProps, InconclusiveAction, TrustPolicy } from 'cdk-signed-images';
+ *
+ * declare const eksCluster: eks.ICluster;
+ * const props: EksAdmissionWebhookProps = {
+ *   cluster: eksCluster,
+ *   trustPolicy: TrustPolicy.fromSigningProfiles(registry),
+ *   mode: AdmissionMode.ENFORCE,
+ *   inconclusiveAction: InconclusiveAction.REJECT,
+ *   excludedNamespaces: ['monitoring'],
+ * };
+ */
 export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
   /** The cluster whose API server calls the webhooks (it needs a kubectl provider: `kubectlLayer`). */
   readonly cluster: eks.ICluster;
@@ -76,10 +91,10 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
 /**
  * Verifies every container image of Pods and of workload pod templates (Deployments, ReplicaSets,
  * StatefulSets, DaemonSets, Jobs, CronJobs) at admission in an Amazon EKS cluster, with the same
- * trust policy, engine, logs and metrics as {@link EcsAdmissionHook}, and pins each verified image to
+ * trust policy, engine, logs and metrics as `EcsAdmissionHook`, and pins each verified image to
  * the digest it verified.
  *
- * It creates an {@link ImageVerifierFunction} behind a Lambda function URL, a Secrets Manager secret
+ * It creates an `ImageVerifierFunction` behind a Lambda function URL, a Secrets Manager secret
  * (a random path segment: the API server cannot sign its calls, so it authenticates by knowing the
  * URL), and two webhook configurations applied with the cluster's kubectl provider: a
  * `MutatingWebhookConfiguration` (verify, then pin `repository@sha256:<digest>`) and a
@@ -110,6 +125,11 @@ export class EksAdmissionWebhook extends Construct {
   /** Name of the MutatingWebhookConfiguration and of the ValidatingWebhookConfiguration. */
   public readonly configurationName: string;
 
+  /**
+   * @param scope the parent construct
+   * @param id the construct id
+   * @param props the cluster, trust policy, mode and function settings
+   */
   public constructor(scope: Construct, id: string, props: EksAdmissionWebhookProps) {
     super(scope, id);
     this.mode = props.mode ?? AdmissionMode.ENFORCE;
