@@ -22,24 +22,24 @@ READ_LINES = ("const rl = require('readline').createInterface({input: process.st
 
 CASES = {
     # exits before saying hello
-    "no hello": ("process.exit(3);", lambda k: None, 5),
-    # says hello, then ignores every request
-    "silent": (HELLO + "setInterval(() => {}, 1000);", lambda k: k.request({"api": "stats"}), 1),
+    "no hello": ("process.exit(3);", lambda k: None, 20),
+    # says hello, then ignores every request (the hello itself may take long on a loaded machine)
+    "silent": (HELLO + "setInterval(() => {}, 1000);", lambda k: k.request({"api": "stats"}, timeout=1), 20),
     # answers with something that is not JSON
     "garbage": (HELLO + READ_LINES + "rl.on('line', () => process.stdout.write('<html>\\n'));",
-                lambda k: k.request({"api": "stats"}), 5),
+                lambda k: k.request({"api": "stats"}), 20),
     # answers with JSON that is not the protocol
     "unknown message": (HELLO + READ_LINES + "rl.on('line', () => answer({surprise: 1}));",
-                        lambda k: k.request({"api": "stats"}), 5),
+                        lambda k: k.request({"api": "stats"}), 20),
     # dies in the middle of a request
     "dies mid-request": (HELLO + READ_LINES + "rl.on('line', () => process.exit(7));",
-                         lambda k: k.request({"api": "stats"}), 5),
+                         lambda k: k.request({"api": "stats"}), 20),
     # calls back for an object the host never created: the host answers with an error, the kernel reports it
     "callback for a foreign object": (
         HELLO + READ_LINES + "let n = 0; rl.on('line', (l) => { const m = JSON.parse(l);"
         " if (n++ === 0) answer({callback: {cbid: 'cb1', get: {objref: {'$jsii.byref': 'Object@999'}, property: 'x'}}});"
         " else answer({error: 'host said: ' + (m.complete && m.complete.err), name: '@jsii/kernel.RuntimeError'}); });",
-        lambda k: k.request({"api": "stats"}), 5),
+        lambda k: k.request({"api": "stats"}), 20),
 }
 
 
