@@ -3,7 +3,7 @@
  * AWS SDK v3 clients run unchanged (pointed here with AWS_ENDPOINT_URL_ECS / _SIGNER / _ECR):
  *  - ECS (awsJson1_1, `X-Amz-Target: AmazonEC2ContainerServiceV20141113.<Op>`): DescribeServiceRevisions, StopTask
  *  - ECR (awsJson1_1, `X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.<Op>`): GetAuthorizationToken
- *  - AWS Signer (restJson1): `GET /revocations?...` (GetRevocationStatus)
+ *  - AWS Signer (restJson1): `GET /revocations?...` (GetRevocationStatus), `POST /signing-jobs/with-payload` (SignPayload)
  *  - SNS (awsQuery: form-encoded `Action=Publish`, XML answer): Publish
  */
 import * as http from 'http';
@@ -27,14 +27,29 @@ export interface AwsFake {
   revoked: string[];
   /** When set, GetRevocationStatus answers HTTP 200 with exactly this body (malformed-answer tests). */
   revocationBody?: string;
+  /**
+   * SignPayload: returns the envelope for the RECEIVED payload (base64-decoded), e.g. a JWS made with an
+   * AWS-Signer-shaped PKI. Unset: SignPayload answers ValidationException.
+   */
+  signPayload?: (input: SignPayloadInput) => Uint8Array;
+  /** When set, SignPayload answers these errors first, one per call, in order (restJson1: `x-amzn-errortype`). */
+  signPayloadErrors: Array<{ type: string; status: number; message: string }>;
   stop(): Promise<void>;
+}
+
+/** The SignPayload request as the fake received it (payload decoded). */
+export interface SignPayloadInput {
+  readonly profileName: string;
+  readonly profileOwner?: string;
+  readonly payloadFormat: string;
+  readonly payload: Buffer;
 }
 
 const ECS_PREFIX = 'AmazonEC2ContainerServiceV20141113.';
 const ECR_PREFIX = 'AmazonEC2ContainerRegistry_V20150921.';
 
 export async function startAwsFake(): Promise<AwsFake> {
-  const fake: Omit<AwsFake, 'url' | 'stop'> = { calls: [], revisions: new Map(), revoked: [] } as any;
+  const fake: Omit<AwsFake, 'url' | 'stop'> = { calls: [], revisions: new Map(), revoked: [], signPayloadErrors: [] } as any;
   const sockets = new Set<import('net').Socket>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -95,6 +110,32 @@ export async function startAwsFake(): Promise<AwsFake> {
         return;
       }
       const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'POST' && url.pathname === '/signing-jobs/with-payload') {
+        const raw = body ? JSON.parse(body) : {};
+        const input: SignPayloadInput = {
+          profileName: raw.profileName,
+          profileOwner: raw.profileOwner,
+          payloadFormat: raw.payloadFormat,
+          payload: Buffer.from(String(raw.payload ?? ''), 'base64'),
+        };
+        fake.calls.push({ service: 'signer', operation: 'SignPayload', input });
+        const restError = (status: number, type: string, message: string) => {
+          res.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+          res.end(JSON.stringify({ message }));
+        };
+        const queued = fake.signPayloadErrors.shift();
+        if (queued) return restError(queued.status, queued.type, queued.message);
+        if (!fake.signPayload) return restError(400, 'ValidationException', 'no signer configured in the fake');
+        const envelope = fake.signPayload(input);
+        const jobId = `job-${fake.calls.length}`;
+        json(200, {
+          jobId,
+          jobOwner: input.profileOwner ?? '123456789012',
+          metadata: { profileArn: `arn:aws:signer:us-east-1:${input.profileOwner}:/signing-profiles/${input.profileName}`, jobId },
+          signature: Buffer.from(envelope).toString('base64'),
+        }, 'application/json');
+        return;
+      }
       if (req.method === 'GET' && url.pathname === '/revocations') {
         const input = {
           platformId: url.searchParams.get('platformId'),

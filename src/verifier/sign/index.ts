@@ -1,0 +1,3 @@
+export * from './payload';
+export * from './signer-client';
+export * from './sign';
