@@ -60,11 +60,17 @@ export interface ImageVerifierFunctionProps {
   readonly verdictCacheTtl?: Duration;
 
   /**
-   * Timeout of each request to a registry. When set, it also bounds each AWS API call the verifier
-   * makes (`signer:GetRevocationStatus`, retries included), which otherwise has a 5 second limit.
+   * Timeout of each request to a registry. Also the default of `awsApiTimeout`.
    * @default Duration.seconds(10)
    */
   readonly registryTimeout?: Duration;
+
+  /**
+   * Timeout of each AWS API call the verifier makes (`signer:GetRevocationStatus`, `ecr:GetAuthorizationToken`,
+   * ECS and SNS calls of the handlers), retries included.
+   * @default - `registryTimeout` when it is set, otherwise 5 seconds
+   */
+  readonly awsApiTimeout?: Duration;
 
   /**
    * Also require every platform manifest of a multi-architecture image index to carry a valid signature.
@@ -321,6 +327,15 @@ export class ImageVerifierFunction extends lambda.Function {
   }
 
   /**
+   * Images whose trust-policy statement has the `skip` verification level, admitted without
+   * verification (sum over 5 minutes by default).
+   * @param props changes to the metric (period, statistic, label...)
+   */
+  public metricSkipped(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.verifierMetric(METRIC.SKIPPED, props);
+  }
+
+  /**
    * Verifications that could not reach a verdict (sum over 5 minutes by default).
    * @param props changes to the metric (period, statistic, label...)
    */
@@ -470,6 +485,8 @@ function buildConfig(
   }
   const registryTimeout = props.registryTimeout?.toMilliseconds();
   if (registryTimeout !== undefined && registryTimeout <= 0) errors.push('registryTimeout must be positive');
+  const awsApiTimeout = props.awsApiTimeout?.toMilliseconds();
+  if (awsApiTimeout !== undefined && awsApiTimeout <= 0) errors.push('awsApiTimeout must be positive');
   if (errors.length > 0) throw new SignedImagesValidationError(errors.join('\n'), scope);
   const config: HandlerConfig = {
     version: 1,
@@ -477,6 +494,7 @@ function buildConfig(
     maxSignatures,
     cacheTtlMs: props.verdictCacheTtl?.toMilliseconds(),
     registryTimeoutMs: registryTimeout,
+    awsApiTimeoutMs: awsApiTimeout,
     requirePlatformSignatures: props.requirePlatformSignatures,
     plainHttpRegistries: props.plainHttpRegistries,
     exemptions: props.exemptions,

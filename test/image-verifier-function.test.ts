@@ -75,6 +75,7 @@ describe('ImageVerifierFunction', () => {
       maxSignatures: 7,
       verdictCacheTtl: Duration.seconds(30),
       registryTimeout: Duration.seconds(4),
+      awsApiTimeout: Duration.seconds(2),
       requirePlatformSignatures: true,
       plainHttpRegistries: ['127.0.0.1:5000', 'localhost:5001'],
       exemptions: ['public.ecr.aws/**'],
@@ -88,6 +89,7 @@ describe('ImageVerifierFunction', () => {
       maxSignatures: 7,
       cacheTtlMs: 30000,
       registryTimeoutMs: 4000,
+      awsApiTimeoutMs: 2000,
       requirePlatformSignatures: true,
       plainHttpRegistries: ['127.0.0.1:5000', 'localhost:5001'],
       exemptions: ['public.ecr.aws/**'],
@@ -95,6 +97,20 @@ describe('ImageVerifierFunction', () => {
       concurrency: 8,
     });
     Template.fromStack(s).hasResourceProperties('AWS::Lambda::Function', { Runtime: 'nodejs24.x', Timeout: 180, MemorySize: 1024 });
+  });
+
+  test('awsApiTimeout is its own setting: unset it is left to the handler (registryTimeout, else 5 s); zero is refused', () => {
+    const s = stack();
+    const fn = new ImageVerifierFunction(s, 'Verifier', { trustPolicy: literalPolicy(), registryTimeout: Duration.seconds(4) });
+    expect(stagedConfig(s, fn).awsApiTimeoutMs).toBeUndefined();
+    expect(() => new ImageVerifierFunction(stack(), 'Bad', { trustPolicy: literalPolicy(), awsApiTimeout: Duration.seconds(0) })).toThrow(/awsApiTimeout must be positive/);
+  });
+
+  test('metricSkipped is the Skipped metric the handlers emit for skip-level statements', () => {
+    const s = stack();
+    const fn = new ImageVerifierFunction(s, 'Verifier', { trustPolicy: literalPolicy() });
+    expect(fn.metricSkipped().metricName).toBe('Skipped');
+    expect(fn.metricSkipped().namespace).toBe(fn.metricsNamespace);
   });
 
   test('IAM: ECR pull scoped to the policy repositories, token and revocation on *', () => {
