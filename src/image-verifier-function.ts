@@ -66,8 +66,8 @@ export interface ImageVerifierFunctionProps {
   readonly registryTimeout?: Duration;
 
   /**
-   * Timeout of each AWS API call the verifier makes (`signer:GetRevocationStatus`, `ecr:GetAuthorizationToken`,
-   * ECS and SNS calls of the handlers), retries included.
+   * Timeout of each AWS API call a verification makes (`signer:GetRevocationStatus`, retries included).
+   * The handlers' ECS and SNS calls are bounded by the invocation's deadline instead.
    * @default - `registryTimeout` when it is set, otherwise 5 seconds
    */
   readonly awsApiTimeout?: Duration;
