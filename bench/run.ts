@@ -27,7 +27,7 @@ import { startRegistry, TestRegistry } from '../test/support/registry';
 import { envelopeMediaType, signEnvelope } from '../test/support/sign';
 
 const ROOT = path.join(__dirname, '..');
-const HANDLERS = ['admission-hook', 'task-audit', 'verify'];
+const HANDLERS = ['admission-hook', 'task-audit', 'verify', 'eks-webhook'];
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7);
 
 const TARGETS = {

@@ -50,7 +50,7 @@ describe('ImageVerifierFunction', () => {
     const fn = new ImageVerifierFunction(s, 'Verifier', { trustPolicy: literalPolicy() });
     const t = Template.fromStack(s);
     t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 60, MemorySize: 512,
+      Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 60, MemorySize: 256,
     });
     const fnProps = Object.values(t.findResources('AWS::Lambda::Function'))[0] as any;
     expect(fnProps.Properties.Environment).toBeUndefined();
