@@ -4,3 +4,4 @@ export * from './image-verifier-function';
 export * from './ecs-admission-hook';
 export * from './task-launch-audit';
 export * from './eks-admission-webhook';
+export * from './signed-images-dashboard';

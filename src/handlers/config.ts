@@ -161,6 +161,14 @@ export const METRIC = {
   DURATION: 'VerifyDuration',
   /** Invocations that could not load their configuration (logged at ERROR; the handlers never throw for it). */
   CONFIGURATION_ERRORS: 'ConfigurationErrors',
+  /** Admission hook answers `SUCCEEDED` (one EMF record per answered invocation counts 1 in exactly one `Hook*` metric). */
+  HOOK_SUCCEEDED: 'HookSucceeded',
+  /** Admission hook answers `FAILED` (the deployment rolls back). */
+  HOOK_FAILED: 'HookFailed',
+  /** Admission hook answers `IN_PROGRESS` (ECS calls it again after `callBackDelay`). */
+  HOOK_IN_PROGRESS: 'HookInProgress',
+  /** Admission hook `IN_PROGRESS` answers given while waiting for an image's signature to appear (`signatureWaitSeconds`). */
+  SIGNATURE_WAIT_ROUNDS: 'SignatureWaitRounds',
 } as const;
 
 /** The single metric dimension. */

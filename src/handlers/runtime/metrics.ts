@@ -19,12 +19,23 @@ export const METRIC_OF_OUTCOME: Readonly<Record<Outcome, CountedMetric>> = {
   skipped: METRIC.SKIPPED,
 };
 
+/** An admission hook answer (`hookStatus`). */
+export type HookAnswer = 'SUCCEEDED' | 'FAILED' | 'IN_PROGRESS';
+
+/** The metric each admission hook answer counts in. */
+export const METRIC_OF_HOOK_ANSWER: Readonly<Record<HookAnswer, string>> = {
+  SUCCEEDED: METRIC.HOOK_SUCCEEDED,
+  FAILED: METRIC.HOOK_FAILED,
+  IN_PROGRESS: METRIC.HOOK_IN_PROGRESS,
+};
+
 const COUNTED: readonly CountedMetric[] = [METRIC.VERIFIED, METRIC.REJECTED, METRIC.EXEMPT, METRIC.SKIPPED, METRIC.INCONCLUSIVE];
 
 /** Counts for one invocation, written as one EMF line by {@link Metrics.flush}. */
 export class Metrics {
   private readonly counts = new Map<CountedMetric, number>(COUNTED.map((m) => [m, 0]));
   private readonly durations: number[] = [];
+  private hook?: { readonly status: HookAnswer; readonly waiting: boolean };
 
   public constructor(private readonly namespace: string, private readonly functionName: string, private readonly handlerName: string) {}
 
@@ -48,6 +59,14 @@ export class Metrics {
     this.durations.push(Math.round(ms * 1000) / 1000);
   }
 
+  /**
+   * Records the admission hook's answer: the record then carries all three `Hook*` counts (1 for this
+   * answer, 0 for the others) and `SignatureWaitRounds` (1 when this IN_PROGRESS answer waits for a signature).
+   */
+  public hookAnswer(status: HookAnswer, waitingForSignature = false): void {
+    this.hook = { status, waiting: status === 'IN_PROGRESS' && waitingForSignature };
+  }
+
   /** Writes the EMF record (always, so a zero count is a data point too). */
   public flush(): void {
     const metrics: Array<{ Name: string; Unit: string }> = COUNTED.map((Name) => ({ Name, Unit: 'Count' }));
@@ -60,6 +79,14 @@ export class Metrics {
       handler: this.handlerName,
     };
     for (const m of COUNTED) record[m] = this.counts.get(m);
+    if (this.hook) {
+      for (const [status, name] of Object.entries(METRIC_OF_HOOK_ANSWER) as Array<[HookAnswer, string]>) {
+        metrics.push({ Name: name, Unit: 'Count' });
+        record[name] = this.hook.status === status ? 1 : 0;
+      }
+      metrics.push({ Name: METRIC.SIGNATURE_WAIT_ROUNDS, Unit: 'Count' });
+      record[METRIC.SIGNATURE_WAIT_ROUNDS] = this.hook.waiting ? 1 : 0;
+    }
     if (this.durations.length > 0) {
       metrics.push({ Name: METRIC.DURATION, Unit: 'Milliseconds' });
       record[METRIC.DURATION] = this.durations.length === 1 ? this.durations[0] : this.durations;
