@@ -22,6 +22,7 @@ import { armHardStop, DeadlineExceededError, DEFAULT_TIMEOUT, parseDuration, wit
 import { escapeDeep, escapeLines, escapeText, safeJson } from './escape';
 import { readInputFile } from './files';
 import { inspectImage } from './inspect';
+import { runSign } from './sign';
 import { buildSource, CliSourceOptions } from './sources';
 import { addAwsSignerRoots, checkTrustStores } from './trust-store';
 import { packageVersion } from './version';
@@ -39,6 +40,8 @@ const USAGE = `usage:
   cdk-signed-images inspect <reference> [--oci-layout] [--plain-http] [--output text|json]
                     [--timeout <duration>]
   cdk-signed-images trust-store add-aws-signer-roots <dir> [--partition aws|aws-us-gov]
+  cdk-signed-images sign <reference> --signing-profile <profile ARN> [--user-metadata key=value]...
+                    [--plain-http] [--output text|json] [--timeout <duration>]
   cdk-signed-images version | --version
 
 <reference> is host/repository@sha256:<hex> (a :tag is resolved, with a warning); with
@@ -50,6 +53,8 @@ x509/signingAuthority/aws-signer-ts/aws-signer-notation-root.pem (commercial) an
 x509/signingAuthority/aws-us-gov-signer-ts/aws-us-gov-signer-notation-root.pem (GovCloud), for
 statements naming "signingAuthority:aws-signer-ts" / "signingAuthority:aws-us-gov-signer-ts"; it
 never overwrites a different file (exit 2) and leaves an identical one as it is.
+sign has AWS Signer (SignPayload, the AWS SDK's default credentials) sign the image and pushes the
+signature as notation does; exit 0 signed, 1 signing failed (Signer or the registry refused), 2 usage.
 exit codes: 0 verified/valid; 1 not verified: failed, inconclusive (could not decide), or no
 decision within --timeout; 2 bad usage or configuration`;
 
@@ -72,6 +77,7 @@ export async function main(argv: string[], rawIo: CliIo = STD_IO): Promise<numbe
     switch (command) {
       case 'verify': return await verifyCommand(rest, io);
       case 'inspect': return await inspectCommand(rest, io);
+      case 'sign': return await signCommand(rest, io);
       case 'policy':
         if (rest[0] === 'validate') return await policyValidate(rest.slice(1), io);
         throw new UsageError(`unknown policy subcommand ${quote(rest[0] ?? '')}`);
@@ -153,6 +159,17 @@ function parse(args: string[], options: OptionsConfig) {
   }
 }
 
+/** `--user-metadata key=value` (repeatable) as a map. */
+function userMetadataOption(v: unknown): Record<string, string> {
+  const userMetadata: Record<string, string> = {};
+  for (const kv of (v as string[] | undefined) ?? []) {
+    const i = kv.indexOf('=');
+    if (i <= 0) throw new UsageError(`--user-metadata expects key=value, got "${kv}"`);
+    userMetadata[kv.slice(0, i)] = kv.slice(i + 1);
+  }
+  return userMetadata;
+}
+
 function outputFormat(v: unknown): 'text' | 'json' {
   if (v === undefined || v === 'text') return 'text';
   if (v === 'json') return 'json';
@@ -202,12 +219,7 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
   if (maxSignatures !== undefined && (!Number.isInteger(maxSignatures) || maxSignatures < 1)) {
     throw new UsageError('--max-signatures must be a positive integer');
   }
-  const userMetadata: Record<string, string> = {};
-  for (const kv of (values['user-metadata'] as string[] | undefined) ?? []) {
-    const i = kv.indexOf('=');
-    if (i <= 0) throw new UsageError(`--user-metadata expects key=value, got "${kv}"`);
-    userMetadata[kv.slice(0, i)] = kv.slice(i + 1);
-  }
+  const userMetadata = userMetadataOption(values['user-metadata']);
   const policyText = await readConfigFile(values['trust-policy'] as string, 'trust policy');
   const policy = parseTrustPolicy(policyText);
   const target = resolveTarget(positionals[0], values as CliSourceOptions & { scope?: string });
@@ -338,6 +350,29 @@ async function trustStoreAddRoots(args: string[], io: CliIo): Promise<number> {
   const names = results.map((r) => `"signingAuthority:${r.root.store}"`).join(' or ');
   io.out(`use it with: cdk-signed-images verify <reference> --trust-policy <file> --trust-store ${quote(dir)} (statements listing ${names} in trustStores)`);
   return 0;
+}
+
+async function signCommand(args: string[], io: CliIo): Promise<number> {
+  const { values, positionals } = parse(args, {
+    'signing-profile': { type: 'string' },
+    'user-metadata': { type: 'string', multiple: true },
+    'plain-http': { type: 'boolean' },
+    'output': { type: 'string', short: 'o' },
+    'timeout': { type: 'string' },
+  });
+  const format = outputFormat(values.output);
+  const timeout = timeoutOption(values.timeout);
+  if (positionals.length !== 1) throw new UsageError('sign takes exactly one <reference>');
+  if (!values['signing-profile']) throw new UsageError('--signing-profile <signing profile ARN> is required');
+  const userMetadata = userMetadataOption(values['user-metadata']);
+  return runSign({
+    reference: positionals[0],
+    signingProfileArn: values['signing-profile'] as string,
+    userMetadata,
+    plainHttp: values['plain-http'] === true,
+    format,
+    timeout,
+  }, io);
 }
 
 async function inspectCommand(args: string[], io: CliIo): Promise<number> {

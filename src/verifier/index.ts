@@ -51,6 +51,10 @@ export { chainCredentialProviders, dockerConfigCredentials, ecrCredentialProvide
 export type { CredentialProvider } from './registry/auth';
 export { isLoopbackHost } from './registry/loopback';
 
+// Signing without notation (`cdk-signed-images sign`): AWS Signer SignPayload, then an OCI push as notation does.
+export { parseSigningProfileArn, sdkSignPayloadClient, signImage } from './sign';
+export type { SignImageOptions, SignPayloadClient, SignResult } from './sign';
+
 // Envelopes (unverified parsing, for `inspect`), strict JSON and file-kind checks.
 export { parseEnvelopeUnverified } from './envelope';
 export { parseStrictJson } from './json';

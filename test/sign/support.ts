@@ -35,9 +35,21 @@ export function awsSignerLike(input: SignPayloadInput): Uint8Array {
   });
 }
 
-/** Sets the fake's SignPayload to behave like AWS Signer. */
-export function actLikeAwsSigner(fake: AwsFake): void {
-  fake.signPayload = awsSignerLike;
+/**
+ * The same chain and scheme without the Signer plugin header and attributes: the CLI's `verify` trusts profile-ARN
+ * identities only on chains ending in AWS's real Signer roots, so CLI round trips check this form by the leaf's
+ * X.509 subject instead (the engine tests check the full AWS Signer form with profile ARNs).
+ */
+export function signingAuthorityLike(input: SignPayloadInput): Uint8Array {
+  const c = signerChain();
+  return signJws({
+    key: c.key, chainDer: c.chainDer, payload: input.payload, signingScheme: 'notary.x509.signingAuthority', authenticSigningTime: new Date(Date.now() - 60_000),
+  });
+}
+
+/** Sets the fake's SignPayload to behave like AWS Signer (`plugin: false`: {@link signingAuthorityLike}). */
+export function actLikeAwsSigner(fake: AwsFake, opts: { plugin?: boolean } = {}): void {
+  fake.signPayload = opts.plugin === false ? signingAuthorityLike : awsSignerLike;
 }
 
 /** A trust policy as `TrustPolicy.fromSigningProfiles` writes it (strict, signingAuthority store, profile ARNs). */
