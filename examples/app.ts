@@ -1,6 +1,7 @@
 /**
  * Example CDK app: a Fargate service whose images come from a SignedRegistry (ECR + AWS Signer +
- * managed signing), admitted by an EcsAdmissionHook in ENFORCE mode, with every task launch audited.
+ * managed signing), admitted by an EcsAdmissionHook in ENFORCE mode, with every task launch audited,
+ * and a SignedImagesDashboard with its alarms.
  * `npx projen demo` synthesizes it; test/examples/app.test.ts snapshots it and runs cdk-nag on it, and
  * test/examples/quick-start.test.ts checks that no ECR action but GetAuthorizationToken is granted on `*`.
  * It imports ../src, so it is not in the npm package: the README links it by its GitHub URL.
@@ -12,7 +13,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, NagSuppressions } from 'cdk-nag';
 import { Construct } from 'constructs';
-import { AdmissionMode, EcsAdmissionHook, SignedRegistry, TaskLaunchAudit, TrustPolicy } from '../src';
+import { AdmissionMode, EcsAdmissionHook, SignedImagesDashboard, SignedRegistry, TaskLaunchAudit, TrustPolicy } from '../src';
 
 export class SignedImagesExampleStack extends Stack {
   public constructor(scope: Construct, id: string, props?: StackProps) {
@@ -37,7 +38,10 @@ export class SignedImagesExampleStack extends Stack {
     hook.attachTo(service);
 
     const alerts = new sns.Topic(this, 'Alerts', { enforceSSL: true });
-    new TaskLaunchAudit(this, 'Audit', { trustPolicy, clusters: [cluster], topic: alerts });
+    const audit = new TaskLaunchAudit(this, 'Audit', { trustPolicy, clusters: [cluster], topic: alerts });
+
+    // One dashboard for both, with the alarms docs/operations.md explains, notifying the same topic.
+    new SignedImagesDashboard(this, 'Operations', { admissionHooks: [hook], taskAudits: [audit], alarms: true, alarmTopic: alerts });
   }
 }
 
