@@ -4,6 +4,9 @@
  * docker-registry (no referrers API: tag schema) or to the in-memory referrers-capable registry, then verified
  * by the engine with a `TrustPolicy.fromSigningProfiles`-shaped policy.
  */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { actLikeAwsSigner, awsEnv, engineVerifier, OTHER_PROFILE, PROFILE, signerChain } from './support';
 import { parseReference } from '../../src/verifier/reference';
 import { sdkSignPayloadClient, signImage, SignImageOptions } from '../../src/verifier/sign';
@@ -233,5 +236,35 @@ describe('failure paths: typed error, nothing visible to verifiers', () => {
     expect(e.kind).toBe('configuration');
     expect(e.message).toContain('VERSION ARN');
     expect(aws.calls).toHaveLength(0);
+  });
+});
+
+describe('layout: what sign pushes is what notation pushes', () => {
+  test('signature manifest and envelope match notation\'s layout field by field', async () => {
+    const layout = JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'sign', 'notation-signature-manifest.layout.json'), 'utf8'));
+    const repo = newRepo();
+    const image = await pushImage(registry.url, repo);
+    const r = await signImage(parseReference(`${registry.host}/${repo}@${image.digest}`), options(registry.host));
+    const got = await remoteTarget(registry.url, repo).getManifest(r.signature.digest);
+    expect(got!.mediaType).toBe(MEDIA_TYPE.OCI_MANIFEST);
+    const m = JSON.parse(got!.bytes.toString());
+    // same keys in the same order as notation's (Go struct order of ocispec.Manifest)
+    expect(Object.keys(m)).toEqual(Object.keys(layout));
+    expect(m.schemaVersion).toBe(layout.schemaVersion);
+    expect(m.mediaType).toBe(layout.mediaType);
+    expect(m.artifactType).toBe(layout.artifactType);
+    expect(m.config).toEqual(layout.config);
+    expect(m.layers).toEqual([{ mediaType: layout.layers[0].mediaType, digest: r.envelope.digest, size: r.envelope.size }]);
+    expect(m.subject).toEqual({ mediaType: image.mediaType, digest: image.digest, size: image.size });
+    expect(Object.keys(m.annotations).sort()).toEqual(Object.keys(layout.annotations).sort());
+    const chain = signerChain().chainDer.map((d) => createHash('sha256').update(d).digest('hex'));
+    expect(m.annotations['io.cncf.notary.x509chain.thumbprint#S256']).toBe(JSON.stringify(chain));
+    expect(m.annotations['org.opencontainers.image.created']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    // the empty config blob and the envelope blob are there, byte for byte
+    const blob = async (d: string) => Buffer.from(await (await fetch(`${registry.url}/v2/${repo}/blobs/${d}`)).arrayBuffer());
+    expect((await blob(layout.config.digest)).toString()).toBe('{}');
+    const env = JSON.parse((await blob(r.envelope.digest)).toString());
+    expect(Object.keys(env).sort()).toEqual(['header', 'payload', 'protected', 'signature']);
+    expect(JSON.parse(Buffer.from(env.payload, 'base64url').toString())).toEqual({ targetArtifact: image });
   });
 });
