@@ -13,8 +13,8 @@ let logLines = 0;
 const lastLines = [];
 process.stdout.write = (chunk, enc, cb) => {
   logLines += String(chunk).split('\n').length - 1;
-  lastLines.push(String(chunk).slice(0, 400));
-  if (lastLines.length > 12) lastLines.shift();
+  lastLines.push(String(chunk).slice(0, 3000));
+  if (lastLines.length > 4) lastLines.shift();
   if (typeof enc === 'function') enc();
   else if (typeof cb === 'function') cb();
   return true;

@@ -461,6 +461,11 @@ async function main(): Promise<void> {
   const chain = makeChain({ length: 3, keyType: 'p256', keySlot: 'bench' });
   const ctx: Ctx = { registry, chain, trustStores: new InMemoryTrustStore({ 'ca:bench': chain.rootPem }) };
   try {
+    if (process.env.BENCH_ONLY === 'memory') {
+      // one part alone, for investigating the handler's memory (`BENCH_ONLY=memory`); nothing is written
+      console.log(JSON.stringify(await handlerMemory(ctx), null, 2));
+      return;
+    }
     const { ref, image } = await signedImage(ctx, 'bench/app');
     const jws = JSON.parse(Buffer.from(signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: image })).toString());
     const signingInput = Buffer.from(`${jws.protected}.${jws.payload}`);
