@@ -141,6 +141,15 @@ describe('round trips', () => {
     expect(onlyOther.signer).toBe(`${OTHER_PROFILE}/v1AbCdEf12`);
   });
 
+  test('a tag-schema tag holding something else than an OCI index is not overwritten', async () => {
+    const repo = newRepo();
+    const image = await pushImage(registry.url, repo);
+    await pushImage(registry.url, repo, { tag: tagSchemaTag(image.digest) });
+    const e = await signImage(parseReference(`${registry.host}/${repo}@${image.digest}`), options(registry.host)).catch((x) => x);
+    expect(e.code).toBe('INVALID_MANIFEST');
+    expect(e.message).toContain('refusing to overwrite');
+  });
+
   test('a registry with the referrers API: no tag-schema index is written, the API lists the signature', async () => {
     const repo = newRepo();
     const image = await pushImage(referrers.url, repo);

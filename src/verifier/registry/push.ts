@@ -8,7 +8,7 @@ import { digestOf, parseDigest } from '../reference';
 import { Descriptor, LIMITS, MEDIA_TYPE } from '../types';
 import { RegistryClient, RegistryClientOptions } from './client';
 import { header } from './http';
-import { parseIndexManifests, referrersTag } from './source';
+import { MANIFEST_MEDIA_TYPES, parseIndexManifests, referrersTag } from './source';
 
 /** An OCI error body's codes and messages, for messages (`DENIED: ...`). */
 function ociErrorSummary(body: Buffer): string {
@@ -96,9 +96,11 @@ export class RegistryPusher {
 
   /**
    * Adds `entry` to the tag-schema index of `subject` (`sha256-<hex>`), keeping every entry already there:
-   * read, merge, write, then read again. Two signers racing may each write an index without the other's entry;
-   * the one whose entry is missing on the re-read merges again (up to `attempts` rounds), so after both finish
-   * the index lists both unless a third writer keeps racing. Indexes replaced are not deleted.
+   * read, merge, write, then read again; when the re-read lacks the entry (another writer replaced the index in
+   * between) it merges again, up to `attempts` rounds. The distribution API has no conditional PUT, so a race is
+   * still possible: two signers that both read the index before either writes, and each re-read before the other
+   * writes, end with the LAST writer's index; the other signature stays stored (its manifest names the image as
+   * `subject`) but is not listed until the image is signed again. Indexes replaced are not deleted.
    * @returns the index as written
    * @throws VerificationFailedError INVALID_MANIFEST when the tag holds something other than an OCI index
    */
@@ -121,8 +123,10 @@ export class RegistryPusher {
 
   /** The entries of the tag-schema index (none when the tag does not exist). */
   private async readTagSchemaIndex(tag: string): Promise<Descriptor[]> {
+    // every manifest type accepted: a registry may answer 404 for a stored manifest the Accept header excludes,
+    // and the tag would then be overwritten
     const res = await this.client.withOp((op) => this.client.send(op, `/v2/${this.client.repository}/manifests/${tag}`, {
-      accept: MEDIA_TYPE.OCI_INDEX, maxBytes: LIMITS.MANIFEST_BYTES, what: 'referrers tag index',
+      accept: MANIFEST_MEDIA_TYPES.join(', '), maxBytes: LIMITS.MANIFEST_BYTES, what: 'referrers tag index',
     }));
     if (res.status === 404) return [];
     this.client.expectOk(res, `referrers tag ${tag}`);
