@@ -170,7 +170,7 @@ export class SignedImagesDashboard extends Construct {
       width: 24,
       height: 2,
       markdown: '# Signed container images\nOutcomes per verifier function and mode, hook answers, latency, Lambda health and the latest rejected images. '
-        + 'Runbook: docs/operations.md of cdk-signed-images.',
+        + 'What each alarm means and what to do: [the runbook](https://github.com/cdk-signed-images/cdk-signed-images/blob/main/docs/operations.md).',
     }));
     this.dashboard.addWidgets(...entries.map((e) => this.outcomeWidget(e)));
     this.dashboard.addWidgets(this.latencyWidget(entries), ...this.hookWidgets(entries));

@@ -3,9 +3,12 @@
  * one the BUNDLED handlers write (names, namespace and dimensions taken from real EMF records they print),
  * the Logs Insights query's fields and filter match the verdict records they print, and the alarms exist.
  */
+import { readFileSync } from 'fs';
+import * as path from 'path';
 import { Duration } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as sns from 'aws-cdk-lib/aws-sns';
+import { dashboardBody, exampleSketch } from './sketch';
 import { AdmissionMode, EcsAdmissionHook, SignedImagesDashboard, TaskLaunchAudit } from '../../src';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/handlers/config';
 import { CLUSTER, context, Harness, hookEvent, REVISION_ARN, startHarness, TASK, taskEvent } from '../handlers/harness';
@@ -18,21 +21,6 @@ interface App {
   readonly body: any;
   readonly hookFn: string;
   readonly auditFn: string;
-}
-
-/** The dashboard body with each `{ Ref: X }` / `Fn::GetAtt` rendered as `<X>`. */
-function dashboardBody(template: Template): any {
-  const dashboards = Object.values(template.findResources('AWS::CloudWatch::Dashboard')) as any[];
-  expect(dashboards).toHaveLength(1);
-  const body = dashboards[0].Properties.DashboardBody;
-  const parts: any[] = body['Fn::Join'] ? body['Fn::Join'][1] : [body];
-  const text = parts.map((p) => {
-    if (typeof p === 'string') return p;
-    if (p.Ref) return `<${p.Ref}>`;
-    if (p['Fn::GetAtt']) return `<${p['Fn::GetAtt'].join('.')}>`;
-    return '<?>';
-  }).join('');
-  return JSON.parse(text);
 }
 
 function synth(opts: { alarms?: boolean; mode?: AdmissionMode } = {}): App {
@@ -259,4 +247,12 @@ describe('bad props', () => {
     const hook = new EcsAdmissionHook(stack, 'Admission', { trustPolicy: policy() });
     expect(() => new SignedImagesDashboard(stack, 'D2', { admissionHooks: [hook], functions: [hook.function] })).toThrow(/listed twice/);
   });
+});
+
+test('README "Operating it" shows the example app\'s dashboard as sketched from its synthesized body', () => {
+  const readme = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+  const section = readme.slice(readme.indexOf('## Operating it'));
+  expect(section.startsWith('## Operating it')).toBe(true);
+  const block = /```text\n([\s\S]*?)\n```/.exec(section)![1];
+  expect(block).toBe(exampleSketch());
 });
