@@ -5,11 +5,13 @@
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { Duration } from 'aws-cdk-lib';
+import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
+import { App as CdkApp, Duration, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as eks from 'aws-cdk-lib/aws-eks';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { dashboardBody, exampleSketch } from './sketch';
-import { AdmissionMode, EcsAdmissionHook, SignedImagesDashboard, TaskLaunchAudit } from '../../src';
+import { AdmissionMode, EcsAdmissionHook, EksAdmissionWebhook, ImageVerifierFunction, SignedImagesDashboard, TaskLaunchAudit } from '../../src';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/handlers/config';
 import { CLUSTER, context, Harness, hookEvent, REVISION_ARN, startHarness, TASK, taskEvent } from '../handlers/harness';
 import { policy, setup } from '../support/construct-fixtures';
@@ -225,6 +227,27 @@ describe('alarms', () => {
     const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => a.Properties.AlarmDescription);
     expect(descriptions.filter((d) => /Rejected in ENFORCE/.test(d))).toEqual([]);
   });
+});
+
+test('an EKS webhook and a plain verifier function: outcome widgets titled with their mode, a rejection alarm for the ENFORCE webhook, no hook-answer or DLQ widget', () => {
+  const app = new CdkApp();
+  const stack = new Stack(app, 'Eks', { env: { account: '123456789012', region: 'us-east-1' } });
+  const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
+    clusterName: 'shop', kubectlRoleArn: 'arn:aws:iam::123456789012:role/shop-kubectl', kubectlLayer: new KubectlV34Layer(stack, 'Kubectl'),
+  });
+  const webhook = new EksAdmissionWebhook(stack, 'Webhook', { cluster, trustPolicy: policy() });
+  const verify = new ImageVerifierFunction(stack, 'Verify', { trustPolicy: policy() });
+  new SignedImagesDashboard(stack, 'Dashboard', { eksWebhooks: [webhook], functions: [verify], alarms: true });
+  const template = Template.fromStack(stack);
+  const body = dashboardBody(template);
+  const titles = body.widgets.map((w: any) => w.properties.title ?? w.type);
+  expect(titles).toEqual(expect.arrayContaining(['Images: EKS webhook Webhook (ENFORCE)', 'Images: Verifier Verify']));
+  expect(titles.filter((t: string) => /hook answers|dead-letter/.test(t))).toEqual([]);
+  const webhookFn = `<${stack.getLogicalId(webhook.function.node.defaultChild as any)}>`;
+  expect(metricsOf(body).filter((m) => m.name === 'Rejected').map((m) => Object.values(m.dimensions)[0])).toContain(webhookFn);
+  const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => String(a.Properties.AlarmDescription));
+  expect(descriptions.filter((d) => /Rejected in ENFORCE/.test(d))).toEqual([expect.stringContaining('EKS webhook Webhook (ENFORCE)')]);
+  expect(descriptions.filter((d) => /Inconclusive rate/.test(d))).toHaveLength(2);
 });
 
 describe('bad props', () => {
