@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { actLikeAwsSigner, awsEnv, engineVerifier, OTHER_PROFILE, PROFILE, signerChain } from './support';
+import { actLikeAwsSigner, awsEnv, awsSignerLike, engineVerifier, OTHER_PROFILE, PROFILE, signerChain } from './support';
 import { parseReference } from '../../src/verifier/reference';
 import { sdkSignPayloadClient, signImage, SignImageOptions } from '../../src/verifier/sign';
 import { MEDIA_TYPE } from '../../src/verifier/types';
@@ -238,6 +238,45 @@ describe('failure paths: typed error, nothing visible to verifiers', () => {
     expect(e.message).toContain('DENIED');
     referrers.clearFaults();
     await unsignedAfter(referrers.host, referrers.url, repo, image.digest);
+  });
+
+  test('a registry refusing the envelope blob upload: error with the registry code, no manifest pushed', async () => {
+    const repo = newRepo();
+    const image = await pushImage(referrers.url, repo);
+    const before = referrers.requests().length;
+    referrers.addFault({ match: /^POST \/v2\/[^ ]+\/blobs\/uploads\//, status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'no push' }] }) });
+    const e = await signImage(parseReference(`${referrers.host}/${repo}@${image.digest}`), options(referrers.host)).catch((x) => x);
+    expect(e.code).toBe('AUTHENTICATION');
+    expect(e.message).toContain('DENIED');
+    expect(referrers.requests().slice(before).some((r) => r.startsWith('PUT ') && r.includes('/manifests/'))).toBe(false);
+    referrers.clearFaults();
+    await unsignedAfter(referrers.host, referrers.url, repo, image.digest);
+  });
+
+  test('Signer answering something that is not a JWS envelope: INVALID_ENVELOPE, nothing pushed', async () => {
+    const repo = newRepo();
+    const image = await pushImage(registry.url, repo);
+    aws.signPayload = () => Buffer.from('not an envelope');
+    const e = await signImage(parseReference(`${registry.host}/${repo}@${image.digest}`), options(registry.host)).catch((x) => x);
+    expect(e.kind).toBe('failed');
+    expect(e.code).toBe('INVALID_ENVELOPE');
+    await unsignedAfter(registry.host, registry.url, repo, image.digest);
+  });
+
+  test('an envelope over the right payload with a broken signature: refused before pushing', async () => {
+    const repo = newRepo();
+    const image = await pushImage(registry.url, repo);
+    aws.signPayload = (input) => {
+      const env = JSON.parse(Buffer.from(awsSignerLike(input)).toString());
+      const sig = Buffer.from(env.signature, 'base64url');
+      sig[10] ^= 0xff;
+      env.signature = sig.toString('base64url');
+      return Buffer.from(JSON.stringify(env));
+    };
+    const e = await signImage(parseReference(`${registry.host}/${repo}@${image.digest}`), options(registry.host)).catch((x) => x);
+    expect(e.kind).toBe('failed');
+    expect(e.code).toBe('INVALID_SIGNATURE');
+    await unsignedAfter(registry.host, registry.url, repo, image.digest);
   });
 
   test('a signing-profile VERSION ARN is a configuration error before any call', async () => {
