@@ -253,6 +253,35 @@ describe('failure paths: typed error, nothing visible to verifiers', () => {
     await unsignedAfter(referrers.host, referrers.url, repo, image.digest);
   });
 
+  test('registry 503 on the manifest PUT: retried (bounded) and signed; 503 every time: inconclusive, not listed', async () => {
+    const repo = newRepo();
+    const image = await pushImage(referrers.url, repo);
+    referrers.addFault({ match: /^PUT \/v2\/[^ ]+\/manifests\/sha256:/, status: 503, times: 2 });
+    const ok = await signImage(parseReference(`${referrers.host}/${repo}@${image.digest}`), options(referrers.host));
+    expect(ok.discovery).toBe('referrers-api');
+    const repo2 = newRepo();
+    const image2 = await pushImage(referrers.url, repo2);
+    const before = referrers.requests().length;
+    referrers.addFault({ match: /^PUT \/v2\/[^ ]+\/manifests\/sha256:/, status: 503 });
+    const e = await signImage(parseReference(`${referrers.host}/${repo2}@${image2.digest}`), options(referrers.host)).catch((x) => x);
+    expect(e.kind).toBe('inconclusive');
+    expect(e.code).toBe('REGISTRY_UNAVAILABLE');
+    expect(referrers.requests().slice(before).filter((r) => r.startsWith('PUT ') && r.includes('/manifests/'))).toHaveLength(3);
+    referrers.clearFaults();
+    await unsignedAfter(referrers.host, referrers.url, repo2, image2.digest);
+  });
+
+  test('an upload Location on another origin is not followed (the envelope never leaves the registry)', async () => {
+    const repo = newRepo();
+    const image = await pushImage(referrers.url, repo);
+    referrers.addFault({ match: /^POST \/v2\/[^ ]+\/blobs\/uploads\//, status: 202, headers: { Location: 'http://198.51.100.7/upload/1' }, body: '' });
+    const e = await signImage(parseReference(`${referrers.host}/${repo}@${image.digest}`), options(referrers.host)).catch((x) => x);
+    expect(e.kind).toBe('failed');
+    expect(e.message).toContain('another origin');
+    referrers.clearFaults();
+    await unsignedAfter(referrers.host, referrers.url, repo, image.digest);
+  });
+
   test('Signer answering something that is not a JWS envelope: INVALID_ENVELOPE, nothing pushed', async () => {
     const repo = newRepo();
     const image = await pushImage(registry.url, repo);
