@@ -11,7 +11,7 @@ import { actLikeAwsSigner, awsEnv, OTHER_PROFILE, PROFILE, signerChain } from '.
 import { AwsFake, startAwsFake } from '../support/aws-fake';
 import { ensureBundled, REPO_ROOT } from '../support/handler-bundle';
 import { pushImage, pushImageIndex, remoteTarget, tagSchemaTag } from '../support/push';
-import { startRegistry, TestRegistry } from '../support/registry';
+import { startReferrersServer, startRegistry, TestRegistry } from '../support/registry';
 
 const CLI = join(REPO_ROOT, 'assets', 'cli', 'cli.js');
 let dir: string;
@@ -140,4 +140,35 @@ test('an image that is not there: exit 1 (NOT_FOUND), Signer never called', asyn
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('NOT_FOUND');
   expect(aws.calls.filter((c) => c.operation === 'SignPayload')).toHaveLength(0);
+});
+
+test('a registry with bearer-token auth and the referrers API, credentials from DOCKER_CONFIG: signed, token asked for push', async () => {
+  const server = await startReferrersServer({ referrers: 'supported', auth: { type: 'bearer', username: 'ci', password: 's3cret' } });
+  try {
+    const repo = 'team/api';
+    const config = Buffer.from('{"architecture":"amd64","os":"linux"}');
+    const layer = Buffer.from('layer bytes');
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: server.putBlob(repo, config), size: config.length },
+      layers: [{ mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: server.putBlob(repo, layer), size: layer.length }],
+    }));
+    const digest = server.putManifest(repo, manifest, 'application/vnd.oci.image.manifest.v1+json', 'v1');
+    mkdirSync(join(dir, 'docker'), { recursive: true });
+    writeFileSync(join(dir, 'docker', 'config.json'), JSON.stringify({ auths: { [server.host]: { auth: Buffer.from('ci:s3cret').toString('base64') } } }));
+    const r = await run(['sign', `${server.host}/${repo}:v1`, '--signing-profile', PROFILE, '--plain-http', '--output', 'json']);
+    expect(r.stderr).not.toMatch(/error/);
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.subject.digest).toBe(digest);
+    expect(out.discovery).toBe('referrers-api');
+    const tokenRequests = server.requests().filter((l) => l.includes('/token'));
+    expect(tokenRequests.some((l) => decodeURIComponent(l).includes(`repository:${repo}:pull,push`))).toBe(true);
+    const listing = server.requests().filter((l) => l.startsWith('PUT ') && l.includes('/manifests/'));
+    expect(listing).toHaveLength(1); // the signature manifest only: no tag-schema index on a referrers registry
+  } finally {
+    rmSync(join(dir, 'docker'), { recursive: true, force: true });
+    await server.stop();
+  }
 });
