@@ -112,7 +112,15 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
   // One abort signal per invocation: once the answer is decided, no verification keeps running.
   const abort = new AbortController();
   try {
-    return await rt.withMetrics(context, (metrics) => run(rt, event, context, metrics, abort.signal));
+    return await rt.withMetrics(context, async (metrics) => {
+      try {
+        return await run(rt, event, context, metrics, abort.signal);
+      } catch (e) {
+        // Counted like any answer (the catch below gives it): the EMF record is written when this returns.
+        metrics.hookAnswer(rt.mode === 'AUDIT' ? 'SUCCEEDED' : 'FAILED');
+        throw e;
+      }
+    });
   } catch (e) {
     // A bug, not a verdict: AUDIT never blocks, ENFORCE fails closed (a throw would roll back in AUDIT too).
     const hookStatus: HookStatus = rt.mode === 'AUDIT' ? 'SUCCEEDED' : 'FAILED';

@@ -162,6 +162,14 @@ describe('the synthesized dashboard', () => {
     expect(lines.find((l) => l._aws)).toMatchObject({ HookInProgress: 1, HookFailed: 0, HookSucceeded: 0, SignatureWaitRounds: 1 });
   });
 
+  test.each([['ENFORCE', 'HookFailed'], ['AUDIT', 'HookSucceeded']])('an unexpected error inside the %s hook still counts its answer in %s', async (mode, metric) => {
+    const hostile = Object.defineProperty(hookEvent(), 'executionDetails', { get: () => { throw new TypeError('boom'); }, enumerable: true });
+    const lines = await run('admission-hook', hostile, { mode });
+    expect(lines.some((l) => l.message === 'unexpected error in the admission hook')).toBe(true);
+    const emf = lines.find((l) => l._aws);
+    expect([emf.HookFailed + emf.HookSucceeded + emf.HookInProgress, emf[metric]]).toEqual([1, 1]);
+  });
+
   test('the Logs Insights query reads the log groups of both functions, and its fields and filter match the real verdict records', async () => {
     const { body } = synth();
     const widget = body.widgets.find((w: any) => w.type === 'log');
