@@ -34,7 +34,8 @@ export class SignedImagesExampleStack extends Stack {
     const service = new ecs.FargateService(this, 'Service', { cluster, taskDefinition: taskDef, desiredCount: 2 });
 
     const trustPolicy = TrustPolicy.fromSigningProfiles(registry);
-    const hook = new EcsAdmissionHook(this, 'Admission', { trustPolicy, mode: AdmissionMode.ENFORCE, rejectionAlarm: true });
+    // No rejectionAlarm here: the dashboard's alarms below include a rejection alarm for ENFORCE hooks.
+    const hook = new EcsAdmissionHook(this, 'Admission', { trustPolicy, mode: AdmissionMode.ENFORCE });
     hook.attachTo(service);
 
     const alerts = new sns.Topic(this, 'Alerts', { enforceSSL: true });

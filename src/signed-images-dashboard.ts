@@ -49,6 +49,7 @@ export interface SignedImagesDashboardProps {
    * ENFORCE admission hook or webhook; an inconclusive rate above `inconclusiveRateThreshold` for any
    * function; Lambda errors or throttles of any function. A task audit has its own alarm on a dead-letter
    * queue that is not empty (`deadLetterAlarm`, notifying the audit's topic); the dashboard shows its state.
+   * The rejection alarm does the job of a function's own `rejectionAlarm`: set only one of them.
    * @default false
    */
   readonly alarms?: boolean;
