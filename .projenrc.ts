@@ -113,6 +113,9 @@ project.package.addField('files', [
   'README.md',
   'LICENSE',
   'docs/runtime-enforcement.md',
+  'docs/eks.md',
+  'docs/signing-in-ci.md',
+  'docs/operations.md',
 ]);
 // jsii-pacmak (package:js) writes a default .npmignore when there is none; with "files" set, npm ignores a
 // root .npmignore (test/npm-package.test.ts checks both), so it is a build by-product, not a source file.

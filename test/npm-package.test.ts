@@ -42,7 +42,7 @@ function handlerNames(): string[] {
 }
 
 /** The docs the package ships (package.json "files" must list the same). */
-const SHIPPED_DOCS = ['API.md', 'README.md', 'LICENSE', 'docs/runtime-enforcement.md'];
+const SHIPPED_DOCS = ['API.md', 'README.md', 'LICENSE', 'docs/runtime-enforcement.md', 'docs/eks.md', 'docs/signing-in-ci.md', 'docs/operations.md'];
 
 /** The exact file list the tarball must have, derived from the sources, not from package.json. */
 function expectedFiles(): string[] {
