@@ -12,7 +12,22 @@ import { ImageVerifierFunction } from './image-verifier-function';
 import { TaskLaunchAudit } from './task-launch-audit';
 import { SignedImagesValidationError as ValidationError } from './validation-error';
 
-/** Properties of a {@link SignedImagesDashboard}. */
+/**
+ * Properties of a `SignedImagesDashboard`.
+ *
+ * @example
+ * import { EcsAdmissionHook, SignedImagesDashboardProps, TaskLaunchAudit } from 'cdk-signed-images';
+ *
+ * declare const hook: EcsAdmissionHook;
+ * declare const audit: TaskLaunchAudit;
+ * const props: SignedImagesDashboardProps = {
+ *   admissionHooks: [hook],
+ *   taskAudits: [audit],
+ *   alarms: true,
+ *   alarmTopic: topic,
+ *   inconclusiveRateThreshold: 10,
+ * };
+ */
 export interface SignedImagesDashboardProps {
   /**
    * Name of the CloudWatch dashboard.
@@ -101,6 +116,18 @@ interface Entry {
  * Lambda errors, throttles and duration; and the latest rejected images from the verdict records.
  *
  * Every metric name comes from the constants the handlers write their EMF records with.
+ *
+ * @example
+ * import { EcsAdmissionHook, SignedImagesDashboard, TaskLaunchAudit } from 'cdk-signed-images';
+ *
+ * declare const hook: EcsAdmissionHook;
+ * declare const audit: TaskLaunchAudit;
+ * new SignedImagesDashboard(this, 'Dashboard', {
+ *   admissionHooks: [hook],
+ *   taskAudits: [audit],
+ *   alarms: true,
+ *   alarmTopic: topic,
+ * });
  */
 export class SignedImagesDashboard extends Construct {
   /**
