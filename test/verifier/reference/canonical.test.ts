@@ -7,9 +7,9 @@
  * statement trusting the CI CA. An image signed only by CI must be refused under EVERY spelling of
  * `<host>`, as it is under the canonical one (the real docker-registry, real signatures).
  */
-import { canonicalExemption, globToRegExp, matchExemption } from '../../../src/verifier/policy/exemptions';
 import { ConfigurationError } from '../../../src/verifier/errors';
 import { parseTrustPolicy, selectStatement } from '../../../src/verifier/policy';
+import { canonicalExemption, globToRegExp, matchExemption } from '../../../src/verifier/policy/exemptions';
 import {
   canonicalRegistryHost, canonicalScope, formatReference, parseEcrRegistry, parseReference, repositoryScope, scopeRegistry,
 } from '../../../src/verifier/reference';
