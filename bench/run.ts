@@ -461,6 +461,16 @@ async function main(): Promise<void> {
   const chain = makeChain({ length: 3, keyType: 'p256', keySlot: 'bench' });
   const ctx: Ctx = { registry, chain, trustStores: new InMemoryTrustStore({ 'ca:bench': chain.rootPem }) };
   try {
+    if (process.env.BENCH_ONLY === 'engine') {
+      // the engine alone against the crypto floor, for A/B runs across commits (`BENCH_ONLY=engine`)
+      const one = await signedImage(ctx, 'bench/engine');
+      const env = signEnvelope('jws', { key: chain.key, chainDer: chain.chainDer, targetArtifact: one.image });
+      const jws = JSON.parse(Buffer.from(env).toString());
+      const cryptoMs = cryptoMsPerChain(chain, { signingInput: Buffer.from(`${jws.protected}.${jws.payload}`), signature: Buffer.from(jws.signature, 'base64url') });
+      const engineMs = await inMemoryVerifyMs(ctx, one.image, env);
+      console.log(JSON.stringify({ cryptoMs: r3(cryptoMs), engineMs: r3(engineMs), ratio: r3(engineMs / cryptoMs) }));
+      return;
+    }
     if (process.env.BENCH_ONLY === 'memory') {
       // one part alone, for investigating the handler's memory (`BENCH_ONLY=memory`); nothing is written
       console.log(JSON.stringify(await handlerMemory(ctx), null, 2));
