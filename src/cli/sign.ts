@@ -7,13 +7,11 @@
  * Exit codes: 0 signed; 1 signing failed (Signer or the registry refused, or no answer within --timeout);
  * 2 bad usage or configuration.
  */
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import { DeadlineExceededError, withDeadline } from './deadline';
 import { escapeText, safeJson } from './escape';
+import { cliRegistryCredentials } from './sources';
 import {
-  chainCredentialProviders, CredentialProvider, dockerConfigCredentials, ecrCredentialProvider, ImageReference, isVerifierError,
-  parseEcrRegistry, parseReference, parseSigningProfileArn, sdkEcrTokenProvider, sdkSignPayloadClient, signImage, SignPayloadClient, SignResult,
+  ImageReference, isVerifierError, parseReference, parseSigningProfileArn, sdkSignPayloadClient, signImage, SignPayloadClient, SignResult,
 } from '../verifier';
 
 export interface SignCommandInput {
@@ -39,16 +37,6 @@ export const EXIT_SIGNING_FAILED = 1;
 /** Bad usage or configuration. */
 export const EXIT_USAGE = 2;
 
-/** ECR registries: GetAuthorizationToken through the SDK's default chain; others: the Docker config file. */
-function registryCredentials(io: SignIo): CredentialProvider {
-  const ecr = ecrCredentialProvider(sdkEcrTokenProvider());
-  const path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
-  return chainCredentialProviders(
-    async (host) => (parseEcrRegistry(host) ? ecr(host) : undefined),
-    dockerConfigCredentials(path, { onIgnored: (why) => io.err(`warning: ignoring the Docker config file ${escapeText(path)}: ${escapeText(why)}`) }),
-  );
-}
-
 /** Runs `sign`; every failure becomes an exit code and a message with its code (and a hint when there is one). */
 export async function runSign(input: SignCommandInput, io: SignIo): Promise<number> {
   let ref: ImageReference;
@@ -65,7 +53,7 @@ export async function runSign(input: SignCommandInput, io: SignIo): Promise<numb
       userMetadata: input.userMetadata,
       signer: input.signer ?? sdkSignPayloadClient(),
       plainHttpRegistries: input.plainHttp ? [ref.registry] : [],
-      credentials: registryCredentials(io),
+      credentials: cliRegistryCredentials((m) => io.err(`warning: ${escapeText(m)}`)),
       logger: { warn: (m) => io.err(`warning: ${escapeText(m)}`) },
       signal,
       deadline: Date.now() + input.timeout.ms,

@@ -24,12 +24,18 @@ export interface CliSourceOptions {
 const warn = (m: string) => process.stderr.write(`warning: ${escapeText(m)}\n`);
 
 /**
- * The Docker config credentials, read by the engine's file reader: a FIFO or device there is never waited on
- * (it would hold up the CLI's deadline); anything but a regular file is ignored with a warning.
+ * The CLI's registry credentials: ECR registries get GetAuthorizationToken through the SDK's default chain,
+ * others the Docker config file, read by the engine's file reader (a FIFO or device there is never waited
+ * on; anything but a regular file is ignored with a warning through `warning`). Used by `verify`,
+ * `inspect` and `sign`.
  */
-function cliDockerConfigCredentials(): CredentialProvider {
+export function cliRegistryCredentials(warning: (message: string) => void = warn): CredentialProvider {
+  const ecr = ecrCredentialProvider(sdkEcrTokenProvider());
   const path = join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json');
-  return dockerConfigCredentials(path, { onIgnored: (why) => warn(`ignoring the Docker config file ${path}: ${why}`) });
+  return chainCredentialProviders(
+    async (host) => (parseEcrRegistry(host) ? ecr(host) : undefined),
+    dockerConfigCredentials(path, { onIgnored: (why) => warning(`ignoring the Docker config file ${path}: ${why}`) }),
+  );
 }
 
 let credentials: CredentialProvider | undefined;
@@ -40,13 +46,7 @@ export function buildSource(ref: ImageReference, opts: CliSourceOptions): Artifa
   }
   // One provider object for the whole run: registry logins are single-flight per provider, so every
   // source of this run shares them (and ECR tokens are fetched once per registry).
-  if (!credentials) {
-    const ecr = ecrCredentialProvider(sdkEcrTokenProvider());
-    credentials = chainCredentialProviders(
-      async (host) => (parseEcrRegistry(host) ? ecr(host) : undefined),
-      cliDockerConfigCredentials(),
-    );
-  }
+  credentials ??= cliRegistryCredentials();
   return new RemoteRepository(ref, {
     plainHttpRegistries: opts['plain-http'] ? [ref.registry] : [],
     credentials,

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { actLikeAwsSigner, awsEnv, OTHER_PROFILE, PROFILE, signerChain } from './support';
+import { actLikeAwsSigner, awsEnv, OTHER_PROFILE, PROFILE, signerChain, signerTrustPolicy } from './support';
 import { AwsFake, startAwsFake } from '../support/aws-fake';
 import { ensureBundled, REPO_ROOT } from '../support/handler-bundle';
 import { pushImage, pushImageIndex, remoteTarget, tagSchemaTag } from '../support/push';
@@ -40,16 +40,9 @@ beforeAll(async () => {
   const chain = signerChain();
   mkdirSync(join(dir, 'store', 'x509', 'signingAuthority', 'aws-signer-ts'), { recursive: true });
   writeFileSync(join(dir, 'store', 'x509', 'signingAuthority', 'aws-signer-ts', 'root.pem'), chain.rootPem);
-  writeFileSync(join(dir, 'policy.json'), JSON.stringify({
-    version: '1.0',
-    trustPolicies: [{
-      name: 'aws-signer',
-      registryScopes: ['*'],
-      signatureVerification: { level: 'strict' },
-      trustStores: ['signingAuthority:aws-signer-ts'],
-      trustedIdentities: ['x509.subject:C=US,ST=WA,L=Seattle,O=AWS,OU=AWS Cryptography,CN=AWS Signer'],
-    }],
-  }));
+  // The policy fromSigningProfiles writes, with the leaf's subject as identity: the CLI accepts profile ARNs
+  // only on chains ending in AWS's real Signer roots, which this test PKI cannot reach.
+  writeFileSync(join(dir, 'policy.json'), JSON.stringify(signerTrustPolicy(['x509.subject:C=US,ST=WA,L=Seattle,O=AWS,OU=AWS Cryptography,CN=AWS Signer'])));
 });
 
 afterAll(async () => {
