@@ -3,6 +3,7 @@
  * logged and counted (never thrown); a normal request still verifies against the real registry.
  */
 import { context, handlerSuite } from './harness';
+import { startBlackHole } from '../support/aws-fake';
 
 const s = handlerSuite('verify');
 
@@ -76,4 +77,23 @@ test.each([
 test('awsApiTimeoutMs set apart from registryTimeoutMs: a normal request still verifies', async () => {
   s.h.configure({ awsApiTimeoutMs: 2000 });
   expect(await s.handler({ images: [s.h.signerSigned, s.h.signed] }, context())).toMatchObject({ allowed: true });
+});
+
+test('awsApiTimeoutMs bounds GetRevocationStatus, not registryTimeoutMs: a silent Signer endpoint is an AWS-API timeout well before the deadline', async () => {
+  const hole = await startBlackHole();
+  const saved = process.env.AWS_ENDPOINT_URL_SIGNER;
+  process.env.AWS_ENDPOINT_URL_SIGNER = `http://${hole.host}`;
+  try {
+    // registry requests may take 60 s; AWS API calls 300 ms; the invocation has 20 s
+    s.h.configure({ registryTimeoutMs: 60_000, awsApiTimeoutMs: 300 });
+    const res = await s.handler({ images: [s.h.signerSigned, s.h.signed] }, context(20_000));
+    const byImage = Object.fromEntries(res.results.map((r: any) => [r.image, r]));
+    expect(byImage[s.h.signed].outcome).toBe('verified'); // the registry path is unaffected
+    expect(byImage[s.h.signerSigned].outcome).toBe('inconclusive'); // not 'unfinished' (the deadline)
+    expect(JSON.stringify(byImage[s.h.signerSigned])).toMatch(/tim(e|ed )out/i);
+  } finally {
+    if (saved === undefined) delete process.env.AWS_ENDPOINT_URL_SIGNER;
+    else process.env.AWS_ENDPOINT_URL_SIGNER = saved;
+    await hole.stop();
+  }
 });
