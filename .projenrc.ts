@@ -31,6 +31,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     // EKS admission webhook: its handler reads the webhook secret (the Lambda runtime ships the SDK);
     // the example cluster needs a kubectl layer; the tests validate rendered objects with ajv.
     '@aws-sdk/client-secrets-manager',
+    // EKS webhook configurations: the config handler assumes the kubectl role (STS AssumeRole).
+    '@aws-sdk/client-sts',
     '@aws-cdk/lambda-layer-kubectl-v34',
     'ajv@^8',
     '@types/node@^20',
