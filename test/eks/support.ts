@@ -162,6 +162,18 @@ export function cronJob(images: PodSpecImages, name = 'nightly'): Record<string,
   };
 }
 
+/** A ReplicaSet, StatefulSet or DaemonSet (apps/v1) or a Job (batch/v1) with these images in its pod template. */
+export function workload(kind: 'ReplicaSet' | 'StatefulSet' | 'DaemonSet' | 'Job', images: PodSpecImages, name = 'web'): Record<string, any> {
+  const template = { metadata: { labels: { app: name } }, spec: podSpec(images) };
+  const specs = {
+    ReplicaSet: { replicas: 2, selector: { matchLabels: { app: name } }, template },
+    StatefulSet: { replicas: 2, serviceName: name, selector: { matchLabels: { app: name } }, template },
+    DaemonSet: { selector: { matchLabels: { app: name } }, template },
+    Job: { backoffLimit: 2, template: { ...template, spec: { ...template.spec, restartPolicy: 'Never' } } },
+  };
+  return { apiVersion: kind === 'Job' ? 'batch/v1' : 'apps/v1', kind, metadata: { name, namespace: 'shop', labels: { app: name } }, spec: specs[kind] };
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // Secrets Manager (JSON 1.1 protocol)
 // ---------------------------------------------------------------------------------------------------------
