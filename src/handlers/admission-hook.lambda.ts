@@ -26,7 +26,9 @@ import {
   UnpinnedImagePolicy,
 } from './config';
 import { reportConfigurationError } from './config-error';
-import { decide, Decision, HookResponse, HookStatus, DecisionImage, ImageState, maxRoundsFor, readProgress, signatureWaitState } from './hook-decision';
+import {
+  decide, Decision, HookResponse, HookStatus, DecisionImage, ImageState, isUnsignedYet, maxRoundsFor, readProgress, signatureWaitState,
+} from './hook-decision';
 import {
   beforeDeadline, Deadline, ecsClient, errorText, getRuntime, ImageResult, isAdmitted, LambdaContext, loadEcs, mapBounded, Metrics, pinImage,
   regionOf, Runtime,
@@ -38,11 +40,6 @@ export { PROGRESS_KEY } from './hook-decision';
 
 
 const HANDLER = HANDLER_NAME.ADMISSION_HOOK;
-
-/** True for a verdict whose only problem is that the image has no signature (yet). */
-function isUnsignedYet(r: ImageResult): boolean {
-  return r.outcome === 'rejected' && r.verdict?.status === 'failed' && r.verdict.error?.code === 'NO_SIGNATURE';
-}
 
 interface ContainerImage {
   readonly containerName?: string;

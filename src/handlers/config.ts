@@ -39,10 +39,19 @@ export const HANDLER_NAME = {
   ADMISSION_HOOK: 'admission-hook',
   TASK_AUDIT: 'task-audit',
   VERIFY: 'verify',
+  /** Amazon EKS admission webhook (mutating and validating), behind a Lambda function URL. */
+  EKS_WEBHOOK: 'eks-webhook',
 } as const;
 
 /** Default of `signatureWaitSeconds` (admission hook, ENFORCE). */
 export const DEFAULT_SIGNATURE_WAIT_SECONDS = 120;
+
+/**
+ * Default of `signatureWaitSeconds` for the EKS webhook (ENFORCE): it waits inside one call, which
+ * the API server bounds by the webhook's `timeoutSeconds` (default 10), so the handler also stops at
+ * its deadline, whatever this says.
+ */
+export const DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS = 8;
 
 /** Default `callBackDelay` of an IN_PROGRESS hook answer, in seconds. */
 export const DEFAULT_CALL_BACK_DELAY_SECONDS = 5;
@@ -126,6 +135,9 @@ export interface HandlerConfig {
    * unsigned) it keeps answering IN_PROGRESS while an image has no signature yet, re-verifying it
    * each round. ECR managed signing signs asynchronously after the push. Only a `NO_SIGNATURE`
    * verdict is waited for; any other rejection fails at once. 0 disables waiting. Default 120.
+   * The EKS webhook cannot answer "in progress": it re-verifies such an image inside the call, about
+   * once a second, for at most this long and never past its deadline (`timeoutSeconds` minus a
+   * margin). Default for the webhook: {@link DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS}.
    */
   readonly signatureWaitSeconds?: number;
   /** Admission hook: containers without `imageDigest` in the service revision. Default REJECT. */
@@ -161,13 +173,19 @@ export const METRIC = {
   DURATION: 'VerifyDuration',
   /** Invocations that could not load their configuration (logged at ERROR; the handlers never throw for it). */
   CONFIGURATION_ERRORS: 'ConfigurationErrors',
-  /** Admission hook answers `SUCCEEDED` (one EMF record per answered invocation counts 1 in exactly one `Hook*` metric). */
+  /**
+   * Admission hook answers `SUCCEEDED` (one EMF record per answered invocation counts 1 in exactly one `Hook*` metric);
+   * EKS webhook: AdmissionReview answers `allowed: true` (dry runs not counted).
+   */
   HOOK_SUCCEEDED: 'HookSucceeded',
-  /** Admission hook answers `FAILED` (the deployment rolls back). */
+  /** Admission hook answers `FAILED` (the deployment rolls back); EKS webhook: answers `allowed: false`. */
   HOOK_FAILED: 'HookFailed',
   /** Admission hook answers `IN_PROGRESS` (ECS calls it again after `callBackDelay`). */
   HOOK_IN_PROGRESS: 'HookInProgress',
-  /** Admission hook `IN_PROGRESS` answers given while waiting for an image's signature to appear (`signatureWaitSeconds`). */
+  /**
+   * Admission hook `IN_PROGRESS` answers given while waiting for an image's signature to appear
+   * (`signatureWaitSeconds`); EKS webhook: re-verification rounds inside the call while waiting for one.
+   */
   SIGNATURE_WAIT_ROUNDS: 'SignatureWaitRounds',
 } as const;
 

@@ -1,8 +1,8 @@
 /**
  * Amazon EKS admission webhook (mutating and validating), behind a Lambda function URL: a thin
  * adapter over the runtime the ECS admission hook uses (same engine, trust policy, verdict records
- * and EMF metrics), and over the same decision function ({@link decide}, with no IN_PROGRESS rounds
- * and no signature wait: the API server waits at most `timeoutSeconds`).
+ * and EMF metrics), and over the same decision function ({@link decide}). It cannot answer "in
+ * progress" (the API server waits at most `timeoutSeconds`): its signature wait is inside the call.
  *
  * Request → answer:
  * 1. Payload-format-2.0 event; the path is `/<secret>/mutate` or `/<secret>/validate`. The secret
@@ -23,27 +23,38 @@
  *    reason) on a rejection, on an inconclusive verdict unless `inconclusiveAction` is ADMIT, and on
  *    an image not verified before the deadline; AUDIT admits with Kubernetes `warnings` and
  *    `auditAnnotations`. `dryRun` requests get the same answer and are not counted in the metrics.
+ *    ENFORCE, image without any signature (ECR managed signing signs a few seconds after the push):
+ *    re-verified about once a second for `signatureWaitSeconds` (default 8), never past the deadline;
+ *    any other rejection is final at once. The refusal then says the signing may still be under way.
+ * 5. Every answer counts 1 in `HookSucceeded` (allowed) or `HookFailed` (refused), with the wait's
+ *    rounds in `SignatureWaitRounds`, like the ECS hook's answers (dry runs not counted).
  */
-import { ENV, UnpinnedImagePolicy } from './config';
+import { DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME, UnpinnedImagePolicy } from './config';
 import { reportConfigurationError } from './config-error';
 import {
   admissionResponse, AdmissionRequest, ContainerImage, containerImages, isPinned, JsonPatchOperation, parseAdmissionReview, ReviewAnswer,
 } from './eks/admission';
 import { checkPath, HttpResponse, jsonResponse, parseHttpEvent, readBody, WebhookEndpoint } from './eks/http';
 import { EKS_ENV, webhookSecret } from './eks/secret';
-import { decide, DecisionImage, readProgress } from './hook-decision';
+import { decide, DecisionImage, ImageState, isUnsignedYet, maxRoundsFor, readProgress } from './hook-decision';
 import { Deadline, errorText, getRuntime, ImageResult, JsonLogger, LambdaContext, mapBounded, Metrics, pinImage, Runtime } from './runtime';
 
 export type { HttpResponse } from './eks/http';
 
 /** Name of the bundled handler (`assets/handlers/eks-webhook`). */
-export const HANDLER = 'eks-webhook';
+export const HANDLER = HANDLER_NAME.EKS_WEBHOOK;
 
 /** Longest audit annotation value written. */
 const MAX_ANNOTATION_CHARS = 2000;
 
 /** Default webhook `timeoutSeconds` when the environment does not say. */
 const DEFAULT_TIMEOUT_SECONDS = 10;
+
+/** Seconds between two re-verifications of an image without a signature (the signature wait). */
+const SIGNATURE_POLL_SECONDS = 1;
+
+/** Time the signature wait leaves before the deadline for its last re-verification. */
+const SIGNATURE_RECHECK_RESERVE_MS = 500;
 
 const bootLog = new JsonLogger({ handler: HANDLER });
 
@@ -106,6 +117,8 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
     const allowed = rt.mode === 'AUDIT';
     rt.logger.error('malformed AdmissionReview', { reason: review.error, webhook: endpoint, uid: review.uid, mode: rt.mode, allowed, requestId: context?.awsRequestId });
     if (review.uid === undefined) return jsonResponse(400, { message: review.error });
+    // An answer like any other (whether it was a dry run cannot be read): counted in the Hook* metrics.
+    await rt.withMetrics(context, async (metrics) => metrics.webhookAnswer(allowed));
     return jsonResponse(200, admissionResponse(review.uid, {
       allowed,
       message: `image signature webhook: malformed AdmissionReview: ${review.error}`,
@@ -115,7 +128,19 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 
   const abort = new AbortController();
   try {
-    const answer = await rt.withMetrics(context, (metrics) => run(rt, endpoint, review, context, review.dryRun ? new Metrics('unused', 'unused', HANDLER) : metrics, abort.signal));
+    const answer = await rt.withMetrics(context, async (metrics) => {
+      // A dry run is answered like a real request but counted nowhere.
+      const counted = review.dryRun ? new Metrics('unused', 'unused', HANDLER) : metrics;
+      try {
+        const a = await run(rt, endpoint, review, context, counted, abort.signal);
+        counted.webhookAnswer(a.allowed, a.signatureWaitRounds);
+        return a;
+      } catch (e) {
+        // Counted like the answer the catch below gives (the EMF record is written when this returns).
+        counted.webhookAnswer(rt.mode === 'AUDIT');
+        throw e;
+      }
+    });
     return jsonResponse(200, admissionResponse(review.uid, answer));
   } catch (e) {
     // A bug, not a verdict: AUDIT admits, ENFORCE refuses.
@@ -129,6 +154,16 @@ export async function handler(event: unknown, context?: LambdaContext): Promise<
 
 function unpinnedPolicyOf(rt: Runtime): UnpinnedImagePolicy {
   return rt.config.unpinnedImages === 'VERIFY_CURRENT_DIGEST' ? 'VERIFY_CURRENT_DIGEST' : 'REJECT';
+}
+
+/** The configured signature wait (seconds; the config loader checked it is a non-negative number). */
+function signatureWaitSecondsOf(rt: Runtime): number {
+  const s = rt.config.signatureWaitSeconds;
+  return typeof s === 'number' && Number.isFinite(s) && s >= 0 ? s : DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** The invocation's time budget: the webhook's `timeoutSeconds` (the API server stops waiting then) and the Lambda's remaining time. */
@@ -161,9 +196,62 @@ interface Target {
   readonly unpinned: boolean;
 }
 
+/** An answer and the signature-wait rounds spent on it (for the metrics). */
+interface RunAnswer extends ReviewAnswer {
+  readonly signatureWaitRounds?: number;
+}
+
+type Outcome = DecisionImage & { readonly c: ContainerImage };
+
+/** How a state reads in a refusal message or warning. */
+const STATE_WORDS: Partial<Record<ImageState, string>> = {
+  'unfinished': 'not verified in time',
+  'no-signature-yet': 'no signature yet',
+};
+
+/** The last line of a refusal for an image without a signature: what to do about it. */
+function unsignedHint(waitedMs: number): string {
+  const waited = waitedMs > 0 ? ` (the webhook waited ${(waitedMs / 1000).toFixed(1)} s for it)` : '';
+  return `an image without a signature may still be being signed by ECR managed signing, which signs a few seconds after the push${waited}: `
+    + 'retry kubectl apply in a moment (Pods created by a controller are retried by the controller)';
+}
+
+/**
+ * Where each container's image stands: its verification result (NO_SIGNATURE is `no-signature-yet`,
+ * the one rejection the signature wait waits for), the refusal it got without one, or `unfinished`
+ * (not verified before the deadline; left out when `skipMissing`: the verification stopped early on a
+ * refusal, which decides the answer anyway).
+ */
+function outcomesOf(targets: readonly Target[], resultOf: ReadonlyMap<string, ImageResult>, skipMissing: boolean): Outcome[] {
+  const outcomes: Outcome[] = [];
+  for (const t of targets) {
+    const base = { image: t.c.image, container: t.c.container, c: t.c };
+    if (t.refused) {
+      outcomes.push({ ...base, state: 'unpinned', reason: t.refused });
+      continue;
+    }
+    const r = resultOf.get(t.c.image);
+    if (!r) {
+      if (!skipMissing) outcomes.push({ ...base, state: 'unfinished', reason: 'not verified before the webhook timeout' });
+      continue;
+    }
+    switch (r.outcome) {
+      case 'verified': case 'exempt': case 'skipped':
+        outcomes.push({ ...base, state: r.outcome });
+        break;
+      case 'inconclusive':
+        outcomes.push({ ...base, state: 'inconclusive', reason: r.verdict?.error?.message ?? 'inconclusive' });
+        break;
+      default:
+        outcomes.push({ ...base, state: isUnsignedYet(r) ? 'no-signature-yet' : 'rejected', reason: r.verdict?.error?.message ?? r.verdict?.reasons[0] ?? 'rejected' });
+    }
+  }
+  return outcomes;
+}
+
 async function run(
   rt: Runtime, endpoint: WebhookEndpoint, review: AdmissionRequest, context: LambdaContext | undefined, metrics: Metrics, signal: AbortSignal,
-): Promise<ReviewAnswer> {
+): Promise<RunAnswer> {
   const mode = rt.mode;
   const enforce = mode === 'ENFORCE';
   const log = rt.logger.child({
@@ -215,10 +303,13 @@ async function run(
   // One verification per distinct image (a Pod may run one image in several containers).
   const toVerify = [...new Set(targets.filter((t) => !t.refused).map((t) => t.c.image))];
   const deadline = deadlineFor(context);
-  const stopEarly = (r: ImageResult) => enforce && r.outcome === 'rejected';
+  const waitSeconds = enforce ? signatureWaitSecondsOf(rt) : 0;
+  // While a signature may still appear, an image without one does not stop the others: a definitive
+  // rejection among them must refuse now, not after the wait.
+  const stopEarly = (r: ImageResult) => enforce && r.outcome === 'rejected' && !(waitSeconds > 0 && isUnsignedYet(r));
   const refusedAlready = enforce && targets.some((t) => t.refused);
   const work = refusedAlready ? [] : toVerify;
-  const results = await mapBounded(work, rt.concurrency, (image) => {
+  const verify = (images: readonly string[], extra: Record<string, unknown> = {}) => mapBounded(images, rt.concurrency, (image) => {
     const first = targets.find((t) => t.c.image === image)!;
     return rt.verifyImage(image, {
       requestId: context?.awsRequestId,
@@ -228,50 +319,62 @@ async function run(
       namespace: review.namespace,
       dryRun: review.dryRun,
       ...(first.unpinned ? { unpinned: true } : {}),
+      ...extra,
     }, { signal });
   }, { deadline, stop: stopEarly });
   const resultOf = new Map<string, ImageResult>();
-  work.forEach((image, i) => {
+  const keep = (images: readonly string[], results: ReadonlyArray<ImageResult | undefined>) => images.forEach((image, i) => {
     const r = results[i];
     if (r) resultOf.set(image, r);
   });
+  keep(work, await verify(work));
   const stopped = [...resultOf.values()].some(stopEarly);
+  let outcomes = outcomesOf(targets, resultOf, stopped || refusedAlready);
 
-  const outcomes: Array<DecisionImage & { c: ContainerImage }> = [];
-  for (const t of targets) {
-    const base = { image: t.c.image, container: t.c.container, c: t.c };
-    if (t.refused) {
-      outcomes.push({ ...base, state: 'unpinned', reason: t.refused });
-      continue;
-    }
-    const r = resultOf.get(t.c.image);
-    if (!r) {
-      if (!stopped && !refusedAlready) outcomes.push({ ...base, state: 'unfinished', reason: 'not verified before the webhook timeout' });
-      continue;
-    }
-    switch (r.outcome) {
-      case 'verified': case 'exempt': case 'skipped':
-        outcomes.push({ ...base, state: r.outcome });
-        break;
-      case 'inconclusive':
-        outcomes.push({ ...base, state: 'inconclusive', reason: r.verdict?.error?.message ?? 'inconclusive' });
-        break;
-      default:
-        outcomes.push({ ...base, state: 'rejected', reason: r.verdict?.error?.message ?? r.verdict?.reasons[0] ?? 'rejected' });
-    }
-  }
-
-  const decision = decide({
+  // The signature wait (ENFORCE): ECR managed signing signs a few seconds after the push. The webhook
+  // cannot answer "in progress" (the API server waits at most timeoutSeconds), so it re-verifies each
+  // image without a signature about once a second, inside this call, until one verifies, another
+  // verdict comes, or the wait ends (never past the deadline, leaving time for the last re-check).
+  // `decide` is the ECS hook's decision: it waits only while the sole problems are "no signature"
+  // (isUnsignedYet), so a bad signature, an unpinned or (inconclusiveAction REJECT) an inconclusive
+  // image is final at once. The engine never caches a NO_SIGNATURE verdict (cacheable() in
+  // src/verifier/verify/verification.ts): every round asks the registry again, and a signature found
+  // is cached as usual, so the validating call after this mutating one is a cache hit.
+  const waitStart = Date.now();
+  const budgetSeconds = Math.max(0, Math.min(waitSeconds, (deadline.remainingMs() - SIGNATURE_RECHECK_RESERVE_MS) / 1000));
+  const maxRounds = maxRoundsFor(undefined, budgetSeconds, SIGNATURE_POLL_SECONDS, 0);
+  let round = 0;
+  const fresh = readProgress(undefined, { revision: review.uid }, waitStart, 0).progress;
+  const decideNow = (mayWait: boolean) => decide({
     mode,
     inconclusiveAction: rt.inconclusiveAction,
-    signatureWaitSeconds: 0,
-    callBackDelaySeconds: 1,
-    maxRounds: 0,
-    progress: readProgress(undefined, { revision: review.uid }, Date.now(), 0).progress,
+    signatureWaitSeconds: budgetSeconds,
+    callBackDelaySeconds: SIGNATURE_POLL_SECONDS,
+    // round < maxRounds is "may go on": once it may not, every answer is final.
+    maxRounds: mayWait ? maxRounds : round,
+    progress: { ...fresh, round, signatureWaitStartedAt: new Date(waitStart).toISOString() },
     images: outcomes,
     malformed: [],
     now: Date.now(),
   });
+  let decision = decideNow(true);
+  while (!decision.final && decision.wait?.mayWait) {
+    await sleep(SIGNATURE_POLL_SECONDS * 1000);
+    round++;
+    const unsigned = [...new Set(outcomes.filter((o) => o.state === 'no-signature-yet').map((o) => o.image))];
+    // A re-check cut short by the deadline keeps the earlier verdict (no signature).
+    keep(unsigned, await verify(unsigned, { signatureWaitRound: round }));
+    outcomes = outcomesOf(targets, resultOf, false);
+    decision = decideNow(true);
+  }
+  if (!decision.final) decision = decideNow(false);
+  const unsignedLeft = outcomes.filter((o) => o.state === 'no-signature-yet').map((o) => o.image);
+  const waitedMs = Date.now() - waitStart;
+  if (round > 0) {
+    log.log(unsignedLeft.length > 0 ? 'WARN' : 'INFO', unsignedLeft.length > 0 ? 'signature wait: no signature appeared in time' : 'signature wait: signature found', {
+      rounds: round, waitedMs, signatureWaitSeconds: waitSeconds, budgetMs: Math.round(budgetSeconds * 1000), unsigned: unsignedLeft,
+    });
+  }
   const allowed = decision.response.hookStatus === 'SUCCEEDED';
   for (const r of resultOf.values()) metrics.record(r);
   for (const o of outcomes) {
@@ -294,12 +397,14 @@ async function run(
   }
 
   const problems = outcomes.filter((o) => o.reason !== undefined);
-  const lines = problems.map((o) => `${describe(o.c)}: ${o.state === 'unfinished' ? 'not verified in time' : o.state}: ${o.reason}`);
+  const lines = problems.map((o) => `${describe(o.c)}: ${STATE_WORDS[o.state] ?? o.state}: ${o.reason}`);
+  if (enforce && !allowed && unsignedLeft.length > 0) lines.push(unsignedHint(round > 0 ? waitedMs : 0));
   const byState = (...s: string[]) => outcomes.filter((o) => s.includes(o.state)).map((o) => o.image);
   const summary = {
     images: found.images.length,
     verified: byState('verified').length,
     rejected: byState('rejected'),
+    unsigned: unsignedLeft,
     unpinned: byState('unpinned'),
     inconclusive: byState('inconclusive'),
     unfinished: byState('unfinished'),
@@ -307,11 +412,15 @@ async function run(
     pinned,
   };
   log.log(allowed && problems.length === 0 ? 'INFO' : 'WARN', `admission decision: ${allowed ? 'allowed' : 'denied'}`, {
-    ...summary, allowed, reasons: decision.reasons, inconclusiveAction: rt.inconclusiveAction,
+    ...summary, allowed, reasons: decision.reasons, inconclusiveAction: rt.inconclusiveAction, ...(round > 0 ? { signatureWaitRounds: round } : {}),
   });
 
   const annotations: Record<string, string> = { verdict: allowed ? (problems.length > 0 ? 'admitted-with-problems' : 'admitted') : 'refused' };
-  const lists = { rejected: [...summary.rejected, ...summary.unpinned], inconclusive: [...summary.inconclusive, ...summary.unfinished], pinned };
+  const lists = {
+    rejected: [...summary.rejected, ...summary.unsigned, ...summary.unpinned],
+    inconclusive: [...summary.inconclusive, ...summary.unfinished],
+    pinned,
+  };
   for (const [key, list] of Object.entries(lists)) if (list.length > 0) annotations[key] = jsonList(list);
 
   if (!allowed) {
@@ -319,6 +428,7 @@ async function run(
       allowed: false,
       message: `${tag} refused ${what}: ${lines.length > 0 ? lines.join('; ') : decision.reasons.join('; ')}`,
       auditAnnotations: annotations,
+      signatureWaitRounds: round,
     };
   }
   return {
@@ -326,5 +436,6 @@ async function run(
     warnings: lines.map((l) => `${tag}: ${enforce ? 'admitted' : 'would refuse'}: ${l}`),
     auditAnnotations: annotations,
     patch,
+    signatureWaitRounds: round,
   };
 }

@@ -120,6 +120,21 @@ export function readProgress(hookDetails: unknown, binding: ProgressBinding, now
  */
 export type ImageState = 'verified' | 'exempt' | 'skipped' | 'rejected' | 'no-signature-yet' | 'inconclusive' | 'unpinned' | 'unfinished';
 
+/** What {@link isUnsignedYet} reads of a per-image result (the runtime's `ImageResult`). */
+export interface UnsignedYetInput {
+  readonly outcome: string;
+  readonly verdict?: { readonly status: string; readonly error?: { readonly code?: string } };
+}
+
+/**
+ * True for a result whose only problem is that the image has no signature (yet): the one rejection
+ * the ECS hook (IN_PROGRESS rounds) and the EKS webhook (re-verification inside the call) wait for,
+ * state `no-signature-yet`. Every other rejection is final at once.
+ */
+export function isUnsignedYet(r: UnsignedYetInput): boolean {
+  return r.outcome === 'rejected' && r.verdict?.status === 'failed' && r.verdict.error?.code === 'NO_SIGNATURE';
+}
+
 /** One image as {@link decide} sees it (not to be confused with the runtime's per-image `Outcome`). */
 export interface DecisionImage {
   /** The image as verified (pinned reference, or the tag for an unpinned image). */

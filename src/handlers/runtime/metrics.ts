@@ -35,7 +35,7 @@ const COUNTED: readonly CountedMetric[] = [METRIC.VERIFIED, METRIC.REJECTED, MET
 export class Metrics {
   private readonly counts = new Map<CountedMetric, number>(COUNTED.map((m) => [m, 0]));
   private readonly durations: number[] = [];
-  private hook?: { readonly status: HookAnswer; readonly waiting: boolean };
+  private hook?: { readonly status: HookAnswer; readonly waitRounds: number };
 
   public constructor(private readonly namespace: string, private readonly functionName: string, private readonly handlerName: string) {}
 
@@ -64,7 +64,16 @@ export class Metrics {
    * answer, 0 for the others) and `SignatureWaitRounds` (1 when this IN_PROGRESS answer waits for a signature).
    */
   public hookAnswer(status: HookAnswer, waitingForSignature = false): void {
-    this.hook = { status, waiting: status === 'IN_PROGRESS' && waitingForSignature };
+    this.hook = { status, waitRounds: status === 'IN_PROGRESS' && waitingForSignature ? 1 : 0 };
+  }
+
+  /**
+   * Records the EKS webhook's answer in the same `Hook*` metrics (allowed: `HookSucceeded`, refused:
+   * `HookFailed`; it never answers "in progress"), with `SignatureWaitRounds` the re-verification
+   * rounds it spent, inside the call, waiting for a signature to appear.
+   */
+  public webhookAnswer(allowed: boolean, signatureWaitRounds = 0): void {
+    this.hook = { status: allowed ? 'SUCCEEDED' : 'FAILED', waitRounds: Number.isSafeInteger(signatureWaitRounds) && signatureWaitRounds > 0 ? signatureWaitRounds : 0 };
   }
 
   /** Writes the EMF record (always, so a zero count is a data point too). */
@@ -85,7 +94,7 @@ export class Metrics {
         record[name] = this.hook.status === status ? 1 : 0;
       }
       metrics.push({ Name: METRIC.SIGNATURE_WAIT_ROUNDS, Unit: 'Count' });
-      record[METRIC.SIGNATURE_WAIT_ROUNDS] = this.hook.waiting ? 1 : 0;
+      record[METRIC.SIGNATURE_WAIT_ROUNDS] = this.hook.waitRounds;
     }
     if (this.durations.length > 0) {
       metrics.push({ Name: METRIC.DURATION, Unit: 'Milliseconds' });
