@@ -1,5 +1,9 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { existsSync } from 'fs';
+import * as path from 'path';
+import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
@@ -15,6 +19,10 @@ const HANDLER_NAME = 'eks-webhook';
 /** Environment variables the handler reads (src/handlers/eks/secret.ts). */
 const SECRET_ARN_ENV = 'WEBHOOK_SECRET_ARN';
 const TIMEOUT_ENV = 'WEBHOOK_TIMEOUT_SECONDS';
+/** Bundled handler of the custom resource that applies the webhook configurations (`assets/handlers/eks-webhook-config`). */
+const CONFIG_HANDLER_NAME = 'eks-webhook-config';
+/** Where the secret goes in each webhook URL; the config handler substitutes it (src/handlers/eks/config-resource.ts). */
+const SECRET_PLACEHOLDER = '{{webhook-secret}}';
 
 /** Namespaces the webhooks never see, whatever `excludedNamespaces` says. */
 const ALWAYS_EXCLUDED = ['kube-system'];
@@ -38,8 +46,21 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
  * };
  */
 export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
-  /** The cluster whose API server calls the webhooks (it needs a kubectl provider: `kubectlLayer`). */
+  /**
+   * The cluster whose API server calls the webhooks. The construct applies the webhook
+   * configurations itself through the Kubernetes API (no kubectl layer needed): it needs the
+   * cluster's `clusterEndpoint`, `clusterCertificateAuthorityData` and an admin role
+   * (`kubectlRole`, or `clusterAdminRole`); an imported cluster must carry these attributes.
+   */
   readonly cluster: eks.ICluster;
+
+  /**
+   * The IAM role assumed to apply (and on deletion remove) the webhook configurations; it must be
+   * allowed to manage `mutatingwebhookconfigurations` and `validatingwebhookconfigurations` in the
+   * cluster and trust this account.
+   * @default - the cluster's `kubectlRole`
+   */
+  readonly clusterAdminRole?: iam.IRole;
 
   /**
    * ENFORCE refuses objects with an image that fails verification; AUDIT admits them with Kubernetes
@@ -96,10 +117,17 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
  *
  * It creates an `ImageVerifierFunction` behind a Lambda function URL, a Secrets Manager secret
  * (a random path segment: the API server cannot sign its calls, so it authenticates by knowing the
- * URL), and two webhook configurations applied with the cluster's kubectl provider: a
- * `MutatingWebhookConfiguration` (verify, then pin `repository@sha256:<digest>`) and a
- * `ValidatingWebhookConfiguration` (in ENFORCE, only pinned and verified images pass). No service
- * account, OIDC provider or in-cluster component.
+ * URL), and two webhook configurations: a `MutatingWebhookConfiguration` (verify, then pin
+ * `repository@sha256:<digest>`) and a `ValidatingWebhookConfiguration` (in ENFORCE, only pinned and
+ * verified images pass). No service account, OIDC provider or in-cluster component.
+ *
+ * The configurations are applied by a custom resource of this library, not by the cluster's kubectl
+ * provider (whose logs would hold the secret URL): its function reads the secret at deploy time,
+ * assumes the cluster's `kubectlRole` (or `clusterAdminRole`) and server-side applies both objects
+ * through the Kubernetes API, trusting only the cluster's certificate authority. The cluster needs
+ * no kubectl layer for this construct. For a cluster whose kubectl provider runs in private
+ * subnets (`kubectlPrivateSubnets`), the function runs in the same subnets and then needs a route
+ * to AWS STS and Secrets Manager (VPC endpoints or NAT).
  *
  * @example
  * import * as eks from 'aws-cdk-lib/aws-eks';
@@ -116,8 +144,13 @@ export class EksAdmissionWebhook extends Construct {
   public readonly functionUrl: lambda.FunctionUrl;
   /** The secret whose value is the URL path segment that authenticates the API server. */
   public readonly secret: secretsmanager.ISecret;
-  /** The webhook configurations applied to the cluster. */
-  public readonly manifest: eks.KubernetesManifest;
+  /**
+   * The custom resource that applies the webhook configurations to the cluster (and removes them
+   * when it is deleted).
+   */
+  public readonly configurations: CustomResource;
+  /** The function behind `configurations` (reads the secret, assumes the cluster admin role). */
+  public readonly configurationFunction: lambda.Function;
   /** The mode the webhooks run in. */
   public readonly mode: AdmissionMode;
   /** `Fail` or `Ignore`. */
@@ -152,6 +185,7 @@ export class EksAdmissionWebhook extends Construct {
       if (!excluded.includes(ns)) excluded.push(ns);
     }
     this.failurePolicy = mode === 'ENFORCE' && inconclusive === 'REJECT' ? 'Fail' : 'Ignore';
+    const access = clusterAccess(this, props.cluster, props.clusterAdminRole);
 
     // Letters and digits only: the value is a URL path segment.
     this.secret = new secretsmanager.Secret(this, 'PathSecret', {
@@ -175,9 +209,9 @@ export class EksAdmissionWebhook extends Construct {
     this.functionUrl = this.function.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.NONE });
 
     this.configurationName = `cdk-signed-images-${this.node.addr.slice(0, 12)}`;
-    // The URL ends with "/". The secret is a dynamic reference: CloudFormation resolves it when it
-    // passes the manifest to the kubectl provider; the template only holds `{{resolve:...}}`.
-    const endpoint = (path: string) => `${this.functionUrl.url}${this.secret.secretValue.unsafeUnwrap()}/${path}`;
+    // The URL ends with "/". The secret is NOT in the template, nor in any CloudFormation event: the
+    // configuration function substitutes it for the placeholder after reading it at deploy time.
+    const endpoint = (suffix: string) => `${this.functionUrl.url}${SECRET_PLACEHOLDER}/${suffix}`;
     const common = {
       admissionReviewVersions: ['v1'],
       sideEffects: 'None',
@@ -206,10 +240,81 @@ export class EksAdmissionWebhook extends Construct {
       metadata,
       webhooks: [{ name: 'verify.images.cdk-signed-images.io', clientConfig: { url: endpoint('validate') }, ...common }],
     };
-    this.manifest = new eks.KubernetesManifest(this, 'Webhooks', { cluster: props.cluster, manifest: [mutating, validating], overwrite: true });
-    // The endpoint, its permissions and the secret exist before the API server is pointed at them.
-    this.manifest.node.addDependency(this.function, this.secret);
+    this.configurationFunction = new lambda.Function(this, 'ConfigurationFunction', {
+      description: `cdk-signed-images: applies the webhook configurations of ${this.node.path} to EKS cluster (reads the URL secret itself)`,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      handler: 'index.handler',
+      code: lambda.Code.fromAsset(configHandlerAsset(this)),
+      timeout: Duration.minutes(5),
+      memorySize: 256,
+      ...access.placement,
+    });
+    this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }));
+    this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [access.role.roleArn] }));
+    // A new construct id: the resource type differs from the KubernetesManifest this replaced.
+    this.configurations = new CustomResource(this, 'WebhookConfigurations', {
+      serviceToken: this.configurationFunction.functionArn,
+      resourceType: 'Custom::SignedImagesEksWebhookConfigurations',
+      properties: {
+        ClusterName: props.cluster.clusterName,
+        Endpoint: access.endpoint,
+        CertificateAuthorityData: access.certificateAuthorityData,
+        RoleArn: access.role.roleArn,
+        SecretArn: this.secret.secretArn,
+        FunctionUrl: this.functionUrl.url,
+        // One JSON string: CloudFormation would turn numbers and booleans of nested properties into strings.
+        Configurations: Stack.of(this).toJsonString([mutating, validating]),
+      },
+    });
+    // The endpoint, its permissions and the secret exist before the API server is pointed at them;
+    // the configuration function's permissions exist before it runs (and until it has deleted the objects).
+    this.configurations.node.addDependency(this.function, this.secret, this.configurationFunction);
   }
+}
+
+/** What the configuration function needs to reach the cluster. */
+interface ClusterAccess {
+  readonly endpoint: string;
+  readonly certificateAuthorityData: string;
+  readonly role: iam.IRole;
+  readonly placement: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
+}
+
+/** Reads the cluster attributes the configuration function needs; a synth error names a missing one. */
+function clusterAccess(scope: Construct, cluster: eks.ICluster, adminRole: iam.IRole | undefined): ClusterAccess {
+  const attribute = <T>(name: string, get: () => T): T => {
+    let value: T;
+    try {
+      value = get();
+    } catch {
+      value = undefined as T;
+    }
+    if (value === undefined || value === null || value === '') {
+      throw new SignedImagesValidationError(`the cluster has no ${name}: the webhook configurations are applied through the Kubernetes API, which needs it (import the cluster with ${name})`, scope);
+    }
+    return value;
+  };
+  const endpoint = attribute('clusterEndpoint', () => cluster.clusterEndpoint);
+  const certificateAuthorityData = attribute('clusterCertificateAuthorityData', () => cluster.clusterCertificateAuthorityData);
+  const role = adminRole ?? cluster.kubectlRole;
+  if (!role) {
+    throw new SignedImagesValidationError('the cluster has no kubectlRole and no clusterAdminRole was given: one is needed to apply the webhook configurations (import the cluster with kubectlRoleArn, or pass clusterAdminRole)', scope);
+  }
+  const subnets = cluster.kubectlPrivateSubnets;
+  if (!subnets || subnets.length === 0) return { endpoint, certificateAuthorityData, role, placement: {} };
+  // Like the kubectl provider: a private endpoint is reachable only from the cluster's VPC.
+  const vpc = attribute<ec2.IVpc>('vpc', () => cluster.vpc);
+  const securityGroup = cluster.kubectlSecurityGroup ?? cluster.clusterSecurityGroup;
+  return { endpoint, certificateAuthorityData, role, placement: { vpc, vpcSubnets: { subnets }, securityGroups: securityGroup ? [securityGroup] : undefined } };
+}
+
+/** The bundled configuration handler's directory (`assets/handlers/eks-webhook-config`). */
+function configHandlerAsset(scope: Construct): string {
+  const dir = path.join(__dirname, '..', 'assets', 'handlers', CONFIG_HANDLER_NAME);
+  if (!existsSync(path.join(dir, 'index.js'))) {
+    throw new SignedImagesValidationError(`the bundled handler ${dir}/index.js is missing: run \`node scripts/bundle.mjs\` (the package build does it)`, scope);
+  }
+  return dir;
 }
 
 /** The resources the webhooks intercept (CREATE and UPDATE). */

@@ -1,13 +1,14 @@
 /**
  * EksAdmissionWebhook synthesis: the webhook configurations (rendered from the template and validated
  * against the Kubernetes OpenAPI schema), the function URL endpoint, the secret, IAM and ordering.
- * The cluster is imported (fromClusterAttributes + a kubectl layer), which is what the construct
- * needs: a kubectl provider.
+ * The cluster is imported (fromClusterAttributes with endpoint, CA and kubectl role; no kubectl
+ * layer), which is what the construct needs: its own custom resource applies the configurations.
  */
-import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { describeErrors, kubernetesValidator } from './k8s-schema';
 import { AdmissionMode, EksAdmissionWebhook, EksAdmissionWebhookProps, InconclusiveAction, SignedRegistry, TrustPolicy, UnpinnedImageAction } from '../../src';
 
@@ -20,13 +21,20 @@ interface Built {
   readonly webhook: EksAdmissionWebhook;
 }
 
-function build(props: Partial<EksAdmissionWebhookProps> = {}): Built {
+const ENDPOINT = 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com';
+const CA_DATA = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+const KUBECTL_ROLE = 'arn:aws:iam::123456789012:role/shop-kubectl';
+const CONFIG_TYPE = 'Custom::SignedImagesEksWebhookConfigurations';
+
+function build(props: Partial<EksAdmissionWebhookProps> = {}, attrs: Partial<eks.ClusterAttributes> = {}): Built {
   const app = new App();
   const stack = new Stack(app, 'Eks', { env: { account: '123456789012', region: 'us-east-1' } });
   const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
     clusterName: 'shop',
-    kubectlRoleArn: 'arn:aws:iam::123456789012:role/shop-kubectl',
-    kubectlLayer: new KubectlV34Layer(stack, 'Kubectl'),
+    kubectlRoleArn: KUBECTL_ROLE,
+    clusterEndpoint: ENDPOINT,
+    clusterCertificateAuthorityData: CA_DATA,
+    ...attrs,
   });
   const registry = new SignedRegistry(stack, 'Images', { repositoryName: 'shop/api', signingProfileName: 'shop_release' });
   const trustPolicy = TrustPolicy.fromSigningProfiles(registry);
@@ -43,25 +51,28 @@ function evaluate(value: any, ids: { url: string; secret: string }): string {
   throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
 }
 
-function logicalIds(t: Template): { url: string; secret: string; manifest: string } {
+function logicalIds(t: Template): { url: string; secret: string; configurations: string } {
   const one = (type: string) => {
     const ids = Object.keys(t.findResources(type));
     expect(ids).toHaveLength(1);
     return ids[0];
   };
-  return { url: one('AWS::Lambda::Url'), secret: one('AWS::SecretsManager::Secret'), manifest: one('Custom::AWSCDK-EKS-KubernetesResource') };
+  return { url: one('AWS::Lambda::Url'), secret: one('AWS::SecretsManager::Secret'), configurations: one(CONFIG_TYPE) };
 }
 
-/** The manifest as the kubectl provider receives it, with the secret's dynamic reference still unresolved. */
+/** The custom resource that applies the configurations (its template entry). */
+function configResource(b: Built): any {
+  return b.template.findResources(CONFIG_TYPE)[logicalIds(b.template).configurations];
+}
+
+/** The configurations as the configuration function receives them: a placeholder where the secret goes. */
 function manifest(b: Built): any[] {
-  const ids = logicalIds(b.template);
-  const res = b.template.findResources('Custom::AWSCDK-EKS-KubernetesResource')[ids.manifest];
-  return JSON.parse(evaluate(res.Properties.Manifest, ids));
+  return JSON.parse(evaluate(configResource(b).Properties.Configurations, logicalIds(b.template)));
 }
 
-/** The manifest as CloudFormation resolves it (a sample secret in place of the dynamic reference). */
+/** The configurations as the function applies them (a sample secret in place of the placeholder). */
 function resolved(b: Built): any[] {
-  return JSON.parse(JSON.stringify(manifest(b)).replace(/\{\{resolve:secretsmanager:[^}]+\}\}/g, SECRET_SAMPLE));
+  return JSON.parse(JSON.stringify(manifest(b)).split('{{webhook-secret}}').join(SECRET_SAMPLE));
 }
 
 const validate = kubernetesValidator();
@@ -154,12 +165,21 @@ describe('webhook configurations', () => {
 });
 
 describe('the secret never appears in the template', () => {
-  test('the manifest carries a Secrets Manager dynamic reference to a generated secret, resolved by CloudFormation at deploy time', () => {
+  test('the configurations carry a placeholder, not the secret nor a dynamic reference (CloudFormation would resolve it into the event); the secret is generated at deploy time', () => {
     const b = build();
     const ids = logicalIds(b.template);
     const urls = manifest(b).map((m) => m.webhooks[0].clientConfig.url);
-    const ref = `{{resolve:secretsmanager:arn:aws:secretsmanager:us-east-1:123456789012:secret:${ids.secret}-AbCdEf:SecretString:::}}`;
-    expect(urls).toEqual([`${FUNCTION_URL}${ref}/mutate`, `${FUNCTION_URL}${ref}/validate`]);
+    expect(urls).toEqual([`${FUNCTION_URL}{{webhook-secret}}/mutate`, `${FUNCTION_URL}{{webhook-secret}}/validate`]);
+    const template = JSON.stringify(b.template.toJSON());
+    expect(template).not.toContain('resolve:secretsmanager');
+    expect(template).not.toContain('"SecretString"');
+    // Every property of the custom resource, none secret.
+    expect(Object.keys(configResource(b).Properties).sort()).toEqual(
+      ['CertificateAuthorityData', 'ClusterName', 'Configurations', 'Endpoint', 'FunctionUrl', 'RoleArn', 'SecretArn', 'ServiceToken']);
+    expect(configResource(b).Properties).toMatchObject({
+      ClusterName: 'shop', Endpoint: ENDPOINT, CertificateAuthorityData: CA_DATA, RoleArn: KUBECTL_ROLE, SecretArn: { Ref: ids.secret },
+      FunctionUrl: { 'Fn::GetAtt': [ids.url, 'FunctionUrl'] },
+    });
     b.template.hasResourceProperties('AWS::SecretsManager::Secret', {
       GenerateSecretString: { PasswordLength: 48, ExcludePunctuation: true, IncludeSpace: false, RequireEachIncludedType: true },
     });
@@ -204,15 +224,78 @@ describe('endpoint, IAM and ordering', () => {
     expect(manifest(b).map((m) => m.kind)).toEqual(['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']);
   });
 
-  test('the webhook configurations are applied (kubectl apply, overwrite) after the function, its URL, its permissions and the secret exist', () => {
+  test('the webhook configurations are applied by the library\'s own function, after the verifier, its URL, its permissions, the secret and the configuration function\'s permissions exist', () => {
     const b = build();
     const ids = logicalIds(b.template);
-    const res = b.template.findResources('Custom::AWSCDK-EKS-KubernetesResource')[ids.manifest];
-    expect(res.Properties.Overwrite).toBe(true);
+    const res = configResource(b);
     const deps: string[] = res.DependsOn ?? [];
-    const idOf = (type: string) => Object.keys(b.template.findResources(type));
-    for (const id of [...idOf('AWS::Lambda::Function').filter((i) => i.startsWith('AdmissionFunction')), ids.url, ids.secret, ...idOf('AWS::Lambda::Permission'), ...idOf('AWS::IAM::Policy').filter((i) => i.startsWith('AdmissionFunction'))]) {
+    const idOf = (type: string, prefix: string) => Object.keys(b.template.findResources(type)).filter((i) => i.startsWith(prefix));
+    expect(res.Properties.ServiceToken).toEqual({ 'Fn::GetAtt': [idOf('AWS::Lambda::Function', 'AdmissionConfigurationFunction')[0], 'Arn'] });
+    for (const id of [...idOf('AWS::Lambda::Function', 'AdmissionFunction'), ids.url, ids.secret, ...idOf('AWS::Lambda::Permission', 'Admission'),
+      ...idOf('AWS::IAM::Policy', 'AdmissionFunction'), ...idOf('AWS::IAM::Policy', 'AdmissionConfigurationFunction')]) {
       expect(deps).toContain(id);
     }
+    // No kubectl provider, no kubectl layer: nothing else gets the resolved configurations.
+    expect(b.template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).toEqual({});
+    expect(JSON.stringify(b.template.toJSON())).not.toMatch(/KubectlProvider|kubectl-handler/i);
+  });
+});
+
+describe('the configuration function', () => {
+  const policyOf = (b: Built) => Object.entries(b.template.findResources('AWS::IAM::Policy'))
+    .filter(([id]) => id.startsWith('AdmissionConfigurationFunction'))
+    .flatMap(([, p]: [string, any]) => p.Properties.PolicyDocument.Statement);
+
+  test('IAM: GetSecretValue on the webhook secret and AssumeRole into the kubectl role, nothing else; Node.js 22, 5 minutes', () => {
+    const b = build();
+    const ids = logicalIds(b.template);
+    expect(policyOf(b)).toEqual([
+      { Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: { Ref: ids.secret } },
+      { Action: 'sts:AssumeRole', Effect: 'Allow', Resource: KUBECTL_ROLE },
+    ]);
+    const fn = b.template.findResources('AWS::Lambda::Function');
+    const config = Object.entries(fn).find(([id]) => id.startsWith('AdmissionConfigurationFunction'))![1] as any;
+    expect(config.Properties).toMatchObject({ Runtime: 'nodejs22.x', Handler: 'index.handler', Timeout: 300 });
+    expect(config.Properties.VpcConfig).toBeUndefined();
+    expect(config.Properties.Environment).toBeUndefined();
+  });
+
+  test('clusterAdminRole replaces the kubectl role (property and IAM)', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Eks', { env: { account: '123456789012', region: 'us-east-1' } });
+    const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', { clusterName: 'shop', clusterEndpoint: ENDPOINT, clusterCertificateAuthorityData: CA_DATA });
+    const admin = iam.Role.fromRoleArn(stack, 'Admin', 'arn:aws:iam::123456789012:role/eks-admin');
+    const registry = new SignedRegistry(stack, 'Images', { repositoryName: 'shop/api', signingProfileName: 'shop_release' });
+    new EksAdmissionWebhook(stack, 'Admission', { cluster, trustPolicy: TrustPolicy.fromSigningProfiles(registry), clusterAdminRole: admin });
+    const t = Template.fromStack(stack);
+    t.hasResourceProperties(CONFIG_TYPE, { RoleArn: 'arn:aws:iam::123456789012:role/eks-admin' });
+    t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([{ Action: 'sts:AssumeRole', Effect: 'Allow', Resource: 'arn:aws:iam::123456789012:role/eks-admin' }]) } });
+  });
+
+  test.each([
+    ['no kubectl role and no clusterAdminRole', { kubectlRoleArn: undefined }, /no kubectlRole and no clusterAdminRole/],
+    ['no endpoint', { clusterEndpoint: undefined }, /the cluster has no clusterEndpoint/],
+    ['no certificate authority data', { clusterCertificateAuthorityData: undefined }, /the cluster has no clusterCertificateAuthorityData/],
+  ])('an imported cluster with %s is a synth error naming the attribute', (_name, attrs, message) => {
+    expect(() => build({}, attrs as Partial<eks.ClusterAttributes>)).toThrow(message);
+  });
+
+  test('a cluster whose kubectl runs in private subnets: the function runs in the cluster VPC, on those subnets, with the kubectl security group', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Eks', { env: { account: '123456789012', region: 'us-east-1' } });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
+    const sg = new ec2.SecurityGroup(stack, 'KubectlSg', { vpc });
+    const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
+      clusterName: 'shop', kubectlRoleArn: KUBECTL_ROLE, clusterEndpoint: ENDPOINT, clusterCertificateAuthorityData: CA_DATA,
+      vpc, kubectlPrivateSubnetIds: vpc.privateSubnets.map((s) => s.subnetId), kubectlSecurityGroupId: sg.securityGroupId,
+    });
+    const registry = new SignedRegistry(stack, 'Images', { repositoryName: 'shop/api', signingProfileName: 'shop_release' });
+    new EksAdmissionWebhook(stack, 'Admission', { cluster, trustPolicy: TrustPolicy.fromSigningProfiles(registry) });
+    const t = Template.fromStack(stack);
+    const fns = Object.entries(t.findResources('AWS::Lambda::Function')).filter(([id]) => id.startsWith('AdmissionConfigurationFunction'));
+    expect(fns).toHaveLength(1);
+    const vpcConfig = (fns[0][1] as any).Properties.VpcConfig;
+    expect(vpcConfig.SubnetIds).toEqual(vpc.privateSubnets.map((s) => stack.resolve(s.subnetId)));
+    expect(vpcConfig.SecurityGroupIds).toEqual([stack.resolve(sg.securityGroupId)]);
   });
 });
