@@ -3,7 +3,10 @@
  * the published OpenAPI v2 closure (no stub, every `$ref` resolves), every object the EKS tests build
  * validates, and a misspelt field, a wrong type or a missing required field anywhere in a Pod fails.
  */
-import { existsSync, readFileSync } from 'fs';
+import { spawnSync } from 'child_process';
+import { createHash } from 'crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
 import { ADMISSIONREGISTRATION_FILE, definitionOf, describeErrors, FIXTURES, INT_OR_STRING, kubernetesValidator, QUANTITY, QUANTITY_PATTERN, WORKLOADS_FILE } from './k8s-schema';
 import { cronJob, deployment, pod, podSpec, workload } from './support';
@@ -337,5 +340,59 @@ describe('OpenAPI v2 quirks the loader handles', () => {
   test('a pod spec builder object is also a valid PodSpec on its own', () => {
     expect(describeErrors(validate('io.k8s.api.core.v1.PodSpec', podSpec({ containers: ['x'] })))).toEqual([]);
     expect(describeErrors(validate('io.k8s.api.core.v1.PodSpec', clone({ ...podSpec({ containers: ['x'] }), restartPolicyy: 'Always' })))).toEqual(['/ must NOT have additional properties (restartPolicyy)']);
+  });
+});
+
+describe('extract.mjs (the script that wrote the fixture), on small specs', () => {
+  const script = path.join(FIXTURES, 'extract.mjs');
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'csi-k8s-extract-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Runs the script on `spec`; the written document, or the script's error output. */
+  function run(spec: unknown): { doc?: any; stderr?: string } {
+    const input = path.join(dir, 'swagger.json');
+    const output = path.join(dir, 'out.json');
+    rmSync(output, { force: true });
+    writeFileSync(input, JSON.stringify(spec));
+    const r = spawnSync(process.execPath, [script, input, output], { encoding: 'utf8' });
+    return r.status === 0 ? { doc: JSON.parse(readFileSync(output, 'utf8')) } : { stderr: r.stderr };
+  }
+  const minimal = (definitions: Record<string, unknown>) => ({ swagger: '2.0', info: { title: 'Kubernetes', version: 'unversioned' }, definitions });
+  const kinds = (extra: Record<string, unknown> = {}) => Object.fromEntries(ROOTS.map((r) => [r, { description: 'a kind', type: 'object', properties: { spec: { $ref: '#/definitions/x.Spec', description: 'the spec' } }, ...extra }]));
+
+  test('the committed fixture is a fixed point: extracting from its own definitions gives it back', () => {
+    const fixture = read(WORKLOADS_FILE);
+    const { doc } = run(minimal(fixture.definitions));
+    expect(doc.definitions).toEqual(fixture.definitions);
+    expect(Object.keys(doc.definitions)).toEqual(Object.keys(fixture.definitions));
+  });
+
+  test('copies the closure only, drops description keywords but not a property named "description", records the sha256', () => {
+    const spec = minimal({
+      ...kinds(),
+      'x.Spec': { 'description': 'prose', 'type': 'object', 'required': ['description'], 'properties': { description: { type: 'string', description: 'prose' }, n: { type: 'integer', format: 'int32' } }, 'x-kubernetes-map-type': 'atomic' },
+      'x.Unused': { type: 'object' },
+    });
+    const { doc } = run(spec);
+    expect(Object.keys(doc.definitions).sort()).toEqual([...ROOTS, 'x.Spec'].sort());
+    expect(doc.definitions['x.Spec']).toEqual({ 'type': 'object', 'required': ['description'], 'properties': { description: { type: 'string' }, n: { type: 'integer', format: 'int32' } }, 'x-kubernetes-map-type': 'atomic' });
+    expect(doc.definitions['io.k8s.api.core.v1.Pod']).toEqual({ type: 'object', properties: { spec: { $ref: '#/definitions/x.Spec' } } });
+    expect(doc['x-fixture-source'].sha256).toBe(createHash('sha256').update(JSON.stringify(spec)).digest('hex'));
+  });
+
+  test.each([
+    ['a reference outside the document', { ...kinds(), 'x.Spec': { $ref: 'https://example.com/other.json#/definitions/A' } }, /is not a local definition reference/],
+    ['a missing definition', kinds(), /definition x\.Spec is referenced but not in the spec/],
+    ['an unknown schema keyword', { ...kinds(), 'x.Spec': { type: 'object', patternProperties: { '.*': {} } } }, /unknown schema keyword "patternProperties"/],
+  ])('refuses %s', (_n, definitions, message) => {
+    const { stderr } = run(minimal(definitions));
+    expect(stderr).toMatch(message);
+  });
+
+  test('refuses a document that is not OpenAPI v2', () => {
+    expect(run({ openapi: '3.0.0', components: { schemas: {} } }).stderr).toMatch(/expected "2.0"/);
   });
 });
