@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
@@ -6,10 +6,11 @@ import {
   DEFAULT_CALL_BACK_DELAY_SECONDS, DEFAULT_METRICS_NAMESPACE, DEFAULT_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME,
 } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
-import { actionName, inconclusiveActionName, modeName } from './private/notation-names';
+import { checkEnforcingStatements } from './private/enforcing-statements';
+import { inconclusiveActionName, modeName } from './private/notation-names';
 import { checkServiceImages } from './private/scope-check';
 import { withInternals } from './private/verifier-internals';
-import { TrustPolicyStatement, VerificationAction, VerificationLevel } from './trust-policy';
+import { TrustPolicyStatement } from './trust-policy';
 import { SignedImagesValidationError } from './validation-error';
 
 /**
@@ -278,37 +279,4 @@ function signatureWaitSeconds(scope: Construct, wait: Duration | undefined, call
     throw new SignedImagesValidationError(`signatureWait (${seconds} s) is shorter than callBackDelay (${callBackDelay} s), so the hook could never wait: use at least callBackDelay, or Duration.seconds(0) to disable waiting`, scope);
   }
   return seconds;
-}
-
-/** Why a statement does not enforce authenticity (so an ENFORCE hook admits images signed by anyone), if it does not. */
-function nonEnforcing(statement: TrustPolicyStatement): string | undefined {
-  const level = statement.level ?? VerificationLevel.STRICT;
-  if (level === VerificationLevel.SKIP) {
-    return 'is at level "skip": it verifies nothing by design (notation), so the images in its scopes are admitted unsigned';
-  }
-  const authenticity = statement.overrides?.authenticity;
-  if (level === VerificationLevel.AUDIT && authenticity !== VerificationAction.ENFORCE) {
-    return 'is at level "audit": it only logs authenticity failures, so the images in its scopes are admitted whoever signed them';
-  }
-  if (authenticity === VerificationAction.LOG || authenticity === VerificationAction.SKIP) {
-    return `overrides authenticity with "${actionName(authenticity, 'authenticity')}", so the images in its scopes are admitted whoever signed them`;
-  }
-  return undefined;
-}
-
-/** Warns (or, when asked, fails) about statements an ENFORCE hook cannot enforce. */
-function checkEnforcingStatements(scope: Construct, statements: TrustPolicyStatement[], fail: boolean): void {
-  const problems: string[] = [];
-  for (const statement of statements) {
-    const why = nonEnforcing(statement);
-    if (why) problems.push(`trust policy statement "${statement.name}" ${why}`);
-  }
-  if (problems.length === 0) return;
-  const fix = 'use level strict or permissive without an authenticity override, or AdmissionMode.AUDIT';
-  if (fail) {
-    throw new SignedImagesValidationError(`ENFORCE admission hook with statements that do not enforce authenticity (failOnNonEnforcingStatements): ${problems.join('; ')} (${fix})`, scope);
-  }
-  for (const p of problems) {
-    Annotations.of(scope).addWarningV2('cdk-signed-images:nonEnforcingStatement', `ENFORCE admission hook: ${p} (${fix})`);
-  }
 }

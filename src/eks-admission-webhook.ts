@@ -8,14 +8,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { AdmissionMode, InconclusiveAction, UnpinnedImageAction } from './ecs-admission-hook';
-import { DEFAULT_METRICS_NAMESPACE, ENV } from './handlers/config';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS, ENV, HANDLER_NAME } from './handlers/config';
 import { ImageVerifierFunction, ImageVerifierFunctionProps } from './image-verifier-function';
+import { checkEnforcingStatements } from './private/enforcing-statements';
 import { inconclusiveActionName, modeName } from './private/notation-names';
 import { withInternals } from './private/verifier-internals';
 import { SignedImagesValidationError } from './validation-error';
 
-/** Bundled handler of the webhook (`assets/handlers/eks-webhook`). */
-const HANDLER_NAME = 'eks-webhook';
 /** Environment variables the handler reads (src/handlers/eks/secret.ts). */
 const SECRET_ARN_ENV = 'WEBHOOK_SECRET_ARN';
 const TIMEOUT_ENV = 'WEBHOOK_TIMEOUT_SECONDS';
@@ -107,6 +106,27 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
    * @default 20
    */
   readonly reservedConcurrency?: number;
+
+  /**
+   * How long the webhooks wait, in ENFORCE mode, for a signature to appear on an image that has
+   * none yet. ECR managed signing signs a few seconds after the push, so a Deployment applied right
+   * after the push would otherwise be refused. The webhook cannot answer "in progress": it verifies
+   * such an image again about once a second inside the call, and stops at its deadline
+   * (`webhookTimeout` minus a margin) whatever this says; then it refuses, saying that the image may
+   * still be being signed (retry `kubectl apply`; controllers retry the Pods they create). Only "no
+   * signature" is waited for: any other rejection is refused at once. AUDIT never waits. Whole
+   * seconds, at least 0 (no waiting) and less than `webhookTimeout`.
+   * @default - 8 seconds, or `webhookTimeout` minus 2 seconds when that is less
+   */
+  readonly signatureWait?: Duration;
+
+  /**
+   * Make it a synth error, instead of a warning, when an ENFORCE webhook's trust policy has a
+   * statement that does not enforce authenticity (level `audit` or `skip`, or an `authenticity`
+   * override of `log` or `skip`): such a statement admits images signed by anyone.
+   * @default false - a synth-time warning
+   */
+  readonly failOnNonEnforcingStatements?: boolean;
 }
 
 /**
@@ -173,6 +193,10 @@ export class EksAdmissionWebhook extends Construct {
       throw new SignedImagesValidationError(`unpinnedImages must be REJECT or VERIFY_CURRENT_DIGEST, got ${JSON.stringify(unpinned)}`, this);
     }
     const timeoutSeconds = webhookTimeoutSeconds(this, props.webhookTimeout);
+    const signatureWait = signatureWaitSeconds(this, props.signatureWait, timeoutSeconds);
+    if (this.mode === AdmissionMode.ENFORCE) {
+      checkEnforcingStatements(this, props.trustPolicy.statements, props.failOnNonEnforcingStatements ?? false);
+    }
     const reserved = props.reservedConcurrency ?? 20;
     if (!Token.isUnresolved(reserved) && (!Number.isInteger(reserved) || reserved < 1)) {
       throw new SignedImagesValidationError(`reservedConcurrency must be a positive integer, got ${reserved}`, this);
@@ -194,8 +218,8 @@ export class EksAdmissionWebhook extends Construct {
     });
 
     this.function = new ImageVerifierFunction(this, 'Function', withInternals({ ...props, timeout: props.timeout ?? Duration.seconds(timeoutSeconds + 5) }, {
-      handlerName: HANDLER_NAME,
-      config: { mode, inconclusiveAction: inconclusive, unpinnedImages: unpinned },
+      handlerName: HANDLER_NAME.EKS_WEBHOOK,
+      config: { mode, inconclusiveAction: inconclusive, unpinnedImages: unpinned, signatureWaitSeconds: signatureWait },
       environment: {
         [ENV.ADMISSION_MODE]: mode,
         [ENV.METRICS_NAMESPACE]: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
@@ -337,6 +361,23 @@ function webhookTimeoutSeconds(scope: Construct, timeout: Duration | undefined):
   const ms = timeout.toMilliseconds({ integral: false });
   if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms < 1000 || ms > 30_000) {
     throw new SignedImagesValidationError(`webhookTimeout must be whole seconds between 1 and 30 (Kubernetes webhook timeoutSeconds), got ${timeout.toHumanString()}`, scope);
+  }
+  return ms / 1000;
+}
+
+/**
+ * Validates the webhooks' `signatureWait` and returns it in seconds: whole seconds, at least 0 and
+ * less than the webhook timeout (the handler also stops at its deadline, the timeout minus a margin).
+ */
+function signatureWaitSeconds(scope: Construct, wait: Duration | undefined, timeoutSeconds: number): number {
+  if (wait === undefined) return Math.max(0, Math.min(DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS, timeoutSeconds - 2));
+  if (wait.isUnresolved()) {
+    throw new SignedImagesValidationError('signatureWait must be a literal duration (it is written into the function\'s asset), got a deploy-time token', scope);
+  }
+  const ms = wait.toMilliseconds({ integral: false });
+  if (!Number.isFinite(ms) || ms < 0 || ms % 1000 !== 0 || ms >= timeoutSeconds * 1000) {
+    throw new SignedImagesValidationError(`signatureWait must be whole seconds, at least 0 and less than webhookTimeout (${timeoutSeconds} s): the webhook answers within `
+      + `webhookTimeout, so it waits inside the call; got ${wait.toHumanString()}`, scope);
   }
   return ms / 1000;
 }
