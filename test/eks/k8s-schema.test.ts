@@ -125,12 +125,48 @@ describe('objects the EKS tests build validate as sent', () => {
     expect(errorsOf(fullPod())).toEqual([]);
   });
 
+  test('a Pod as the API server hands it to admission (defaults applied, managedFields, the projected service-account token volume)', () => {
+    const p = pod({ containers: ['registry.example/app/web:1'] });
+    p.metadata = {
+      ...p.metadata,
+      uid: '6d1b7c0e-8a65-4d0b-9b8e-3f1d2a9c4b11',
+      creationTimestamp: '2026-12-02T07:00:00Z',
+      generateName: 'web-7d9f8b6c5-',
+      ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web-7d9f8b6c5', uid: '0b2f0f4e-1c1e-4c55-a7c9-5f3b2a1d9e77', controller: true, blockOwnerDeletion: true }],
+      managedFields: [{ manager: 'kube-controller-manager', operation: 'Update', apiVersion: 'v1', time: '2026-12-02T07:00:00Z', fieldsType: 'FieldsV1', fieldsV1: { 'f:metadata': { 'f:generateName': {} } } }],
+    };
+    Object.assign(p.spec, {
+      enableServiceLinks: true,
+      preemptionPolicy: 'PreemptLowerPriority',
+      priority: 0,
+      tolerations: [
+        { key: 'node.kubernetes.io/not-ready', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+        { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 300 },
+      ],
+      volumes: [{
+        name: 'kube-api-access-x2k9d',
+        projected: {
+          defaultMode: 420,
+          sources: [
+            { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+            { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+            { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+          ],
+        },
+      }],
+    });
+    p.spec.containers[0].volumeMounts = [{ name: 'kube-api-access-x2k9d', readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }];
+    p.status = { phase: 'Pending', qosClass: 'BestEffort' };
+    expect(errorsOf(p)).toEqual([]);
+    p.spec.volumes[0].projected.sources[0].serviceAccountToken.expirationSecond = 3607;
+    expect(errorsOf(p)).toEqual(['/spec/volumes/0/projected/sources/0/serviceAccountToken must NOT have additional properties (expirationSecond)']);
+  });
+
   test('a workload whose pod template is the full Pod\'s spec and metadata', () => {
     const p = fullPod();
     const d = deployment({ containers: ['x'] });
-    d.spec.template = { metadata: { ...p.metadata, name: undefined, namespace: undefined }, spec: p.spec };
-    delete d.spec.template.metadata.name;
-    delete d.spec.template.metadata.namespace;
+    const { name: _name, namespace: _namespace, ...metadata } = p.metadata;
+    d.spec.template = { metadata, spec: p.spec };
     expect(errorsOf(d)).toEqual([]);
   });
 });
