@@ -140,14 +140,15 @@ describe('mutating webhook: verify and pin', () => {
     ['CronJob', (i: any) => cronJob(i), (o: any) => o.spec.jobTemplate.spec.template.spec],
   ])('%s: validates against its published Kubernetes schema as sent and after the JSONPatch (every container pinned)', async (kind, build, podSpecOf) => {
     configure('ENFORCE');
-    const object = build({ containers: [s.h.taggedImage], initContainers: [s.h.taggedImage] });
+    // Ephemeral containers exist on Pods only (kubectl debug); the pod templates carry containers and init containers.
+    const object = build({ containers: [s.h.taggedImage], initContainers: [s.h.taggedImage], ...(kind === 'Pod' ? { ephemeralContainers: [s.h.taggedImage] } : {}) });
     expect(objectErrors(object)).toEqual([]);
     const res = answer(await post('mutate', admissionReview(object)));
     expect(res).toMatchObject({ allowed: true, patchType: 'JSONPatch' });
     const patched = applyJsonPatch(object, decodePatch(res));
     const pinned = `${s.h.registry.host}/app/tagged@${s.h.taggedDigest}`;
     const spec = podSpecOf(patched);
-    expect([...spec.containers, ...spec.initContainers].map((c: any) => c.image)).toEqual([pinned, pinned]);
+    expect([...spec.containers, ...spec.initContainers, ...(spec.ephemeralContainers ?? [])].map((c: any) => c.image)).toEqual(kind === 'Pod' ? [pinned, pinned, pinned] : [pinned, pinned]);
     expect(patched.kind).toBe(kind);
     expect(objectErrors(patched)).toEqual([]);
     // The same patched object with a misspelt field in its pod template fails.
