@@ -329,7 +329,8 @@ function clusterAccess(scope: Construct, cluster: eks.ICluster, adminRole: iam.I
   // Like the kubectl provider: a private endpoint is reachable only from the cluster's VPC.
   const vpc = attribute<ec2.IVpc>('vpc', () => cluster.vpc);
   const securityGroup = cluster.kubectlSecurityGroup ?? cluster.clusterSecurityGroup;
-  return { endpoint, certificateAuthorityData, role, placement: { vpc, vpcSubnets: { subnets }, securityGroups: securityGroup ? [securityGroup] : undefined } };
+  const placement = { vpc, vpcSubnets: { subnets }, securityGroups: securityGroup ? [securityGroup] : undefined };
+  return { endpoint, certificateAuthorityData, role, placement };
 }
 
 /** The bundled configuration handler's directory (`assets/handlers/eks-webhook-config`). */

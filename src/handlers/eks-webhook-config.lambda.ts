@@ -12,11 +12,11 @@
  * A plain Lambda-backed custom resource: it answers CloudFormation itself (PUT to `ResponseURL`).
  * Every log line and the `Reason` pass through a redactor of the secret and of any URL holding it.
  */
-import { AwsCredentials, eksToken } from './eks/eks-token';
 import { CfnAnswer, cfnResponseBody, CfnRequest, sendCfnResponse } from './eks/cfn-response';
 import {
   applyPath, ConfigProperties, ConfigPropertyError, objectPath, parsePhysicalId, parseProperties, physicalId, PhysicalTarget, withSecret,
 } from './eks/config-resource';
+import { AwsCredentials, eksToken } from './eks/eks-token';
 import { kubeRequestWithRetries, KubeTarget, RetryPolicy } from './eks/kube-client';
 import { redactor } from './eks/redact';
 import { resetSecretCache, webhookSecret } from './eks/secret';
@@ -83,7 +83,8 @@ function retryPolicy(context: Context | undefined): RetryPolicy {
   const budget = Number.isFinite(configured) && configured > 0 ? configured : DEFAULT_RETRY_BUDGET_MS;
   const remaining = typeof context?.getRemainingTimeInMillis === 'function' ? context.getRemainingTimeInMillis() - ANSWER_MARGIN_MS : budget;
   const span = Math.max(1, Math.min(budget, remaining));
-  return { deadline: Date.now() + span, baseMs: Math.min(1000, Math.max(5, Math.floor(span / 20))), maxDelayMs: 15_000, attemptTimeoutMs: Math.min(15_000, span) };
+  const baseMs = Math.min(1000, Math.max(5, Math.floor(span / 20)));
+  return { deadline: Date.now() + span, baseMs, maxDelayMs: 15_000, attemptTimeoutMs: Math.min(15_000, span) };
 }
 
 async function kubeTarget(props: ConfigProperties, region: string): Promise<KubeTarget> {
@@ -98,7 +99,8 @@ function regionOf(): string {
 }
 
 /** Create/Update: read the secret, then apply every configuration. Resolves with the answer data. */
-async function apply(props: ConfigProperties, context: Context | undefined, log: Log, addSecret: (s: string) => void): Promise<Record<string, string>> {
+async function apply(props: ConfigProperties, context: Context | undefined, log: Log,
+  addSecret: (s: string) => void): Promise<Record<string, string>> {
   resetSecretCache();
   const secret = await webhookSecret(props.secretArn);
   addSecret(secret);

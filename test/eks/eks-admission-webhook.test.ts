@@ -9,6 +9,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { evaluateIntrinsics } from './cfn-eval';
 import { describeErrors, kubernetesValidator } from './k8s-schema';
 import { AdmissionMode, EksAdmissionWebhook, EksAdmissionWebhookProps, InconclusiveAction, SignedRegistry, TrustPolicy, UnpinnedImageAction } from '../../src';
 
@@ -42,13 +43,12 @@ function build(props: Partial<EksAdmissionWebhookProps> = {}, attrs: Partial<eks
   return { stack, template: Template.fromStack(stack), webhook };
 }
 
-/** Evaluates the intrinsic functions CDK emits in a manifest string (Fn::Join of literals, Ref, Fn::GetAtt). */
-function evaluate(value: any, ids: { url: string; secret: string }): string {
-  if (typeof value === 'string') return value;
-  if (value['Fn::Join']) return value['Fn::Join'][1].map((v: any) => evaluate(v, ids)).join(value['Fn::Join'][0]);
-  if (value['Fn::GetAtt']?.[0] === ids.url && value['Fn::GetAtt'][1] === 'FunctionUrl') return FUNCTION_URL;
-  if (value.Ref === ids.secret) return `arn:aws:secretsmanager:us-east-1:123456789012:secret:${ids.secret}-AbCdEf`;
-  throw new Error(`unexpected intrinsic ${JSON.stringify(value)}`);
+/** Evaluates a property as CloudFormation would (function URL and secret ARN as deployed). */
+function evaluate(value: any, ids: { url: string; secret: string }): any {
+  return evaluateIntrinsics(value, {
+    attributes: { [`${ids.url}.FunctionUrl`]: FUNCTION_URL },
+    refs: { [ids.secret]: `arn:aws:secretsmanager:us-east-1:123456789012:secret:${ids.secret}-AbCdEf` },
+  });
 }
 
 function logicalIds(t: Template): { url: string; secret: string; configurations: string } {
@@ -177,7 +177,11 @@ describe('the secret never appears in the template', () => {
     expect(Object.keys(configResource(b).Properties).sort()).toEqual(
       ['CertificateAuthorityData', 'ClusterName', 'Configurations', 'Endpoint', 'FunctionUrl', 'RoleArn', 'SecretArn', 'ServiceToken']);
     expect(configResource(b).Properties).toMatchObject({
-      ClusterName: 'shop', Endpoint: ENDPOINT, CertificateAuthorityData: CA_DATA, RoleArn: KUBECTL_ROLE, SecretArn: { Ref: ids.secret },
+      ClusterName: 'shop',
+      Endpoint: ENDPOINT,
+      CertificateAuthorityData: CA_DATA,
+      RoleArn: KUBECTL_ROLE,
+      SecretArn: { Ref: ids.secret },
       FunctionUrl: { 'Fn::GetAtt': [ids.url, 'FunctionUrl'] },
     });
     b.template.hasResourceProperties('AWS::SecretsManager::Secret', {
@@ -286,8 +290,13 @@ describe('the configuration function', () => {
     const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 });
     const sg = new ec2.SecurityGroup(stack, 'KubectlSg', { vpc });
     const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
-      clusterName: 'shop', kubectlRoleArn: KUBECTL_ROLE, clusterEndpoint: ENDPOINT, clusterCertificateAuthorityData: CA_DATA,
-      vpc, kubectlPrivateSubnetIds: vpc.privateSubnets.map((s) => s.subnetId), kubectlSecurityGroupId: sg.securityGroupId,
+      clusterName: 'shop',
+      kubectlRoleArn: KUBECTL_ROLE,
+      clusterEndpoint: ENDPOINT,
+      clusterCertificateAuthorityData: CA_DATA,
+      vpc,
+      kubectlPrivateSubnetIds: vpc.privateSubnets.map((s) => s.subnetId),
+      kubectlSecurityGroupId: sg.securityGroupId,
     });
     const registry = new SignedRegistry(stack, 'Images', { repositoryName: 'shop/api', signingProfileName: 'shop_release' });
     new EksAdmissionWebhook(stack, 'Admission', { cluster, trustPolicy: TrustPolicy.fromSigningProfiles(registry) });

@@ -7,7 +7,7 @@ import { existsSync, statSync } from 'fs';
 import * as path from 'path';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
-const HANDLERS = ['admission-hook', 'task-audit', 'verify', 'eks-webhook'];
+const HANDLERS = ['admission-hook', 'task-audit', 'verify', 'eks-webhook', 'eks-webhook-config'];
 
 let built = false;
 

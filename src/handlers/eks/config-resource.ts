@@ -150,5 +150,6 @@ export function parsePhysicalId(id: string | undefined): PhysicalTarget | undefi
 /** A copy of `c` with the secret in place of the placeholder in each webhook URL (only there). */
 export function withSecret(c: WebhookConfiguration, secret: string): WebhookConfiguration {
   if (!SECRET_VALUE.test(secret)) throw new ConfigPropertyError('the webhook secret must be 32 to 256 letters and digits (it is a URL path segment)');
-  return { ...c, webhooks: c.webhooks.map((w) => ({ ...w, clientConfig: { ...w.clientConfig, url: w.clientConfig.url.replace(SECRET_PLACEHOLDER, secret) } })) };
+  const url = (w: WebhookConfiguration['webhooks'][number]) => w.clientConfig.url.replace(SECRET_PLACEHOLDER, secret);
+  return { ...c, webhooks: c.webhooks.map((w) => ({ ...w, clientConfig: { ...w.clientConfig, url: url(w) } })) };
 }

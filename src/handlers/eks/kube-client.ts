@@ -53,7 +53,8 @@ export function parseEndpoint(endpoint: string): URL {
 }
 
 /** One HTTPS request to the API server. Rejects with {@link KubeConnectionError} below HTTP. */
-export function kubeRequest(target: KubeTarget, method: string, path: string, opts: { body?: string; contentType?: string; timeoutMs: number }): Promise<KubeResponse> {
+export function kubeRequest(target: KubeTarget, method: string, path: string,
+  opts: { body?: string; contentType?: string; timeoutMs: number }): Promise<KubeResponse> {
   const url = parseEndpoint(target.endpoint);
   const body = opts.body === undefined ? undefined : Buffer.from(opts.body, 'utf8');
   return new Promise<KubeResponse>((resolve, reject) => {
