@@ -56,7 +56,8 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
   /**
    * The IAM role assumed to apply (and on deletion remove) the webhook configurations; it must be
    * allowed to manage `mutatingwebhookconfigurations` and `validatingwebhookconfigurations` in the
-   * cluster and trust this account.
+   * cluster. A role created in the same stack is made to trust the configuration function; any
+   * other role must already trust it (or its account).
    * @default - the cluster's `kubectlRole`
    */
   readonly clusterAdminRole?: iam.IRole;
@@ -275,6 +276,11 @@ export class EksAdmissionWebhook extends Construct {
     });
     this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }));
     this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [access.role.roleArn] }));
+    // The admin role of an aws-eks Cluster trusts only aws-cdk-lib's own handlers: let it trust this
+    // function too. (An imported or other-stack role must trust it, or the account, already.)
+    if (access.role instanceof iam.Role && Stack.of(access.role) === Stack.of(this)) {
+      access.role.assumeRolePolicy?.addStatements(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], principals: [this.configurationFunction.role!] }));
+    }
     // A new construct id: the resource type differs from the KubernetesManifest this replaced.
     this.configurations = new CustomResource(this, 'WebhookConfigurations', {
       serviceToken: this.configurationFunction.functionArn,

@@ -21,6 +21,14 @@ test('the example synthesizes: cluster, registry, webhook; cdk-nag clean with a 
   expect(JSON.stringify(template.toJSON())).not.toContain('resolve:secretsmanager');
   const manifests = Object.values(template.findResources('Custom::AWSCDK-EKS-KubernetesResource')).map((r: any) => JSON.stringify(r.Properties.Manifest));
   expect(manifests.filter((m) => m.includes('WebhookConfiguration'))).toEqual([]);
+  // The cluster's admin (kubectl) role trusts the configuration function, which may assume only it.
+  const resolve = (v: unknown) => stack.resolve(v);
+  const configRole = resolve(stack.webhook.configurationFunction.role!.roleArn);
+  const adminRole = stack.cluster.adminRole.node.defaultChild as any;
+  expect(resolve(adminRole.assumeRolePolicyDocument).Statement).toEqual(expect.arrayContaining([
+    { Action: 'sts:AssumeRole', Effect: 'Allow', Principal: { AWS: configRole } },
+  ]));
+  template.hasResourceProperties('Custom::SignedImagesEksWebhookConfigurations', { RoleArn: resolve(stack.cluster.adminRole.roleArn) });
   expect(stack.webhook.failurePolicy).toBe('Ignore'); // AUDIT first
 
   const nag = [
