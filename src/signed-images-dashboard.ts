@@ -45,7 +45,7 @@ export interface SignedImagesDashboardProps {
    */
   readonly taskAudits?: TaskLaunchAudit[];
   /**
-   * EKS admission webhooks to show (counts per outcome, latency).
+   * EKS admission webhooks to show (counts per outcome, answers, signature-wait rounds, latency).
    * @default - none
    */
   readonly eksWebhooks?: EksAdmissionWebhook[];
@@ -104,6 +104,8 @@ interface Entry {
   /** ENFORCE / AUDIT, when the construct has a mode. */
   readonly mode?: string;
   readonly hook: boolean;
+  /** The `Hook*` answer metrics it writes (ECS hook: also `HookInProgress`; the EKS webhook answers at once). */
+  readonly answers?: readonly string[];
   readonly enforcing: boolean;
   readonly deadLetterQueue?: sqs.IQueue;
   readonly deadLetterAlarm?: cloudwatch.Alarm;
@@ -112,7 +114,7 @@ interface Entry {
 /**
  * A CloudWatch dashboard (and optional alarms) for the library's verifier functions: images verified,
  * rejected, inconclusive, exempt and skipped per function and mode; verification latency p50/p99;
- * the admission hooks' answers and signature-wait rounds; the task audits' dead-letter queue depth;
+ * the admission hooks' and webhooks' answers and signature-wait rounds; the task audits' dead-letter queue depth;
  * Lambda errors, throttles and duration; and the latest rejected images from the verdict records.
  *
  * Every metric name comes from the constants the handlers write their EMF records with.
@@ -177,7 +179,7 @@ export class SignedImagesDashboard extends Construct {
         label: `ECS hook ${h.node.id}`, fn: h.function, mode: h.mode, hook: true, enforcing: h.mode === AdmissionMode.ENFORCE,
       })),
       ...(props.eksWebhooks ?? []).map((w) => ({
-        label: `EKS webhook ${w.node.id}`, fn: w.function, mode: w.mode, hook: false, enforcing: w.mode === AdmissionMode.ENFORCE,
+        label: `EKS webhook ${w.node.id}`, fn: w.function, mode: w.mode, hook: true, answers: [METRIC.HOOK_SUCCEEDED, METRIC.HOOK_FAILED], enforcing: w.mode === AdmissionMode.ENFORCE,
       })),
       ...(props.taskAudits ?? []).map((a) => ({
         label: `Task audit ${a.node.id}`, fn: a.function, mode: 'AUDIT', hook: false, enforcing: false, deadLetterQueue: a.deadLetterQueue, deadLetterAlarm: a.deadLetterAlarm,
@@ -262,11 +264,13 @@ export class SignedImagesDashboard extends Construct {
   private hookWidgets(entries: readonly Entry[]): cloudwatch.IWidget[] {
     const hooks = entries.filter((e) => e.hook);
     if (hooks.length === 0) return [];
+    const ecs = hooks.some((e) => e.answers === undefined);
+    const eks = hooks.some((e) => e.answers !== undefined);
     return [new cloudwatch.GraphWidget({
-      title: 'ECS hook answers and signature-wait rounds',
+      title: `${ecs && eks ? 'ECS hook and EKS webhook' : ecs ? 'ECS hook' : 'EKS webhook'} answers and signature-wait rounds`,
       width: 12,
       height: 6,
-      left: hooks.flatMap((e) => [METRIC.HOOK_SUCCEEDED, METRIC.HOOK_FAILED, METRIC.HOOK_IN_PROGRESS].map((m) => this.metric(e, m, 'Sum', `${e.label} ${m}`))),
+      left: hooks.flatMap((e) => (e.answers ?? [METRIC.HOOK_SUCCEEDED, METRIC.HOOK_FAILED, METRIC.HOOK_IN_PROGRESS]).map((m) => this.metric(e, m, 'Sum', `${e.label} ${m}`))),
       right: hooks.map((e) => this.metric(e, METRIC.SIGNATURE_WAIT_ROUNDS, 'Sum', `${e.label} ${METRIC.SIGNATURE_WAIT_ROUNDS}`)),
       leftYAxis: { min: 0, label: 'answers' },
       rightYAxis: { min: 0, label: 'wait rounds' },

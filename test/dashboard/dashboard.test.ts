@@ -13,6 +13,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { dashboardBody, exampleSketch } from './sketch';
 import { AdmissionMode, EcsAdmissionHook, EksAdmissionWebhook, ImageVerifierFunction, SignedImagesDashboard, TaskLaunchAudit } from '../../src';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/handlers/config';
+import { admissionReview, pod as eksPod, SecretsFake, startSecretsFake, urlEvent } from '../eks/support';
 import { CLUSTER, context, Harness, hookEvent, REVISION_ARN, startHarness, TASK, taskEvent } from '../handlers/harness';
 import { policy, setup } from '../support/construct-fixtures';
 import { loadHandler } from '../support/handler-bundle';
@@ -237,25 +238,101 @@ describe('alarms', () => {
   });
 });
 
-test('an EKS webhook and a plain verifier function: outcome widgets titled with their mode, a rejection alarm for the ENFORCE webhook, no hook-answer or DLQ widget', () => {
+/** A stack with an EKS webhook imported the way the construct needs (endpoint, CA, admin role). */
+function eksStack(): { stack: Stack; cluster: eks.ICluster } {
   const app = new CdkApp();
   const stack = new Stack(app, 'Eks', { env: { account: '123456789012', region: 'us-east-1' } });
   const cluster = eks.Cluster.fromClusterAttributes(stack, 'Cluster', {
-    clusterName: 'shop', kubectlRoleArn: 'arn:aws:iam::123456789012:role/shop-kubectl', kubectlLayer: new KubectlV34Layer(stack, 'Kubectl'),
+    clusterName: 'shop',
+    kubectlRoleArn: 'arn:aws:iam::123456789012:role/shop-kubectl',
+    clusterEndpoint: 'https://0123456789ABCDEF0123456789ABCDEF.gr7.us-east-1.eks.amazonaws.com',
+    clusterCertificateAuthorityData: Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64'),
+    kubectlLayer: new KubectlV34Layer(stack, 'Kubectl'),
   });
+  return { stack, cluster };
+}
+
+test('an EKS webhook and a plain verifier function: outcome widgets titled with their mode, the webhook\'s answers, a rejection alarm for the ENFORCE webhook, no DLQ widget', () => {
+  const { stack, cluster } = eksStack();
   const webhook = new EksAdmissionWebhook(stack, 'Webhook', { cluster, trustPolicy: policy() });
   const verify = new ImageVerifierFunction(stack, 'Verify', { trustPolicy: policy() });
   new SignedImagesDashboard(stack, 'Dashboard', { eksWebhooks: [webhook], functions: [verify], alarms: true });
   const template = Template.fromStack(stack);
   const body = dashboardBody(template);
   const titles = body.widgets.map((w: any) => w.properties.title ?? w.type);
-  expect(titles).toEqual(expect.arrayContaining(['Images: EKS webhook Webhook (ENFORCE)', 'Images: Verifier Verify']));
-  expect(titles.filter((t: string) => /hook answers|dead-letter/.test(t))).toEqual([]);
+  expect(titles).toEqual(expect.arrayContaining(['Images: EKS webhook Webhook (ENFORCE)', 'Images: Verifier Verify', 'EKS webhook answers and signature-wait rounds']));
+  expect(titles.filter((t: string) => /dead-letter/.test(t))).toEqual([]);
   const webhookFn = `<${stack.getLogicalId(webhook.function.node.defaultChild as any)}>`;
   expect(metricsOf(body).filter((m) => m.name === 'Rejected').map((m) => Object.values(m.dimensions)[0])).toContain(webhookFn);
+  // The webhook answers at once: HookSucceeded and HookFailed, never HookInProgress; the plain function no answers.
+  const answers = metricsOf(body).filter((m) => /answers/.test(m.widget));
+  expect(answers.map((m) => [Object.values(m.dimensions)[0], m.name])).toEqual([
+    [webhookFn, 'HookSucceeded'], [webhookFn, 'HookFailed'], [webhookFn, 'SignatureWaitRounds'],
+  ]);
   const descriptions = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((a: any) => String(a.Properties.AlarmDescription));
   expect(descriptions.filter((d) => /Rejected in ENFORCE/.test(d))).toEqual([expect.stringContaining('EKS webhook Webhook (ENFORCE)')]);
   expect(descriptions.filter((d) => /Inconclusive rate/.test(d))).toHaveLength(2);
+});
+
+describe('the EKS webhook\'s widget metrics are the ones its bundled handler writes', () => {
+  const SAVED = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_TIMEOUT_SECONDS'];
+  const saved = Object.fromEntries(SAVED.map((k) => [k, process.env[k]]));
+  let sm: SecretsFake;
+  beforeAll(async () => {
+    sm = await startSecretsFake();
+    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
+    process.env.WEBHOOK_SECRET_ARN = sm.arn;
+    process.env.WEBHOOK_TIMEOUT_SECONDS = '10';
+  });
+  afterAll(async () => {
+    await sm?.stop();
+    for (const [k, v] of Object.entries(saved)) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  });
+
+  const review = (images: string[]) => urlEvent(`/${sm.secret}/mutate`, JSON.stringify(admissionReview(eksPod({ containers: images }))));
+
+  test('ECS hook and EKS webhook on one dashboard: one answers widget; every webhook metric (name, namespace, dimension) is in its real EMF record', async () => {
+    const { stack, cluster } = eksStack();
+    const webhook = new EksAdmissionWebhook(stack, 'Webhook', { cluster, trustPolicy: policy() });
+    const hook = new EcsAdmissionHook(stack, 'Hook', { trustPolicy: policy() });
+    new SignedImagesDashboard(stack, 'Dashboard', { admissionHooks: [hook], eksWebhooks: [webhook] });
+    const body = dashboardBody(Template.fromStack(stack));
+    const titles = body.widgets.map((w: any) => w.properties.title ?? w.type);
+    expect(titles.filter((t: string) => /answers/.test(t))).toEqual(['ECS hook and EKS webhook answers and signature-wait rounds']);
+    const webhookFn = `<${stack.getLogicalId(webhook.function.node.defaultChild as any)}>`;
+    const mine = metricsOf(body).filter((m) => m.namespace !== 'AWS/Lambda' && Object.values(m.dimensions)[0] === webhookFn);
+
+    // A refusal (unsigned image, no wait) and an admission (signed image) through the bundled webhook.
+    const refused = emfOf(await run('eks-webhook', review([h.unsigned]), { mode: 'ENFORCE', signatureWaitSeconds: 0 }));
+    const allowedLines = await run('eks-webhook', review([h.signed]), { mode: 'ENFORCE', signatureWaitSeconds: 0 });
+    const admitted = emfOf(allowedLines);
+    for (const record of [refused, admitted]) {
+      for (const m of mine) {
+        expect(m.namespace).toBe(record.namespace);
+        expect([Object.keys(m.dimensions)]).toEqual(record.dimensions);
+        if (m.name !== 'ConfigurationErrors') expect({ widget: m.widget, name: m.name, emitted: record.names.has(m.name) }).toEqual({ widget: m.widget, name: m.name, emitted: true });
+      }
+    }
+    expect(new Set(mine.map((m) => m.name))).toEqual(new Set([
+      'Verified', 'Rejected', 'Inconclusive', 'Exempt', 'Skipped', 'VerifyDuration', 'ConfigurationErrors', 'HookSucceeded', 'HookFailed', 'SignatureWaitRounds',
+    ]));
+    expect(allowedLines.find((l) => l._aws)).toMatchObject({ handler: 'eks-webhook', HookSucceeded: 1, HookFailed: 0, SignatureWaitRounds: 0, Verified: 1 });
+  });
+
+  test('the webhook\'s refusal after a signature wait counts HookFailed and its rounds in SignatureWaitRounds', async () => {
+    process.env.WEBHOOK_TIMEOUT_SECONDS = '3';
+    try {
+      const lines = await run('eks-webhook', review([h.unsigned]), { mode: 'ENFORCE', signatureWaitSeconds: 2 });
+      const wait = lines.find((l) => String(l.message).startsWith('signature wait'));
+      expect(wait.rounds).toBeGreaterThanOrEqual(1);
+      expect(lines.find((l) => l._aws)).toMatchObject({ HookFailed: 1, HookSucceeded: 0, HookInProgress: 0, SignatureWaitRounds: wait.rounds, Rejected: 1 });
+    } finally {
+      process.env.WEBHOOK_TIMEOUT_SECONDS = '10';
+    }
+  });
 });
 
 describe('bad props', () => {
