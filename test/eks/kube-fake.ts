@@ -238,7 +238,7 @@ export async function startKubeFake(opts: { clusterName: string; region: string;
         };
         const queued = fake.queued.shift();
         if (queued) {
-          return record(queued, status(queued, queued === 401 ? 'Unauthorized' : queued === 403 ? 'Forbidden' : 'InternalError', `injected ${queued}`));
+          return record(queued, status(queued, { 401: 'Unauthorized', 403: 'Forbidden', 429: 'TooManyRequests' }[queued] ?? 'InternalError', `injected ${queued}`));
         }
         const auth = await authenticateEksToken(req.headers.authorization, opts.clusterName, opts.region, opts.sts.issued);
         if (auth.error) return record(401, status(401, 'Unauthorized', 'Unauthorized'), auth.error);

@@ -247,13 +247,13 @@ describe('Create and Update', () => {
     expectNoSecret(cleanup);
   });
 
-  test('access not yet propagated (401, 403) and a 503 are retried with backoff until the apply succeeds', async () => {
-    kube.queued.push(401, 403, 503);
+  test('access not yet propagated (401, 403), throttling (429) and a 503 are retried with backoff until the apply succeeds', async () => {
+    kube.queued.push(401, 403, 429, 503);
     const inv = await invoke(event('Create', props()));
     expect(inv.response.Status).toBe('SUCCESS');
-    expect(kube.requests.map((r) => r.status)).toEqual([401, 403, 503, 201, 201]);
-    expect(inv.logs.filter((l) => l.message === 'apply: retrying').map((l) => l.why)).toEqual(['HTTP 401', 'HTTP 403', 'HTTP 503']);
-    expect(inv.logs.find((l) => l.message === 'applied')).toMatchObject({ attempts: 4 });
+    expect(kube.requests.map((r) => r.status)).toEqual([401, 403, 429, 503, 201, 201]);
+    expect(inv.logs.filter((l) => l.message === 'apply: retrying').map((l) => l.why)).toEqual(['HTTP 401', 'HTTP 403', 'HTTP 429', 'HTTP 503']);
+    expect(inv.logs.find((l) => l.message === 'applied')).toMatchObject({ attempts: 5 });
     expectNoSecret(inv);
   });
 });

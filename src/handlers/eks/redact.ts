@@ -16,8 +16,11 @@ export function redactor(secrets: readonly string[]): (text: string) => string {
   const values = secrets.filter((s) => s.length > 0);
   if (values.length === 0) return (text) => text;
   const alternatives = values.map(literal).join('|');
-  // A URL: scheme, "://" (possibly JSON-escaped), then anything up to whitespace, quotes or angle brackets.
-  const url = new RegExp(`[A-Za-z][A-Za-z0-9+.-]*:(?:\\\\?/){2}[^\\s"'<>\`]*?(?:${alternatives})[^\\s"'<>\`]*`, 'g');
+  // A URL: scheme, "://" (possibly JSON-escaped as ":\/\/"), then anything up to whitespace, quotes,
+  // angle brackets or a backslash (other than an escaped "/"); trailing punctuation stays outside.
+  const char = '(?:[^\\s"\'<>`\\\\]|\\\\/)';
+  const url = new RegExp(`[A-Za-z][A-Za-z0-9+.-]*:(?:\\\\?/){2}${char}*?(?:${alternatives})${char}*`, 'g');
   const bare = new RegExp(alternatives, 'g');
-  return (text) => String(text).replace(url, REDACTED).replace(bare, REDACTED);
+  const keepPunctuation = (m: string) => REDACTED + (/[.,:;!?)\]}]+$/.exec(m)?.[0] ?? '');
+  return (text) => String(text).replace(url, keepPunctuation).replace(bare, REDACTED);
 }
