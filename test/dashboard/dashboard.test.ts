@@ -13,7 +13,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { dashboardBody, exampleSketch } from './sketch';
 import { AdmissionMode, EcsAdmissionHook, EksAdmissionWebhook, ImageVerifierFunction, SignedImagesDashboard, TaskLaunchAudit } from '../../src';
 import { DEFAULT_METRICS_NAMESPACE } from '../../src/handlers/config';
-import { admissionReview, pod as eksPod, SecretsFake, startSecretsFake, urlEvent } from '../eks/support';
+import { admissionReview, pod as eksPod, urlEvent } from '../eks/support';
+import { webhookEnv } from '../eks/webhook-env';
 import { CLUSTER, context, Harness, hookEvent, REVISION_ARN, startHarness, TASK, taskEvent } from '../handlers/harness';
 import { policy, setup } from '../support/construct-fixtures';
 import { loadHandler } from '../support/handler-bundle';
@@ -275,24 +276,9 @@ test('an EKS webhook and a plain verifier function: outcome widgets titled with 
 });
 
 describe('the EKS webhook\'s widget metrics are the ones its bundled handler writes', () => {
-  const SAVED = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_TIMEOUT_SECONDS'];
-  const saved = Object.fromEntries(SAVED.map((k) => [k, process.env[k]]));
-  let sm: SecretsFake;
-  beforeAll(async () => {
-    sm = await startSecretsFake();
-    process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
-    process.env.WEBHOOK_SECRET_ARN = sm.arn;
-    process.env.WEBHOOK_TIMEOUT_SECONDS = '10';
-  });
-  afterAll(async () => {
-    await sm?.stop();
-    for (const [k, v] of Object.entries(saved)) {
-      if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-    }
-  });
+  const env = webhookEnv();
 
-  const review = (images: string[]) => urlEvent(`/${sm.secret}/mutate`, JSON.stringify(admissionReview(eksPod({ containers: images }))));
+  const review = (images: string[]) => urlEvent(`/${env.sm.secret}/mutate`, JSON.stringify(admissionReview(eksPod({ containers: images }))));
 
   test('ECS hook and EKS webhook on one dashboard: one answers widget; every webhook metric (name, namespace, dimension) is in its real EMF record', async () => {
     const { stack, cluster } = eksStack();

@@ -8,32 +8,18 @@ import { writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { definitionOf, describeErrors, kubernetesValidator } from './k8s-schema';
-import { admissionReview, applyJsonPatch, cronJob, decodePatch, deployment, pod, SecretsFake, startSecretsFake, urlEvent, workload } from './support';
+import { admissionReview, applyJsonPatch, cronJob, decodePatch, deployment, pod, SecretsFake, urlEvent, workload } from './support';
+import { webhookEnv } from './webhook-env';
 import { context, handlerSuite } from '../handlers/harness';
 import { loadHandler } from '../support/handler-bundle';
-import { CountingProxy, startCountingProxy } from '../support/registry';
+import { CountingProxy } from '../support/registry';
 
 const s = handlerSuite('eks-webhook');
+const env = webhookEnv(() => s.h.registry.host);
 let sm: SecretsFake;
 let proxy: CountingProxy;
-const SAVED = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_TIMEOUT_SECONDS', 'ADMISSION_MODE'];
-const saved = Object.fromEntries(SAVED.map((k) => [k, process.env[k]]));
-
-beforeAll(async () => {
-  sm = await startSecretsFake();
-  proxy = await startCountingProxy(s.h.registry.host);
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
-  process.env.WEBHOOK_SECRET_ARN = sm.arn;
-  process.env.WEBHOOK_TIMEOUT_SECONDS = '10';
-  delete process.env.ADMISSION_MODE;
-});
-afterAll(async () => {
-  await sm?.stop();
-  await proxy?.stop();
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
+beforeAll(() => {
+  ({ sm, proxy } = env);
 });
 beforeEach(() => {
   sm.calls.length = 0;

@@ -9,38 +9,26 @@
  * never on elapsed time.
  */
 import { randomBytes } from 'crypto';
-import { admissionReview, decodePatch, pod, SecretsFake, startSecretsFake, urlEvent } from './support';
+import { admissionReview, decodePatch, pod, SecretsFake, urlEvent } from './support';
+import { webhookEnv } from './webhook-env';
 import { context, handlerSuite } from '../handlers/harness';
 import { Chain, makeChain } from '../support/pki';
 import { pushImage, pushSignature } from '../support/push';
-import { CountingProxy, startCountingProxy } from '../support/registry';
+import { CountingProxy } from '../support/registry';
 import { signJws } from '../support/sign';
 
 const s = handlerSuite('eks-webhook');
+const env = webhookEnv(() => s.h.registry.host);
 let sm: SecretsFake;
 let proxy: CountingProxy;
 /** The chain the trust store trusts, and one it does not (a signature by a stranger's key). */
 let trusted: Chain;
 let stranger: Chain;
-const SAVED = ['AWS_ENDPOINT_URL_SECRETS_MANAGER', 'WEBHOOK_SECRET_ARN', 'WEBHOOK_TIMEOUT_SECONDS', 'ADMISSION_MODE'];
-const saved = Object.fromEntries(SAVED.map((k) => [k, process.env[k]]));
 
-beforeAll(async () => {
-  sm = await startSecretsFake();
-  proxy = await startCountingProxy(s.h.registry.host);
+beforeAll(() => {
+  ({ sm, proxy } = env);
   trusted = makeChain({ keySlot: 'eks-signature-wait' });
   stranger = makeChain({ keySlot: 'eks-signature-wait-stranger' });
-  process.env.AWS_ENDPOINT_URL_SECRETS_MANAGER = sm.url;
-  process.env.WEBHOOK_SECRET_ARN = sm.arn;
-  delete process.env.ADMISSION_MODE;
-});
-afterAll(async () => {
-  await sm?.stop();
-  await proxy?.stop();
-  for (const [k, v] of Object.entries(saved)) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
 });
 beforeEach(() => {
   proxy.reset();
