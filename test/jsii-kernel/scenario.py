@@ -401,8 +401,10 @@ def main():
 
     with check("Kube template has the webhook") as d:
         kube_template = templates.get("Kube", {})
-        manifests = resources_of(kube_template, "Custom::AWSCDK-EKS-KubernetesResource").values()
-        blob = json.dumps([m["Properties"].get("Manifest") for m in manifests])
+        # The library applies its webhook configurations with its own custom resource (the secret
+        # never passes through the kubectl provider, which logs the resolved manifest).
+        configurations = resources_of(kube_template, "Custom::SignedImagesEksWebhookConfigurations").values()
+        blob = json.dumps([c["Properties"].get("Configurations") for c in configurations])
         d["webhookKinds"] = [kind for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration") if kind in blob]
         d["functionUrls"] = len(resources_of(kube_template, "AWS::Lambda::Url"))
         d["ok"] = "ValidatingWebhookConfiguration" in d["webhookKinds"] and d["functionUrls"] >= 1
