@@ -194,6 +194,7 @@ describe('mutating webhook: verify and pin', () => {
     const res = answer(await post('mutate', admissionReview(pod({ containers: [s.h.unsigned] }), { operation: 'DELETE' })));
     expect(res.allowed).toBe(true);
     expect(s.out.verdicts()).toHaveLength(0);
+    expect(s.out.emf()).toEqual([expect.objectContaining({ HookSucceeded: 1, HookFailed: 0, SignatureWaitRounds: 0 })]);
   });
 });
 
@@ -348,6 +349,8 @@ describe('malformed requests: a clear answer, never a crash', () => {
     const audited = answer(await post('mutate', review));
     expect(audited.allowed).toBe(true);
     expect(audited.warnings[0]).toContain('malformed AdmissionReview');
+    // Both answers counted in the Hook* metrics, like any other answer.
+    expect(s.out.emf().map((r) => [r.HookFailed, r.HookSucceeded])).toEqual([[1, 0], [0, 1]]);
   });
 
   test.each([
