@@ -194,7 +194,7 @@ describe('no wait', () => {
     proxy.reset();
     const res = await mutate(pod({ containers: [image.tagged] }));
     expect(res.allowed).toBe(false);
-    expect(res.status.message).toContain(`image "${image.tagged}": rejected: `);
+    expect(res.status.message).toContain(`image "${image.tagged}": rejected: the signature's certificate chain does not contain any trusted certificate`);
     expect(res.status.message).not.toContain('no signature yet');
     expect(res.status.message).not.toContain('ECR managed signing');
     expect(proxy.requestCount()).toBe(once);
