@@ -33,6 +33,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-secrets-manager',
     // EKS webhook configurations: the config handler assumes the kubectl role (STS AssumeRole).
     '@aws-sdk/client-sts',
+    // ... and, for a cluster imported without its endpoint and CA, reads them with EKS DescribeCluster.
+    '@aws-sdk/client-eks',
     '@aws-cdk/lambda-layer-kubectl-v34',
     'ajv@^8',
     '@types/node@^20',

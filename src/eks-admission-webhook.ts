@@ -47,9 +47,10 @@ const NAMESPACE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
   /**
    * The cluster whose API server calls the webhooks. The construct applies the webhook
-   * configurations itself through the Kubernetes API (no kubectl layer needed): it needs the
-   * cluster's `clusterEndpoint`, `clusterCertificateAuthorityData` and an admin role
-   * (`kubectlRole`, or `clusterAdminRole`); an imported cluster must carry these attributes.
+   * configurations itself through the Kubernetes API (no kubectl layer needed): it needs an admin
+   * role (`kubectlRole`, or `clusterAdminRole`), and reads the cluster's endpoint and CA from
+   * `clusterEndpoint`/`clusterCertificateAuthorityData`, or, for a cluster imported without them,
+   * with EKS `DescribeCluster` at deploy time.
    */
   readonly cluster: eks.ICluster;
 
@@ -276,6 +277,10 @@ export class EksAdmissionWebhook extends Construct {
     });
     this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [this.secret.secretArn] }));
     this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], resources: [access.role.roleArn] }));
+    if (!access.connection) {
+      // Imported without endpoint and CA: the function reads them (with its own role) before applying.
+      this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [props.cluster.clusterArn] }));
+    }
     // The admin role of an aws-eks Cluster trusts only aws-cdk-lib's own handlers: let it trust this
     // function too. (An imported or other-stack role must trust it, or the account, already.)
     if (access.role instanceof iam.Role && Stack.of(access.role) === Stack.of(this)) {
@@ -287,8 +292,7 @@ export class EksAdmissionWebhook extends Construct {
       resourceType: 'Custom::SignedImagesEksWebhookConfigurations',
       properties: {
         ClusterName: props.cluster.clusterName,
-        Endpoint: access.endpoint,
-        CertificateAuthorityData: access.certificateAuthorityData,
+        ...access.connection ? { Endpoint: access.connection.endpoint, CertificateAuthorityData: access.connection.certificateAuthorityData } : {},
         RoleArn: access.role.roleArn,
         SecretArn: this.secret.secretArn,
         FunctionUrl: this.functionUrl.url,
@@ -304,8 +308,8 @@ export class EksAdmissionWebhook extends Construct {
 
 /** What the configuration function needs to reach the cluster. */
 interface ClusterAccess {
-  readonly endpoint: string;
-  readonly certificateAuthorityData: string;
+  /** Undefined when the cluster does not carry them (imported without): the function asks EKS. */
+  readonly connection?: { readonly endpoint: string; readonly certificateAuthorityData: string };
   readonly role: iam.IRole;
   readonly placement: Pick<lambda.FunctionProps, 'vpc' | 'vpcSubnets' | 'securityGroups'>;
 }
@@ -324,19 +328,27 @@ function clusterAccess(scope: Construct, cluster: eks.ICluster, adminRole: iam.I
     }
     return value;
   };
-  const endpoint = attribute('clusterEndpoint', () => cluster.clusterEndpoint);
-  const certificateAuthorityData = attribute('clusterCertificateAuthorityData', () => cluster.clusterCertificateAuthorityData);
+  const optional = (get: () => string): string | undefined => {
+    try {
+      return get() || undefined;
+    } catch {
+      return undefined; // an imported cluster without the attribute throws
+    }
+  };
+  const endpoint = optional(() => cluster.clusterEndpoint);
+  const certificateAuthorityData = optional(() => cluster.clusterCertificateAuthorityData);
+  const connection = endpoint && certificateAuthorityData ? { endpoint, certificateAuthorityData } : undefined;
   const role = adminRole ?? cluster.kubectlRole;
   if (!role) {
     throw new SignedImagesValidationError('the cluster has no kubectlRole and no clusterAdminRole was given: one is needed to apply the webhook configurations (import the cluster with kubectlRoleArn, or pass clusterAdminRole)', scope);
   }
   const subnets = cluster.kubectlPrivateSubnets;
-  if (!subnets || subnets.length === 0) return { endpoint, certificateAuthorityData, role, placement: {} };
+  if (!subnets || subnets.length === 0) return { connection, role, placement: {} };
   // Like the kubectl provider: a private endpoint is reachable only from the cluster's VPC.
   const vpc = attribute<ec2.IVpc>('vpc', () => cluster.vpc);
   const securityGroup = cluster.kubectlSecurityGroup ?? cluster.clusterSecurityGroup;
   const placement = { vpc, vpcSubnets: { subnets }, securityGroups: securityGroup ? [securityGroup] : undefined };
-  return { endpoint, certificateAuthorityData, role, placement };
+  return { connection, role, placement };
 }
 
 /** The bundled configuration handler's directory (`assets/handlers/eks-webhook-config`). */

@@ -14,7 +14,8 @@
  */
 import { CfnAnswer, cfnResponseBody, CfnRequest, sendCfnResponse } from './eks/cfn-response';
 import {
-  applyPath, ConfigProperties, ConfigPropertyError, objectPath, parsePhysicalId, parseProperties, physicalId, PhysicalTarget, withSecret,
+  applyPath, clusterConnection, ClusterConnection, ConfigProperties, ConfigPropertyError, objectPath, parsePhysicalId, parseProperties, physicalId,
+  PhysicalTarget, withSecret,
 } from './eks/config-resource';
 import { AwsCredentials, eksToken } from './eks/eks-token';
 import { kubeRequestWithRetries, KubeTarget, RetryPolicy } from './eks/kube-client';
@@ -29,6 +30,7 @@ const ANSWER_MARGIN_MS = 20_000;
 
 /* eslint-disable @typescript-eslint/no-require-imports */
 const loadSts = (): Promise<typeof import('@aws-sdk/client-sts')> => Promise.resolve().then(() => require('@aws-sdk/client-sts'));
+const loadEks = (): Promise<typeof import('@aws-sdk/client-eks')> => Promise.resolve().then(() => require('@aws-sdk/client-eks'));
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 interface Context {
@@ -87,9 +89,22 @@ function retryPolicy(context: Context | undefined): RetryPolicy {
   return { deadline: Date.now() + span, baseMs, maxDelayMs: 15_000, attemptTimeoutMs: Math.min(15_000, span) };
 }
 
+/** The endpoint and CA of a cluster imported without them, from EKS DescribeCluster (the function's own role). */
+async function describeCluster(name: string, region: string): Promise<ClusterConnection> {
+  const { EKSClient, DescribeClusterCommand } = await loadEks();
+  let out: any;
+  try {
+    out = await new EKSClient({ region }).send(new DescribeClusterCommand({ name }), { abortSignal: AbortSignal.timeout(15_000) });
+  } catch (e) {
+    throw new Error(`DescribeCluster ${name} failed: ${(e as Error)?.name ?? 'Error'}`);
+  }
+  return clusterConnection(out?.cluster?.endpoint, out?.cluster?.certificateAuthority?.data, `DescribeCluster ${name}:`);
+}
+
 async function kubeTarget(props: ConfigProperties, region: string): Promise<KubeTarget> {
+  const { endpoint, caPem } = props.connection ?? await describeCluster(props.clusterName, region);
   const credentials = await assumeRole(props.roleArn, region);
-  return { endpoint: props.endpoint, caPem: props.caPem, token: () => eksToken(props.clusterName, region, credentials) };
+  return { endpoint, caPem, token: () => eksToken(props.clusterName, region, credentials) };
 }
 
 function regionOf(): string {

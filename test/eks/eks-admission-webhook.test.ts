@@ -276,12 +276,34 @@ describe('the configuration function', () => {
     t.hasResourceProperties('AWS::IAM::Policy', { PolicyDocument: { Statement: Match.arrayWith([{ Action: 'sts:AssumeRole', Effect: 'Allow', Resource: 'arn:aws:iam::123456789012:role/eks-admin' }]) } });
   });
 
+  test('an imported cluster with no kubectl role and no clusterAdminRole is a synth error naming the attribute', () => {
+    expect(() => build({}, { kubectlRoleArn: undefined })).toThrow(/no kubectlRole and no clusterAdminRole/);
+  });
+
   test.each([
-    ['no kubectl role and no clusterAdminRole', { kubectlRoleArn: undefined }, /no kubectlRole and no clusterAdminRole/],
-    ['no endpoint', { clusterEndpoint: undefined }, /the cluster has no clusterEndpoint/],
-    ['no certificate authority data', { clusterCertificateAuthorityData: undefined }, /the cluster has no clusterCertificateAuthorityData/],
-  ])('an imported cluster with %s is a synth error naming the attribute', (_name, attrs, message) => {
-    expect(() => build({}, attrs as Partial<eks.ClusterAttributes>)).toThrow(message);
+    ['only a name and a kubectl role', { clusterEndpoint: undefined, clusterCertificateAuthorityData: undefined }],
+    ['no endpoint', { clusterEndpoint: undefined }],
+    ['no certificate authority data', { clusterCertificateAuthorityData: undefined }],
+  ])('an imported cluster with %s: no Endpoint/CA properties (the function reads both with DescribeCluster), eks:DescribeCluster on that cluster only', (_name, attrs) => {
+    const b = build({}, attrs as Partial<eks.ClusterAttributes>);
+    const properties = configResource(b).Properties;
+    expect(properties.Endpoint).toBeUndefined();
+    expect(properties.CertificateAuthorityData).toBeUndefined();
+    const statements = Object.values(b.template.findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('eks:')));
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Action).toBe('eks:DescribeCluster');
+    expect(JSON.stringify(b.stack.resolve(statements[0].Resource))).toContain(':cluster/shop');
+  });
+
+  test('a cluster with endpoint and CA gets no eks: permission at all', () => {
+    const b = build();
+    const eksActions = Object.values(b.template.findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .flatMap((st: any) => [st.Action].flat())
+      .filter((a: string) => a.startsWith('eks:'));
+    expect(eksActions).toEqual([]);
   });
 
   test('a cluster whose kubectl runs in private subnets: the function runs in the cluster VPC, on those subnets, with the kubectl security group', () => {

@@ -8,6 +8,7 @@
  *    fake issued; it answers server-side apply and delete of webhook configurations with real
  *    Kubernetes shapes (201/200 object, 404/422/401 `Status`);
  *  - AWS STS `AssumeRole` (awsQuery: form-encoded POST, XML answer) issuing fresh credentials;
+ *  - Amazon EKS `DescribeCluster` (restJson1: `GET /clusters/<name>`, errors in `x-amzn-errortype`);
  *  - a CloudFormation `ResponseURL` endpoint recording the PUT.
  */
 import { createHash, createHmac, randomBytes, randomUUID } from 'crypto';
@@ -102,6 +103,54 @@ export async function startStsFake(): Promise<StsFake> {
         + `<AssumedRoleUser><AssumedRoleId>AROA3XFRBF535PLBIFPI4:${form.RoleSessionName}</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/${roleName}/${form.RoleSessionName}</Arn></AssumedRoleUser>`
         + `<Credentials><AccessKeyId>${creds.accessKeyId}</AccessKeyId><SecretAccessKey>${creds.secretAccessKey}</SecretAccessKey><SessionToken>${creds.sessionToken}</SessionToken><Expiration>${expiration}</Expiration></Credentials>`
         + `</AssumeRoleResult><ResponseMetadata><RequestId>${requestId}</RequestId></ResponseMetadata></AssumeRoleResponse>`);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return Object.assign(fake, {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  });
+}
+
+export interface EksFake {
+  readonly url: string;
+  /** Clusters DescribeCluster knows: endpoint and base64 CA data, as EKS returns them. */
+  readonly clusters: Map<string, { endpoint: string; caData: string }>;
+  /** Names asked for. */
+  readonly calls: string[];
+  stop(): Promise<void>;
+}
+
+/** EKS DescribeCluster: `GET /clusters/{name}`, the answer's `cluster` shape, ResourceNotFoundException (404) otherwise. */
+export async function startEksFake(): Promise<EksFake> {
+  const fake = { clusters: new Map(), calls: [] } as unknown as EksFake;
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const m = /^\/clusters\/([^/?]+)$/.exec(req.url ?? '');
+      const requestId = randomUUID();
+      const json = (code: number, body: unknown, errorType?: string) => {
+        res.writeHead(code, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
+        res.end(JSON.stringify(body));
+      };
+      if (req.method !== 'GET' || !m) return json(404, { message: 'unknown operation' }, 'UnknownOperationException');
+      const name = decodeURIComponent(m[1]);
+      fake.calls.push(name);
+      const c = fake.clusters.get(name);
+      if (!c) return json(404, { message: `No cluster found for name: ${name}.` }, 'ResourceNotFoundException');
+      return json(200, {
+        cluster: {
+          name,
+          arn: `arn:aws:eks:us-east-1:123456789012:cluster/${name}`,
+          createdAt: 1733100000,
+          version: '1.33',
+          endpoint: c.endpoint,
+          roleArn: 'arn:aws:iam::123456789012:role/eks-cluster',
+          certificateAuthority: { data: c.caData },
+          status: 'ACTIVE',
+          platformVersion: 'eks.9',
+        },
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

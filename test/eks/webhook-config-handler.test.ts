@@ -14,7 +14,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import { evaluateIntrinsics } from './cfn-eval';
 import { describeErrors, kubernetesValidator } from './k8s-schema';
-import { KubeFake, ResponseRecorder, serverPki, startKubeFake, startResponseRecorder, startStsFake, StsFake } from './kube-fake';
+import { EksFake, KubeFake, ResponseRecorder, serverPki, startEksFake, startKubeFake, startResponseRecorder, startStsFake, StsFake } from './kube-fake';
 import { SecretsFake, startSecretsFake } from './support';
 import { EksAdmissionWebhook, SignedRegistry, TrustPolicy } from '../../src';
 import { context } from '../handlers/harness';
@@ -25,11 +25,12 @@ const CLUSTER = 'shop';
 const ROLE_ARN = 'arn:aws:iam::123456789012:role/shop-kubectl';
 const FUNCTION_URL = 'https://abcdefghijklmnopqrstuvwxyz012345.lambda-url.us-east-1.on.aws/';
 const CONFIG_TYPE = 'Custom::SignedImagesEksWebhookConfigurations';
-const ENV = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'WEBHOOK_CONFIG_RETRY_MS'];
+const ENV = ['AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_ENDPOINT_URL_STS', 'AWS_ENDPOINT_URL_SECRETS_MANAGER', 'AWS_ENDPOINT_URL_EKS', 'WEBHOOK_CONFIG_RETRY_MS'];
 const saved = Object.fromEntries(ENV.map((k) => [k, process.env[k]]));
 
 let sm: SecretsFake;
 let sts: StsFake;
+let eksApi: EksFake;
 let kube: KubeFake;
 let stranger: KubeFake;
 let cfn: ResponseRecorder;
@@ -142,6 +143,7 @@ const physicalIdFor = (name: string) => `eks-webhook-configurations:${CLUSTER}:M
 beforeAll(async () => {
   sm = await startSecretsFake();
   sts = await startStsFake();
+  eksApi = await startEksFake();
   kube = await startKubeFake({ clusterName: CLUSTER, region: REGION, sts, pki: serverPki('cluster') });
   stranger = await startKubeFake({ clusterName: CLUSTER, region: REGION, sts, pki: serverPki('stranger') });
   kube.admins.add(ROLE_ARN);
@@ -153,6 +155,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
     AWS_ENDPOINT_URL_STS: sts.url,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: sm.url,
+    AWS_ENDPOINT_URL_EKS: eksApi.url,
     WEBHOOK_CONFIG_RETRY_MS: '800',
   });
   delete process.env.AWS_SESSION_TOKEN;
@@ -161,7 +164,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await Promise.all([sm?.stop(), sts?.stop(), kube?.stop(), stranger?.stop(), cfn?.stop()]);
+  await Promise.all([sm?.stop(), sts?.stop(), eksApi?.stop(), kube?.stop(), stranger?.stop(), cfn?.stop()]);
   for (const [k, v] of Object.entries(saved)) {
     if (v === undefined) delete process.env[k];
     else process.env[k] = v;
@@ -177,6 +180,8 @@ beforeEach(() => {
   stranger.connections = 0;
   sts.deny = false;
   sts.calls.length = 0;
+  eksApi.clusters.clear();
+  eksApi.calls.length = 0;
   sm.failWith = undefined;
   sm.calls.length = 0;
 });
@@ -325,6 +330,60 @@ describe('failure paths answer FAILED and never reveal the secret', () => {
     expect(inv.response.Reason).toMatch(reason);
     expect(kube.requests).toEqual([]);
     expectNoSecret(inv);
+  });
+});
+
+describe('a cluster imported without endpoint and CA', () => {
+  /** The properties the construct renders then: no Endpoint, no CertificateAuthorityData. */
+  const bare = () => {
+    const p = props();
+    delete p.Endpoint;
+    delete p.CertificateAuthorityData;
+    return p;
+  };
+
+  test('Create reads endpoint and CA with DescribeCluster, then applies over TLS trusting that CA only; no secret anywhere', async () => {
+    eksApi.clusters.set(CLUSTER, { endpoint: kube.endpoint, caData: Buffer.from(kube.pki.caPem).toString('base64') });
+    const ev = event('Create', bare());
+    const inv = await invoke(ev);
+    expectCfnFields(inv, ev, 'SUCCESS');
+    expect(eksApi.calls).toEqual([CLUSTER]);
+    expect([...kube.objects.keys()].sort()).toEqual([mutatingKey(), validatingKey()].sort());
+    expectNoSecret(inv);
+  });
+
+  test('DescribeCluster returns another CA than the server\'s: FAILED at the TLS handshake, that server never got a request', async () => {
+    eksApi.clusters.set(CLUSTER, { endpoint: stranger.endpoint, caData: Buffer.from(kube.pki.caPem).toString('base64') });
+    const inv = await invoke(event('Create', bare()));
+    expect(inv.response.Status).toBe('FAILED');
+    expect(stranger.requests).toEqual([]);
+    expectNoSecret(inv);
+  });
+
+  test.each([
+    ['an unknown cluster (ResourceNotFoundException)', undefined, /DescribeCluster shop failed: ResourceNotFoundException/],
+    ['an endpoint over plain HTTP', { endpoint: 'http://127.0.0.1:1', caData: Buffer.from('x').toString('base64') }, /DescribeCluster shop: Endpoint must be https/],
+    ['CA data that is not a PEM certificate', { endpoint: 'https://127.0.0.1:1', caData: Buffer.from('nope').toString('base64') }, /DescribeCluster shop: CertificateAuthorityData is not a base64 PEM certificate/],
+  ])('DescribeCluster gives %s: FAILED with a clear reason, before AssumeRole and any cluster call', async (_name, answer, reason) => {
+    if (answer) eksApi.clusters.set(CLUSTER, answer);
+    const inv = await invoke(event('Create', bare()));
+    expect(inv.response.Status).toBe('FAILED');
+    expect(inv.response.Reason).toMatch(reason);
+    expect(sts.calls).toEqual([]);
+    expect(kube.requests).toEqual([]);
+    expectNoSecret(inv);
+  });
+
+  test('Endpoint without CertificateAuthorityData (or the reverse) is a property error, nothing read', async () => {
+    for (const drop of ['Endpoint', 'CertificateAuthorityData']) {
+      const p = props();
+      delete p[drop];
+      const inv = await invoke(event('Create', p));
+      expect(inv.response.Status).toBe('FAILED');
+      expect(inv.response.Reason).toMatch(/properties Endpoint and CertificateAuthorityData go together/);
+      expect(sm.calls).toEqual([]);
+      expect(eksApi.calls).toEqual([]);
+    }
   });
 });
 

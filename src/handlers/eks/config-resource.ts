@@ -4,6 +4,7 @@
  * configurations, so a changed name yields a new id and CloudFormation deletes the old objects), and
  * the secret's substitution into the webhook URLs.
  */
+import { parseEndpoint } from './kube-client';
 
 /** The placeholder the construct writes where the secret goes in each webhook URL. */
 export const SECRET_PLACEHOLDER = '{{webhook-secret}}';
@@ -45,11 +46,17 @@ export interface WebhookConfiguration {
   readonly [k: string]: unknown;
 }
 
+/** Where the cluster's API server is and the only CA its certificate may come from. */
+export interface ClusterConnection {
+  readonly endpoint: string;
+  readonly caPem: string;
+}
+
 /** The checked resource properties. */
 export interface ConfigProperties {
   readonly clusterName: string;
-  readonly endpoint: string;
-  readonly caPem: string;
+  /** Absent when the construct had no endpoint and CA (an imported cluster): read with EKS DescribeCluster. */
+  readonly connection?: ClusterConnection;
   readonly roleArn: string;
   readonly secretArn: string;
   readonly functionUrl: string;
@@ -86,9 +93,11 @@ export function parseProperties(props: Record<string, unknown> | undefined): Con
   if (!props || typeof props !== 'object') throw new ConfigPropertyError('ResourceProperties is missing');
   const functionUrl = str(props, 'FunctionUrl');
   if (!/^https:\/\/[^/?#@\s]+\/$/.test(functionUrl)) throw new ConfigPropertyError('property FunctionUrl must be https://<host>/');
-  const caData = str(props, 'CertificateAuthorityData', /^[A-Za-z0-9+/=\s]+$/);
-  const caPem = Buffer.from(caData, 'base64').toString('utf8');
-  if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(caPem)) throw new ConfigPropertyError('property CertificateAuthorityData is not a base64 PEM certificate');
+  // Both or neither: without them the function asks EKS (DescribeCluster).
+  if ((props.Endpoint === undefined) !== (props.CertificateAuthorityData === undefined)) {
+    throw new ConfigPropertyError('properties Endpoint and CertificateAuthorityData go together');
+  }
+  const connection = props.Endpoint === undefined ? undefined : clusterConnection(props.Endpoint, props.CertificateAuthorityData, 'property');
   let list: unknown;
   try {
     list = JSON.parse(str(props, 'Configurations'));
@@ -102,13 +111,31 @@ export function parseProperties(props: Record<string, unknown> | undefined): Con
   if (seen.size !== configurations.length) throw new ConfigPropertyError('property Configurations names one object twice');
   return {
     clusterName: str(props, 'ClusterName', CLUSTER_NAME),
-    endpoint: str(props, 'Endpoint'),
-    caPem,
+    ...(connection ? { connection } : {}),
     roleArn: str(props, 'RoleArn', ROLE_ARN),
     secretArn: str(props, 'SecretArn', SECRET_ARN),
     functionUrl,
     configurations,
   };
+}
+
+/**
+ * Checks an API server endpoint (`https://<host>[:port]`, no path) and its CA data (base64 of a PEM
+ * certificate), from the resource properties or from EKS DescribeCluster (`source` names which).
+ */
+export function clusterConnection(endpoint: unknown, caData: unknown, source: string): ClusterConnection {
+  if (typeof endpoint !== 'string' || endpoint.length === 0) throw new ConfigPropertyError(`${source} Endpoint is missing or not a string`);
+  try {
+    parseEndpoint(endpoint); // HTTPS, a host, nothing else: checked before the secret is read
+  } catch (e) {
+    throw new ConfigPropertyError(`${source} ${(e as Error).message}`);
+  }
+  if (typeof caData !== 'string' || caData.length === 0) throw new ConfigPropertyError(`${source} CertificateAuthorityData is missing or not a string`);
+  const pem = /^[A-Za-z0-9+/=\s]+$/.test(caData) ? Buffer.from(caData, 'base64').toString('utf8') : '';
+  if (!/-----BEGIN CERTIFICATE-----[\s\S]+-----END CERTIFICATE-----/.test(pem)) {
+    throw new ConfigPropertyError(`${source} CertificateAuthorityData is not a base64 PEM certificate`);
+  }
+  return { endpoint, caPem: pem };
 }
 
 /** The API path of one object (no query). */
