@@ -297,7 +297,8 @@ export class EksAdmissionWebhook extends Construct {
         SecretArn: this.secret.secretArn,
         FunctionUrl: this.functionUrl.url,
         // One JSON string: CloudFormation would turn numbers and booleans of nested properties into strings.
-        Configurations: Stack.of(this).toJsonString([mutating, validating]),
+        // Named and shaped like KubernetesManifest's `Manifest` (a JSON list of objects), for tools and tests that read it.
+        Manifest: Stack.of(this).toJsonString([mutating, validating]),
       },
     });
     // The endpoint, its permissions and the secret exist before the API server is pointed at them;

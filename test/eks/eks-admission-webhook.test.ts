@@ -67,7 +67,7 @@ function configResource(b: Built): any {
 
 /** The configurations as the configuration function receives them: a placeholder where the secret goes. */
 function manifest(b: Built): any[] {
-  return JSON.parse(evaluate(configResource(b).Properties.Configurations, logicalIds(b.template)));
+  return JSON.parse(evaluate(configResource(b).Properties.Manifest, logicalIds(b.template)));
 }
 
 /** The configurations as the function applies them (a sample secret in place of the placeholder). */
@@ -175,7 +175,7 @@ describe('the secret never appears in the template', () => {
     expect(template).not.toContain('"SecretString"');
     // Every property of the custom resource, none secret.
     expect(Object.keys(configResource(b).Properties).sort()).toEqual(
-      ['CertificateAuthorityData', 'ClusterName', 'Configurations', 'Endpoint', 'FunctionUrl', 'RoleArn', 'SecretArn', 'ServiceToken']);
+      ['CertificateAuthorityData', 'ClusterName', 'Endpoint', 'FunctionUrl', 'Manifest', 'RoleArn', 'SecretArn', 'ServiceToken']);
     expect(configResource(b).Properties).toMatchObject({
       ClusterName: 'shop',
       Endpoint: ENDPOINT,

@@ -136,8 +136,8 @@ function expectCfnFields(inv: Invocation, ev: Record<string, any>, status: 'SUCC
   expect(typeof inv.response.PhysicalResourceId).toBe('string');
 }
 
-const mutatingKey = () => `mutatingwebhookconfigurations/${JSON.parse(synthesized.Configurations)[0].metadata.name}`;
-const validatingKey = () => `validatingwebhookconfigurations/${JSON.parse(synthesized.Configurations)[1].metadata.name}`;
+const mutatingKey = () => `mutatingwebhookconfigurations/${JSON.parse(synthesized.Manifest)[0].metadata.name}`;
+const validatingKey = () => `validatingwebhookconfigurations/${JSON.parse(synthesized.Manifest)[1].metadata.name}`;
 const physicalIdFor = (name: string) => `eks-webhook-configurations:${CLUSTER}:MutatingWebhookConfiguration/${name},ValidatingWebhookConfiguration/${name}`;
 
 beforeAll(async () => {
@@ -191,7 +191,7 @@ describe('Create and Update', () => {
     const ev = event('Create', props());
     const inv = await invoke(ev);
     expectCfnFields(inv, ev, 'SUCCESS');
-    const name = JSON.parse(synthesized.Configurations)[0].metadata.name;
+    const name = JSON.parse(synthesized.Manifest)[0].metadata.name;
     expect(inv.response.PhysicalResourceId).toBe(physicalIdFor(name));
     expect(inv.response.Data).toEqual({ MutatingWebhookConfiguration: name, ValidatingWebhookConfiguration: name });
     expect(sm.calls.map((c) => c.target)).toEqual(['secretsmanager.GetSecretValue']);
@@ -237,8 +237,8 @@ describe('Create and Update', () => {
 
   test('Update with a new name applies the new objects under a new physical id; the Delete of the old id (old properties) removes only the old ones', async () => {
     const first = await invoke(event('Create', props()));
-    const oldName = JSON.parse(synthesized.Configurations)[0].metadata.name;
-    const renamed = { ...props(), Configurations: synthesized.Configurations.split(oldName).join('cdk-signed-images-renamed') };
+    const oldName = JSON.parse(synthesized.Manifest)[0].metadata.name;
+    const renamed = { ...props(), Manifest: synthesized.Manifest.split(oldName).join('cdk-signed-images-renamed') };
     const update = await invoke(event('Update', renamed, { PhysicalResourceId: first.response.PhysicalResourceId, OldResourceProperties: props() }));
     expect(update.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: physicalIdFor('cdk-signed-images-renamed') });
     expect([...kube.objects.keys()].sort()).toEqual([
@@ -275,7 +275,7 @@ describe('failure paths answer FAILED and never reveal the secret', () => {
     expect(inv.logs.find((l) => l.message === 'failed').reason).toContain('<redacted>');
     expectNoSecret(inv);
     // A failed Create names the objects, so CloudFormation's rollback Delete removes whatever was applied.
-    expect(inv.response.PhysicalResourceId).toBe(physicalIdFor(JSON.parse(synthesized.Configurations)[0].metadata.name));
+    expect(inv.response.PhysicalResourceId).toBe(physicalIdFor(JSON.parse(synthesized.Manifest)[0].metadata.name));
   });
 
   test('a server whose certificate comes from another CA: FAILED at the TLS handshake, no retry, and that server never received a request', async () => {
@@ -318,11 +318,11 @@ describe('failure paths answer FAILED and never reveal the secret', () => {
   });
 
   test.each([
-    ['a webhook URL that is not under the function URL', (p: any) => ({ ...p, Configurations: p.Configurations.split(FUNCTION_URL).join('https://attacker.example/') }), /each webhook URL must be the function URL/],
+    ['a webhook URL that is not under the function URL', (p: any) => ({ ...p, Manifest: p.Manifest.split(FUNCTION_URL).join('https://attacker.example/') }), /each webhook URL must be the function URL/],
     ['an endpoint over plain HTTP', (p: any) => ({ ...p, Endpoint: 'http://127.0.0.1:1' }), /Endpoint must be https/],
     ['a CA that is not a PEM certificate', (p: any) => ({ ...p, CertificateAuthorityData: Buffer.from('nope').toString('base64') }), /CertificateAuthorityData is not a base64 PEM certificate/],
-    ['an object name that is not a DNS subdomain', (p: any) => ({ ...p, Configurations: p.Configurations.replace(/"name":"cdk-signed-images-[0-9a-f]+"/, '"name":"../../namespaces"') }), /metadata.name is not a DNS subdomain/],
-    ['Configurations that are not JSON', (p: any) => ({ ...p, Configurations: '[{' }), /Configurations is not JSON/],
+    ['an object name that is not a DNS subdomain', (p: any) => ({ ...p, Manifest: p.Manifest.replace(/"name":"cdk-signed-images-[0-9a-f]+"/, '"name":"../../namespaces"') }), /metadata.name is not a DNS subdomain/],
+    ['a Manifest that is not JSON', (p: any) => ({ ...p, Manifest: '[{' }), /Manifest is not JSON/],
     ['a role that is not an IAM role ARN', (p: any) => ({ ...p, RoleArn: 'arn:aws:iam::123456789012:user/admin' }), /RoleArn is malformed/],
   ])('hostile properties: %s is FAILED with a clear reason, nothing read or applied', async (_name, mutate, reason) => {
     const inv = await invoke(event('Create', mutate(props())));
@@ -428,7 +428,7 @@ describe('Delete', () => {
 
   test('the rollback Delete of a Create that failed before naming anything is a no-op SUCCESS', async () => {
     const id = `eks-webhook-configurations-failed:${randomUUID()}`;
-    const inv = await invoke(event('Delete', { ...props(), Configurations: '[{' }, { PhysicalResourceId: id }));
+    const inv = await invoke(event('Delete', { ...props(), Manifest: '[{' }, { PhysicalResourceId: id }));
     expect(inv.response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: id });
     expect(sts.calls).toEqual([]);
     expect(kube.requests).toEqual([]);

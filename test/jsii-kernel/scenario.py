@@ -404,7 +404,7 @@ def main():
         # The library applies its webhook configurations with its own custom resource (the secret
         # never passes through the kubectl provider, which logs the resolved manifest).
         configurations = resources_of(kube_template, "Custom::SignedImagesEksWebhookConfigurations").values()
-        blob = json.dumps([c["Properties"].get("Configurations") for c in configurations])
+        blob = json.dumps([c["Properties"].get("Manifest") for c in configurations])
         d["webhookKinds"] = [kind for kind in ("ValidatingWebhookConfiguration", "MutatingWebhookConfiguration") if kind in blob]
         d["functionUrls"] = len(resources_of(kube_template, "AWS::Lambda::Url"))
         d["ok"] = "ValidatingWebhookConfiguration" in d["webhookKinds"] and d["functionUrls"] >= 1

@@ -100,15 +100,15 @@ export function parseProperties(props: Record<string, unknown> | undefined): Con
   const connection = props.Endpoint === undefined ? undefined : clusterConnection(props.Endpoint, props.CertificateAuthorityData, 'property');
   let list: unknown;
   try {
-    list = JSON.parse(str(props, 'Configurations'));
+    list = JSON.parse(str(props, 'Manifest'));
   } catch (e) {
     if (e instanceof ConfigPropertyError) throw e;
-    throw new ConfigPropertyError('property Configurations is not JSON');
+    throw new ConfigPropertyError('property Manifest is not JSON');
   }
-  if (!Array.isArray(list) || list.length === 0 || list.length > 4) throw new ConfigPropertyError('property Configurations must be a list of 1 to 4 configurations');
+  if (!Array.isArray(list) || list.length === 0 || list.length > 4) throw new ConfigPropertyError('property Manifest must be a list of 1 to 4 configurations');
   const configurations = list.map((c) => checkConfiguration(c, functionUrl));
   const seen = new Set(configurations.map((c) => `${c.kind}/${c.metadata.name}`));
-  if (seen.size !== configurations.length) throw new ConfigPropertyError('property Configurations names one object twice');
+  if (seen.size !== configurations.length) throw new ConfigPropertyError('property Manifest names one object twice');
   return {
     clusterName: str(props, 'ClusterName', CLUSTER_NAME),
     ...(connection ? { connection } : {}),
