@@ -85,11 +85,29 @@ const STD_MAP = decodeMap(STD);
 const URL_MAP = decodeMap(URL);
 
 /**
+ * Canonical input, for which Go's decoder and Node's native one give the same bytes: only the
+ * variant's alphabet, no CR/LF; `std` padded to a multiple of 4 with at most two `=` at the end;
+ * `rawurl` unpadded and not one character past a whole quantum. (Both decoders ignore the unused
+ * low bits of the last quantum, as Go's non-strict encodings do.)
+ */
+const CANONICAL_STD = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const CANONICAL_RAWURL = /^(?:[A-Za-z0-9_-]{4})*(?:[A-Za-z0-9_-]{2,3})?$/;
+
+/**
  * Decodes base64 like Go's `encoding/base64` (non-strict): `StdEncoding` (padded) or `RawURLEncoding`
  * (unpadded). CR/LF are skipped as Go does; any other illegal byte throws {@link Base64Error} with
- * the same index Go reports.
+ * the same index Go reports. Canonical input (certificate chains, signatures: nearly everything)
+ * takes Node's native decoder; anything else, Go's algorithm step by step ({@link goBase64DecodeStepwise}).
  */
 export function goBase64Decode(s: string, variant: 'std' | 'rawurl'): Uint8Array {
+  if ((variant === 'std' ? CANONICAL_STD : CANONICAL_RAWURL).test(s)) {
+    return new Uint8Array(Buffer.from(s, variant === 'std' ? 'base64' : 'base64url'));
+  }
+  return goBase64DecodeStepwise(s, variant);
+}
+
+/** Go's `encoding/base64` decoding loop, quantum by quantum (every input; errors at Go's byte index). */
+export function goBase64DecodeStepwise(s: string, variant: 'std' | 'rawurl'): Uint8Array {
   const map = variant === 'std' ? STD_MAP : URL_MAP;
   const padded = variant === 'std';
   const out: number[] = [];

@@ -1,4 +1,5 @@
-import { Base64Error, decodeRawBase64Url, goBase64Decode, parseRfc3339 } from '../../../src/verifier/envelope/common';
+import * as fc from 'fast-check';
+import { Base64Error, decodeRawBase64Url, goBase64Decode, goBase64DecodeStepwise, parseRfc3339 } from '../../../src/verifier/envelope/common';
 
 function b64Index(f: () => unknown): number | undefined {
   try {
@@ -43,6 +44,36 @@ describe('Go-compatible base64', () => {
     ['ab\nc', 2], // strict: no whitespace
   ])('rawurl %j fails at byte %d', (s, idx) => {
     expect(b64Index(() => decodeRawBase64Url(s))).toBe(idx);
+  });
+
+  /** The decoder's answer as data: bytes (hex) or the Go error index. */
+  function outcome(f: () => Uint8Array): string {
+    try {
+      return Buffer.from(f()).toString('hex');
+    } catch (e) {
+      if (e instanceof Base64Error) return `error@${e.index}`;
+      throw e;
+    }
+  }
+
+  // The native fast path for canonical input must give exactly Go's step-by-step answer, on every input.
+  const symbols = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=\r\n*'.split('');
+  test.each(['std', 'rawurl'] as const)('%s: the fast path and the stepwise decoder agree on arbitrary strings and on encodings of arbitrary bytes', (variant) => {
+    fc.assert(fc.property(
+      fc.oneof(
+        fc.array(fc.constantFrom(...symbols), { maxLength: 40 }).map((a) => a.join('')),
+        fc.uint8Array({ maxLength: 64 }).map((b) => Buffer.from(b).toString(variant === 'std' ? 'base64' : 'base64url')),
+        // last quantum with unused low bits set (Go's non-strict encodings ignore them)
+        fc.uint8Array({ minLength: 1, maxLength: 8 }).map((b) => {
+          const e = Buffer.from(b).toString(variant === 'std' ? 'base64' : 'base64url');
+          const i = e.replace(/=+$/, '').length - 1;
+          return e.slice(0, i) + (variant === 'std' ? '/' : '_') + e.slice(i + 1);
+        }),
+      ),
+      (s) => {
+        expect(outcome(() => goBase64Decode(s, variant))).toBe(outcome(() => goBase64DecodeStepwise(s, variant)));
+      },
+    ), { numRuns: 3000 });
   });
 
   test('message matches Go', () => {
