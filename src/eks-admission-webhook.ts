@@ -1,6 +1,6 @@
 import { existsSync } from 'fs';
 import * as path from 'path';
-import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
+import { Arn, CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as eks from 'aws-cdk-lib/aws-eks';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -57,8 +57,9 @@ export interface EksAdmissionWebhookProps extends ImageVerifierFunctionProps {
   /**
    * The IAM role assumed to apply (and on deletion remove) the webhook configurations; it must be
    * allowed to manage `mutatingwebhookconfigurations` and `validatingwebhookconfigurations` in the
-   * cluster. A role created in the same stack is made to trust the configuration function; any
-   * other role must already trust it (or its account).
+   * cluster. A role created in this CDK app (the cluster's own admin role, in this stack or in the
+   * cluster's stack) is made to trust the configuration function; an imported role must already
+   * trust it (or its account).
    * @default - the cluster's `kubectlRole`
    */
   readonly clusterAdminRole?: iam.IRole;
@@ -266,7 +267,24 @@ export class EksAdmissionWebhook extends Construct {
       metadata,
       webhooks: [{ name: 'verify.images.cdk-signed-images.io', clientConfig: { url: endpoint('validate') }, ...common }],
     };
+    // An aws-eks Cluster's admin role trusts only aws-cdk-lib's own handlers. In this stack, it is
+    // made to trust the configuration function's role directly. In another stack (a cluster stack and
+    // an application stack), a reference to this stack's role would make the two stacks depend on
+    // each other; so the function's role gets a fixed name and the admin role trusts the account,
+    // on the condition that the caller is exactly that role (aws:PrincipalArn, a literal ARN: IAM
+    // checks it at AssumeRole time, not when the cluster stack is deployed).
+    const crossStackAdmin = access.role instanceof iam.Role && Stack.of(access.role) !== Stack.of(this);
+    const configRoleName = `cdk-signed-images-eks-${this.node.addr.slice(0, 24)}`;
+    const configRole = crossStackAdmin ? new iam.Role(this, 'ConfigurationRole', {
+      roleName: configRoleName,
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      managedPolicies: [
+        iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole'),
+        ...(access.placement.vpc ? [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole')] : []),
+      ],
+    }) : undefined;
     this.configurationFunction = new lambda.Function(this, 'ConfigurationFunction', {
+      ...(configRole ? { role: configRole } : {}),
       description: `cdk-signed-images: applies the webhook configurations of ${this.node.path} to EKS cluster (reads the URL secret itself)`,
       runtime: lambda.Runtime.NODEJS_22_X,
       handler: 'index.handler',
@@ -281,10 +299,17 @@ export class EksAdmissionWebhook extends Construct {
       // Imported without endpoint and CA: the function reads them (with its own role) before applying.
       this.configurationFunction.addToRolePolicy(new iam.PolicyStatement({ actions: ['eks:DescribeCluster'], resources: [props.cluster.clusterArn] }));
     }
-    // The admin role of an aws-eks Cluster trusts only aws-cdk-lib's own handlers: let it trust this
-    // function too. (An imported or other-stack role must trust it, or the account, already.)
-    if (access.role instanceof iam.Role && Stack.of(access.role) === Stack.of(this)) {
+    // (An imported role must already trust the function's role, or its account.)
+    if (access.role instanceof iam.Role && !crossStackAdmin) {
       access.role.assumeRolePolicy?.addStatements(new iam.PolicyStatement({ actions: ['sts:AssumeRole'], principals: [this.configurationFunction.role!] }));
+    } else if (access.role instanceof iam.Role && configRole) {
+      const adminStack = Stack.of(access.role);
+      const callerArn = Arn.format({ service: 'iam', region: '', account: adminStack.account, resource: 'role', resourceName: configRoleName }, adminStack);
+      access.role.assumeRolePolicy?.addStatements(new iam.PolicyStatement({
+        actions: ['sts:AssumeRole'],
+        principals: [new iam.AccountPrincipal(adminStack.account)],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': callerArn } },
+      }));
     }
     // A new construct id: the resource type differs from the KubernetesManifest this replaced.
     this.configurations = new CustomResource(this, 'WebhookConfigurations', {

@@ -4,6 +4,7 @@
  * The cluster is imported (fromClusterAttributes with endpoint, CA and kubectl role; no kubectl
  * layer), which is what the construct needs: its own custom resource applies the configurations.
  */
+import { KubectlV34Layer } from '@aws-cdk/lambda-layer-kubectl-v34';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -295,6 +296,46 @@ describe('the configuration function', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0].Action).toBe('eks:DescribeCluster');
     expect(JSON.stringify(b.stack.resolve(statements[0].Resource))).toContain(':cluster/shop');
+  });
+
+  test('cluster in one stack, webhook in another: no dependency cycle; the cluster\'s admin role trusts exactly the configuration function\'s named role (account principal + aws:PrincipalArn), with no reference back to the webhook\'s stack', () => {
+    const app = new App();
+    const env = { account: '123456789012', region: 'us-east-1' };
+    const clusterStack = new Stack(app, 'ClusterStack', { env });
+    const cluster = new eks.Cluster(clusterStack, 'Cluster', {
+      version: eks.KubernetesVersion.V1_34,
+      kubectlLayer: new KubectlV34Layer(clusterStack, 'Kubectl'),
+      defaultCapacity: 0,
+    });
+    const appStack = new Stack(app, 'AppStack', { env });
+    const registry = new SignedRegistry(appStack, 'Images', { repositoryName: 'shop/api', signingProfileName: 'shop_release' });
+    const webhook = new EksAdmissionWebhook(appStack, 'Admission', { cluster, trustPolicy: TrustPolicy.fromSigningProfiles(registry) });
+    const assembly = app.synth(); // throws on a dependency cycle
+    expect(assembly.getStackByName('ClusterStack').dependencies.map((d) => d.id)).not.toContain('AppStack');
+
+    const clusterTemplate = Template.fromStack(clusterStack);
+    expect(JSON.stringify(clusterTemplate.toJSON())).not.toContain('Fn::ImportValue');
+    const appTemplate = Template.fromStack(appStack);
+    const [roleId, role] = Object.entries(appTemplate.findResources('AWS::IAM::Role')).find(([id]) => id.startsWith('AdmissionConfigurationRole'))!;
+    const roleName = (role as any).Properties.RoleName;
+    expect(roleName).toMatch(/^cdk-signed-images-eks-[0-9a-f]{24}$/);
+    expect(appStack.resolve((webhook.configurationFunction.role as iam.Role).roleArn)).toEqual({ 'Fn::GetAtt': [roleId, 'Arn'] });
+
+    const creationRole = cluster.adminRole;
+    const trust = clusterStack.resolve((creationRole.node.defaultChild as iam.CfnRole).assumeRolePolicyDocument).Statement;
+    const ours = trust.filter((st: any) => st.Condition);
+    expect(ours).toEqual([{
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:root']] } },
+      Condition: { ArnEquals: { 'aws:PrincipalArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::123456789012:role/${roleName}`]] } } },
+    }]);
+    // The configuration function may assume that role, and only that one.
+    const assume = Object.values(appTemplate.findResources('AWS::IAM::Policy'))
+      .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
+      .filter((st: any) => st.Action === 'sts:AssumeRole');
+    expect(assume).toHaveLength(1);
+    expect(JSON.stringify(assume[0].Resource)).toContain('Fn::ImportValue');
   });
 
   test('a cluster with endpoint and CA gets no eks: permission at all', () => {
