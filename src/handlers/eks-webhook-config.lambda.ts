@@ -21,6 +21,7 @@ import { AwsCredentials, eksToken } from './eks/eks-token';
 import { kubeRequestWithRetries, KubeTarget, RetryPolicy } from './eks/kube-client';
 import { redactor } from './eks/redact';
 import { resetSecretCache, webhookSecret } from './eks/secret';
+import { JsonLogger } from './runtime/logger';
 
 /** Total time spent retrying the Kubernetes API per request (ms; tests shorten it). */
 export const RETRY_BUDGET_ENV = 'WEBHOOK_CONFIG_RETRY_MS';
@@ -37,15 +38,6 @@ interface Context {
   readonly awsRequestId?: string;
   readonly logStreamName?: string;
   getRemainingTimeInMillis?(): number;
-}
-
-/** Logs one JSON line, redacted. */
-type Log = (level: 'INFO' | 'WARN' | 'ERROR', message: string, data?: Record<string, unknown>) => void;
-
-function makeLog(base: Record<string, unknown>, redact: () => (s: string) => string): Log {
-  return (level, message, data = {}) => {
-    process.stdout.write(redact()(JSON.stringify({ timestamp: new Date().toISOString(), ...base, ...data, level, message })) + '\n');
-  };
 }
 
 /** A short, non-secret description of an error (name, code, message), redacted by the caller. */
@@ -114,7 +106,7 @@ function regionOf(): string {
 }
 
 /** Create/Update: read the secret, then apply every configuration. Resolves with the answer data. */
-async function apply(props: ConfigProperties, context: Context | undefined, log: Log,
+async function apply(props: ConfigProperties, context: Context | undefined, log: JsonLogger,
   addSecret: (s: string) => void): Promise<Record<string, string>> {
   resetSecretCache();
   const secret = await webhookSecret(props.secretArn);
@@ -128,19 +120,19 @@ async function apply(props: ConfigProperties, context: Context | undefined, log:
     const res = await kubeRequestWithRetries(target, 'PATCH', applyPath(kind, name), policy, {
       body: JSON.stringify(obj),
       contentType: 'application/apply-patch+yaml',
-      onRetry: (attempt, why, delayMs) => log('WARN', 'apply: retrying', { kind, name, attempt, why, delayMs }),
+      onRetry: (attempt, why, delayMs) => log.warn('apply: retrying', { kind, name, attempt, why, delayMs }),
     });
     if (res.status !== 200 && res.status !== 201) {
       throw new Error(`applying ${kind} ${name} failed: HTTP ${res.status} after ${res.attempts} attempt(s): ${statusMessage(res.body)}`);
     }
-    log('INFO', 'applied', { kind, name, status: res.status, attempts: res.attempts });
+    log.info('applied', { kind, name, status: res.status, attempts: res.attempts });
     data[kind] = name;
   }
   return data;
 }
 
 /** Delete: remove each object; never blocks deletion (warnings instead). */
-async function remove(target: PhysicalTarget, props: Record<string, unknown>, context: Context | undefined, log: Log): Promise<string[]> {
+async function remove(target: PhysicalTarget, props: Record<string, unknown>, context: Context | undefined, log: JsonLogger): Promise<string[]> {
   const warnings: string[] = [];
   let parsed: ConfigProperties;
   let kube: KubeTarget;
@@ -156,10 +148,10 @@ async function remove(target: PhysicalTarget, props: Record<string, unknown>, co
   for (const { kind, name } of target.objects) {
     try {
       const res = await kubeRequestWithRetries(kube, 'DELETE', objectPath(kind, name), policy, {
-        onRetry: (attempt, why, delayMs) => log('WARN', 'delete: retrying', { kind, name, attempt, why, delayMs }),
+        onRetry: (attempt, why, delayMs) => log.warn('delete: retrying', { kind, name, attempt, why, delayMs }),
       });
       if (res.status === 200 || res.status === 202 || res.status === 404) {
-        log('INFO', res.status === 404 ? 'already absent' : 'deleted', { kind, name, status: res.status, attempts: res.attempts });
+        log.info(res.status === 404 ? 'already absent' : 'deleted', { kind, name, status: res.status, attempts: res.attempts });
       } else {
         warnings.push(`deleting ${kind} ${name} answered HTTP ${res.status} after ${res.attempts} attempt(s): ${statusMessage(res.body)}`);
       }
@@ -178,9 +170,10 @@ export async function handler(event: CfnRequest, context?: Context): Promise<voi
     secrets.push(s);
     redact = redactor(secrets);
   };
-  const log = makeLog({ handler: 'eks-webhook-config', requestId: context?.awsRequestId, requestType: event?.RequestType, logicalResourceId: event?.LogicalResourceId }, () => redact);
+  // Every line passes through the current redactor (it learns the secret once read).
+  const log = new JsonLogger({ handler: 'eks-webhook-config', requestId: context?.awsRequestId, requestType: event?.RequestType, logicalResourceId: event?.LogicalResourceId }, (line) => redact(line));
   if (!event || typeof event.ResponseURL !== 'string' || !['Create', 'Update', 'Delete'].includes(event.RequestType)) {
-    log('ERROR', 'not a CloudFormation custom resource request');
+    log.error('not a CloudFormation custom resource request');
     return;
   }
   const fallbackId = event.PhysicalResourceId ?? `eks-webhook-configurations-failed:${event.RequestId}`;
@@ -189,7 +182,7 @@ export async function handler(event: CfnRequest, context?: Context): Promise<voi
     if (event.RequestType === 'Delete') {
       const target = parsePhysicalId(event.PhysicalResourceId);
       const warnings = target ? await remove(target, event.ResourceProperties, context, log) : [];
-      for (const w of warnings) log('WARN', w);
+      for (const w of warnings) log.warn(w);
       answer = { Status: 'SUCCESS', PhysicalResourceId: event.PhysicalResourceId ?? fallbackId, Reason: warnings.join('; ') || undefined };
     } else {
       const props = parseProperties(event.ResourceProperties);
@@ -206,12 +199,12 @@ export async function handler(event: CfnRequest, context?: Context): Promise<voi
     answer = { Status: 'FAILED', PhysicalResourceId: fallbackId, Reason: describe(e) };
   }
   if (answer.Reason) answer = { ...answer, Reason: redact(answer.Reason) };
-  if (answer.Status === 'FAILED') log('ERROR', 'failed', { reason: answer.Reason });
+  if (answer.Status === 'FAILED') log.error('failed', { reason: answer.Reason });
   const body = redact(cfnResponseBody(event, answer));
   try {
     const status = await sendCfnResponse(event.ResponseURL, body);
-    log('INFO', 'answered CloudFormation', { status: answer.Status, physicalResourceId: answer.PhysicalResourceId, httpStatus: status });
+    log.info('answered CloudFormation', { status: answer.Status, physicalResourceId: answer.PhysicalResourceId, httpStatus: status });
   } catch (e) {
-    log('ERROR', 'could not answer CloudFormation', { error: describe(e) });
+    log.error('could not answer CloudFormation', { error: describe(e) });
   }
 }

@@ -156,12 +156,6 @@ function unpinnedPolicyOf(rt: Runtime): UnpinnedImagePolicy {
   return rt.config.unpinnedImages === 'VERIFY_CURRENT_DIGEST' ? 'VERIFY_CURRENT_DIGEST' : 'REJECT';
 }
 
-/** The configured signature wait (seconds; the config loader checked it is a non-negative number). */
-function signatureWaitSecondsOf(rt: Runtime): number {
-  const s = rt.config.signatureWaitSeconds;
-  return typeof s === 'number' && Number.isFinite(s) && s >= 0 ? s : DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS;
-}
-
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
@@ -303,7 +297,8 @@ async function run(
   // One verification per distinct image (a Pod may run one image in several containers).
   const toVerify = [...new Set(targets.filter((t) => !t.refused).map((t) => t.c.image))];
   const deadline = deadlineFor(context);
-  const waitSeconds = enforce ? signatureWaitSecondsOf(rt) : 0;
+  // The config loader refuses a signatureWaitSeconds that is not a non-negative number.
+  const waitSeconds = enforce ? rt.config.signatureWaitSeconds ?? DEFAULT_WEBHOOK_SIGNATURE_WAIT_SECONDS : 0;
   // While a signature may still appear, an image without one does not stop the others: a definitive
   // rejection among them must refuse now, not after the wait.
   const stopEarly = (r: ImageResult) => enforce && r.outcome === 'rejected' && !(waitSeconds > 0 && isUnsignedYet(r));
