@@ -170,6 +170,18 @@ function userMetadataOption(v: unknown): Record<string, string> {
   return userMetadata;
 }
 
+/** The options of every command that talks to a registry: --plain-http, --output/-o, --timeout. */
+const REGISTRY_COMMAND_OPTIONS: OptionsConfig = {
+  'plain-http': { type: 'boolean' },
+  'output': { type: 'string', short: 'o' },
+  'timeout': { type: 'string' },
+};
+
+/** The output format and time limit of a registry command (usage errors for bad values). */
+function registryCommandOptions(values: Record<string, unknown>): { format: 'text' | 'json'; timeout: { ms: number; label: string } } {
+  return { format: outputFormat(values.output), timeout: timeoutOption(values.timeout) };
+}
+
 function outputFormat(v: unknown): 'text' | 'json' {
   if (v === undefined || v === 'text') return 'text';
   if (v === 'json') return 'json';
@@ -203,15 +215,12 @@ async function verifyCommand(args: string[], io: CliIo): Promise<number> {
     'trust-store': { type: 'string' },
     'oci-layout': { type: 'boolean' },
     'scope': { type: 'string' },
-    'plain-http': { type: 'boolean' },
     'max-signatures': { type: 'string' },
     'require-platform-signatures': { type: 'boolean' },
     'user-metadata': { type: 'string', multiple: true },
-    'output': { type: 'string', short: 'o' },
-    'timeout': { type: 'string' },
+    ...REGISTRY_COMMAND_OPTIONS,
   });
-  const format = outputFormat(values.output);
-  const timeout = timeoutOption(values.timeout);
+  const { format, timeout } = registryCommandOptions(values);
   if (positionals.length !== 1) throw new UsageError('verify takes exactly one <reference>');
   if (!values['trust-policy']) throw new UsageError('--trust-policy <file> is required');
   if (!values['trust-store']) throw new UsageError('--trust-store <dir> is required');
@@ -356,12 +365,9 @@ async function signCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     'signing-profile': { type: 'string' },
     'user-metadata': { type: 'string', multiple: true },
-    'plain-http': { type: 'boolean' },
-    'output': { type: 'string', short: 'o' },
-    'timeout': { type: 'string' },
+    ...REGISTRY_COMMAND_OPTIONS,
   });
-  const format = outputFormat(values.output);
-  const timeout = timeoutOption(values.timeout);
+  const { format, timeout } = registryCommandOptions(values);
   if (positionals.length !== 1) throw new UsageError('sign takes exactly one <reference>');
   if (!values['signing-profile']) throw new UsageError('--signing-profile <signing profile ARN> is required');
   const userMetadata = userMetadataOption(values['user-metadata']);
@@ -378,12 +384,9 @@ async function signCommand(args: string[], io: CliIo): Promise<number> {
 async function inspectCommand(args: string[], io: CliIo): Promise<number> {
   const { values, positionals } = parse(args, {
     'oci-layout': { type: 'boolean' },
-    'plain-http': { type: 'boolean' },
-    'output': { type: 'string', short: 'o' },
-    'timeout': { type: 'string' },
+    ...REGISTRY_COMMAND_OPTIONS,
   });
-  const format = outputFormat(values.output);
-  const timeout = timeoutOption(values.timeout);
+  const { format, timeout } = registryCommandOptions(values);
   if (positionals.length !== 1) throw new UsageError('inspect takes exactly one <reference>');
   const target = resolveTarget(positionals[0], values as CliSourceOptions);
   const report = await withDeadline(timeout.ms, timeout.label, (signal) => {
