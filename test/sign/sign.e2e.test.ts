@@ -164,14 +164,18 @@ describe('round trips', () => {
 });
 
 describe('failure paths: typed error, nothing visible to verifiers', () => {
-  /** Pushes a new image to the plain registry, queues these Signer errors, signs: the error thrown (or the result). */
-  async function signAfterSignerErrors(errors: Array<{ status: number; type: string; message: string }>) {
+  /** Pushes a new image to `server`, runs `arrange` (faults, Signer answers), signs: the error thrown (or the result). */
+  async function signFreshImage(server: { url: string; host: string }, arrange: () => void) {
     const repo = newRepo();
-    const image = await pushImage(registry.url, repo);
-    aws.signPayloadErrors.push(...errors);
-    const outcome = await signImage(parseReference(`${registry.host}/${repo}@${image.digest}`), options(registry.host)).catch((x) => x);
+    const image = await pushImage(server.url, repo);
+    arrange();
+    const outcome = await signImage(parseReference(`${server.host}/${repo}@${image.digest}`), options(server.host)).catch((x) => x);
     return { repo, image, outcome };
   }
+
+  /** The same on the plain registry, with these Signer errors queued. */
+  const signAfterSignerErrors = (errors: Array<{ status: number; type: string; message: string }>) =>
+    signFreshImage(registry, () => aws.signPayloadErrors.push(...errors));
 
   async function unsignedAfter(host: string, url: string, repo: string, digest: string) {
     expect(await tagIndex(url, repo, digest)).toBeUndefined();
@@ -228,10 +232,9 @@ describe('failure paths: typed error, nothing visible to verifiers', () => {
   });
 
   test('a registry refusing the signature manifest: failed/inconclusive error with its code, no signature listed', async () => {
-    const repo = newRepo();
-    const image = await pushImage(referrers.url, repo);
-    referrers.addFault({ match: /^PUT \/v2\/[^ ]+\/manifests\//, status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'push denied' }] }) });
-    const e = await signImage(parseReference(`${referrers.host}/${repo}@${image.digest}`), options(referrers.host)).catch((x) => x);
+    const { repo, image, outcome: e } = await signFreshImage(referrers, () => referrers.addFault({
+      match: /^PUT \/v2\/[^ ]+\/manifests\//, status: 403, body: JSON.stringify({ errors: [{ code: 'DENIED', message: 'push denied' }] }),
+    }));
     expect(e.code).toBe('AUTHENTICATION');
     expect(e.message).toContain('DENIED');
     referrers.clearFaults();
@@ -270,10 +273,9 @@ describe('failure paths: typed error, nothing visible to verifiers', () => {
   });
 
   test('an upload Location on another origin is not followed (the envelope never leaves the registry)', async () => {
-    const repo = newRepo();
-    const image = await pushImage(referrers.url, repo);
-    referrers.addFault({ match: /^POST \/v2\/[^ ]+\/blobs\/uploads\//, status: 202, headers: { Location: 'http://198.51.100.7/upload/1' }, body: '' });
-    const e = await signImage(parseReference(`${referrers.host}/${repo}@${image.digest}`), options(referrers.host)).catch((x) => x);
+    const { repo, image, outcome: e } = await signFreshImage(referrers, () => referrers.addFault({
+      match: /^POST \/v2\/[^ ]+\/blobs\/uploads\//, status: 202, headers: { Location: 'http://198.51.100.7/upload/1' }, body: '',
+    }));
     expect(e.kind).toBe('failed');
     expect(e.message).toContain('another origin');
     referrers.clearFaults();
@@ -281,10 +283,9 @@ describe('failure paths: typed error, nothing visible to verifiers', () => {
   });
 
   test('Signer answering something that is not a JWS envelope: INVALID_ENVELOPE, nothing pushed', async () => {
-    const repo = newRepo();
-    const image = await pushImage(registry.url, repo);
-    aws.signPayload = () => Buffer.from('not an envelope');
-    const e = await signImage(parseReference(`${registry.host}/${repo}@${image.digest}`), options(registry.host)).catch((x) => x);
+    const { repo, image, outcome: e } = await signFreshImage(registry, () => {
+      aws.signPayload = () => Buffer.from('not an envelope');
+    });
     expect(e.kind).toBe('failed');
     expect(e.code).toBe('INVALID_ENVELOPE');
     await unsignedAfter(registry.host, registry.url, repo, image.digest);
